@@ -1,0 +1,166 @@
+"""A DSPy 3.4 engine that runs chat completions on an in-process ``llama_cpp.Llama``.
+
+DSPy owns caching, history, usage accounting and retries; this engine does one
+attempt: it turns a canonical ``dspy.lm15.Request`` into llama.cpp's chat call,
+maps a JSON schema to grammar-constrained decoding, and reports usage,
+prefix-cache reuse and truncation honestly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
+
+if TYPE_CHECKING:
+    from dspy.lm15 import Request
+    from llama_cpp import Llama
+
+# llama.cpp's "length" is the only finish reason besides a normal stop that we can see.
+_FINISH_REASONS = {"stop": "stop", "length": "length"}
+
+
+class EngineClosedError(RuntimeError):
+    """The model behind this engine was closed; load a new one."""
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(getattr(part, "text", "") or "" for part in content)
+
+
+def to_chat_messages(request: Request) -> list[dict[str, str]]:
+    """The request as llama.cpp chat messages (the GGUF's own chat template applies them)."""
+    messages: list[dict[str, str]] = []
+    if request.system is not None:
+        messages.append({"role": "system", "content": _text(request.system)})
+    messages.extend({"role": m.role, "content": m.text or ""} for m in request.messages)
+    return messages
+
+
+def to_llama_response_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """DSPy's response format as llama.cpp's, whose ``schema`` becomes a decoding grammar."""
+    if not response_format:
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        schema = response_format.get("schema")
+        if schema is None:  # OpenAI's nested shape
+            schema = (response_format.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    if kind == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LlamaCppEngine:
+    """One llama.cpp model behind DSPy's engine interface.
+
+    The capability flags make DSPy's JSON adapter send the output schema, which
+    is then enforced by llama.cpp's grammar: a small model's output parses.
+    """
+
+    supports_response_schema = True
+    supports_function_calling = False
+    supports_reasoning = False
+    supported_params = frozenset(
+        {"temperature", "max_tokens", "top_p", "stop", "seed", "response_format"}
+    )
+
+    def __init__(self, llama: Llama, *, model_name: str, repeat_penalty: float = 1.1) -> None:
+        self._llama: Llama | None = llama
+        self.model_name = model_name
+        self.repeat_penalty = repeat_penalty
+        # llama.cpp is not thread safe: every call on this model goes through one lock.
+        self._lock = threading.Lock()
+
+    @property
+    def llama(self) -> Llama:
+        if self._llama is None:
+            raise EngineClosedError(f"the model {self.model_name} was closed")
+        return self._llama
+
+    @property
+    def n_ctx(self) -> int:
+        return self.llama.n_ctx()
+
+    def complete(self, request: Request) -> Response:
+        config = request.config
+        kwargs: dict[str, Any] = {
+            "messages": to_chat_messages(request),
+            "temperature": config.temperature if config.temperature is not None else 0.0,
+            "repeat_penalty": self.repeat_penalty,
+        }
+        if config.max_tokens is not None:
+            kwargs["max_tokens"] = config.max_tokens
+        if config.top_p is not None:
+            kwargs["top_p"] = config.top_p
+        if config.stop:
+            kwargs["stop"] = list(config.stop)
+        if config.seed is not None:
+            kwargs["seed"] = config.seed
+        response_format = to_llama_response_format(config.response_format)
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        with self._lock:
+            llama = self.llama
+            previous = list(llama._input_ids)
+            result = llama.create_chat_completion(**kwargs)
+            usage = result["usage"]
+            prompt_tokens = usage["prompt_tokens"]
+            reused = _common_prefix(previous, list(llama._input_ids[:prompt_tokens]))
+        choice = result["choices"][0]
+        return Response(
+            id=result.get("id") or f"llamacpp-{uuid.uuid4().hex}",
+            model=self.model_name,
+            message=Message.assistant([TextPart(choice["message"].get("content") or "")]),
+            finish_reason=_FINISH_REASONS.get(choice.get("finish_reason") or "stop", "stop"),
+            usage=Usage(
+                input_tokens=prompt_tokens,
+                output_tokens=usage["completion_tokens"],
+                cache_read_tokens=reused,
+            ),
+        )
+
+    def stream(self, request: Request) -> Iterator[Any]:
+        return iter(response_to_events(self.complete(request)))
+
+    def close(self) -> None:
+        """Free the model's memory now, and hand the freed heap back to the OS."""
+        with self._lock:
+            if self._llama is None:
+                return
+            self._llama.close()
+            self._llama = None
+        _malloc_trim()
+
+    @property
+    def closed(self) -> bool:
+        return self._llama is None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LlamaCppEngine:
+        # DSPy copies programs and LMs; a model is shared, never duplicated.
+        return self
+
+
+def _malloc_trim() -> None:
+    """glibc keeps a freed heap mapped; trimming it is what makes RSS actually drop."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

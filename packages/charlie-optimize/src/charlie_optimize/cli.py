@@ -1,0 +1,324 @@
+"""``charlie-optimize``: optimize the entity extractor (bootstrap, mipro) or score it (eval).
+
+Exit codes: 0 done, 1 error, 2 bad usage, 130 interrupted (after saving what there was).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import dspy
+from rich.console import Console
+
+from charlie_inference import ModelLoadError, ModelSettings, ProgramStateError
+from charlie_inference.programs.entity_extractor import EntityExtractor
+
+from .dataset import DatasetError, default_data_path, load_entries, split_entries, to_example
+from .evaluate import evaluate, report_table
+from .optimizers import MiproBudget, Outcome, run_bootstrap, run_mipro
+from .progress import ProgressLine, live_progress
+from .runtime import dspy_session, library_output
+from .state import describe, load_state, save_program
+from .watch import OptimizerWatch
+
+INTERRUPTED = 130
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="charlie-optimize",
+        description="Optimize Charlie's entity extractor offline, or score it. The model is "
+        "configured as for the worker (CHARLIE_LLM_* variables).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="labelled entries, JSONL with text, entities and an optional split field "
+        "(default: the dataset shipped with charlie-optimize)",
+    )
+    common.add_argument(
+        "--val-fraction",
+        metavar="F",
+        type=float,
+        default=None,
+        help="split train/val at random with this val fraction instead of the data's split "
+        "field (default: the split field, or 0.3 when entries lack it)",
+    )
+    common.add_argument(
+        "--seed",
+        metavar="N",
+        type=int,
+        default=0,
+        help="seed for the random split and MIPRO (default 0)",
+    )
+    common.add_argument(
+        "--threads",
+        metavar="N",
+        type=count(1),
+        default=None,
+        help="CPU threads for llama.cpp (default: CHARLIE_LLM_THREADS or half the cores); "
+        "DSPy itself runs one entry at a time, as the in-process model serializes calls",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show DSPy's own logs and progress bars instead of the progress line",
+    )
+
+    optimize = argparse.ArgumentParser(add_help=False)
+    optimize.add_argument(
+        "--output",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="where to save the optimized program state, a .json file (default: the state "
+        "the worker loads on its next model load: CHARLIE_LLM_PROGRAM_STATE, else "
+        "<data dir>/programs/entity_extractor.json)",
+    )
+    optimize.add_argument(
+        "--max-demos",
+        metavar="N",
+        type=count(0),
+        default=4,
+        help="most few-shot demos in the prompt (default 4)",
+    )
+    optimize.add_argument(
+        "--min-demo-score",
+        metavar="F",
+        type=float,
+        default=1.0,
+        help="keep one of the model's own answers as a demo only if its F1 reaches this; "
+        "gold labelled demos fill the other slots (default 1.0: only perfect answers)",
+    )
+
+    commands.add_parser(
+        "bootstrap",
+        parents=[common, optimize],
+        help="few-shot demos with BootstrapFewShot (minutes)",
+        description="Pick few-shot demos with DSPy's BootstrapFewShot and save the program. "
+        "ctrl+c stops and saves the demos found so far.",
+    )
+
+    mipro = commands.add_parser(
+        "mipro",
+        parents=[common, optimize],
+        help="instructions and demos with MIPROv2 (long)",
+        description="Search instructions and demos jointly with DSPy's MIPROv2, scoring "
+        "candidates on the val split, and save the best. ctrl+c stops and saves the best "
+        "candidate scored so far.",
+    )
+    mipro.add_argument(
+        "--auto",
+        choices=["light", "medium", "heavy"],
+        default="light",
+        help="MIPRO's budget preset (default light); ignored with --candidates/--trials",
+    )
+    mipro.add_argument(
+        "--candidates",
+        metavar="N",
+        type=count(1),
+        default=None,
+        help="number of instruction and demo-set candidates; with --trials, replaces --auto",
+    )
+    mipro.add_argument(
+        "--trials",
+        metavar="N",
+        type=count(1),
+        default=None,
+        help="number of candidate combinations to score; with --candidates, replaces --auto",
+    )
+    mipro.add_argument(
+        "--prompt-model",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="a stronger GGUF to propose instructions (default: the task model, which "
+        "at 135M proposes poor ones)",
+    )
+
+    evaluation = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="score a program state",
+        description="Score the extractor on the val split: typed entity precision, recall "
+        "and F1 (micro), mean entry F1 and schema-valid rate.",
+    )
+    which = evaluation.add_mutually_exclusive_group()
+    which.add_argument(
+        "--state",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="the program state to score (default: the one the worker loads, if it exists)",
+    )
+    which.add_argument(
+        "--unoptimized", action="store_true", help="score the program without any state"
+    )
+    evaluation.add_argument(
+        "--split",
+        choices=["val", "train", "all"],
+        default="val",
+        help="which entries to score (default val)",
+    )
+    return parser
+
+
+def model_settings(args: argparse.Namespace) -> ModelSettings:
+    """The worker's settings (environment), with this run's overrides."""
+    overrides = {"threads": args.threads} if args.threads is not None else {}
+    return ModelSettings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out, err = Console(), Console(file=sys.stderr, soft_wrap=True)
+    if args.command == "mipro" and (args.candidates is None) != (args.trials is None):
+        parser.error("--candidates and --trials go together")
+    if getattr(args, "output", None) is not None and args.output.suffix != ".json":
+        parser.error("--output must be a .json file")
+    try:
+        settings = model_settings(args)
+        entries = load_entries(args.data or default_data_path())
+        train_entries, val_entries = split_entries(entries, args.val_fraction, args.seed)
+        train = [to_example(e) for e in train_entries]
+        val = [to_example(e) for e in val_entries]
+        if args.command == "eval":
+            examples = {"val": val, "train": train, "all": train + val}[args.split]
+            return run_eval(args, settings, examples, out, err)
+        return run_optimize(args, settings, train, val, err)
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted; nothing saved.")
+        return INTERRUPTED
+    except (DatasetError, ModelLoadError, ProgramStateError, FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 1
+
+
+def run_eval(
+    args: argparse.Namespace,
+    settings: ModelSettings,
+    examples: list[dspy.Example],
+    out: Console,
+    err: Console,
+) -> int:
+    if not examples:
+        raise DatasetError(f"no {args.split} entries to score")
+    if args.unoptimized:
+        program, title = EntityExtractor(), "unoptimized program"
+    else:
+        state = args.state or settings.program_state
+        if args.state is None and not state.is_file():
+            program, title = EntityExtractor(), f"unoptimized program (no state at {state})"
+        else:
+            program, title = load_state(settings, state), str(state)
+    err.print(f"Scoring {title} on {len(examples)} {args.split} entries with {settings.model_name}")
+    with live_progress(err, enabled=not args.verbose) as progress:
+        line = ProgressLine(progress, "loading model")
+        with library_output(shown=args.verbose), dspy_session(settings):
+            line.phase(f"eval {args.split}", total=len(examples))
+            report = evaluate(program, examples, line)
+    out.print(report_table(report, f"{title} — {settings.model_name}"))
+    return 0
+
+
+def run_optimize(
+    args: argparse.Namespace,
+    settings: ModelSettings,
+    train: list[dspy.Example],
+    val: list[dspy.Example],
+    err: Console,
+) -> int:
+    output: Path = args.output or settings.program_state
+    if not train:
+        raise DatasetError(f"{args.command} learns from train entries; the data has none")
+    if args.command == "mipro" and not val:
+        raise DatasetError("mipro scores candidates on val entries; the data has none")
+    if args.command == "mipro" and args.prompt_model is None:
+        err.print(
+            f"[yellow]warning:[/] {settings.model_name} also proposes the instructions; a model "
+            "this small proposes poor ones. Pass --prompt-model PATH to a stronger GGUF."
+        )
+    err.print(
+        f"{args.command}: {len(train)} train / {len(val)} val entries, {settings.model_name}, "
+        f"saving to {output} (ctrl+c stops and saves the best so far)"
+    )
+    with live_progress(err, enabled=not args.verbose) as progress:
+        line = ProgressLine(progress, "loading model")
+        watch = OptimizerWatch(line)
+        with (
+            library_output(shown=args.verbose),
+            dspy_session(
+                settings, prompt_model=getattr(args, "prompt_model", None), callbacks=[watch]
+            ) as models,
+        ):
+            if args.command == "bootstrap":
+                line.phase("bootstrapping demos", total=len(train))
+                outcome = run_bootstrap(
+                    train,
+                    watch=watch,
+                    max_demos=args.max_demos,
+                    min_demo_score=args.min_demo_score,
+                )
+            else:
+                line.phase("bootstrapping demo sets")
+                outcome = run_mipro(
+                    train,
+                    val,
+                    watch=watch,
+                    budget=mipro_budget(args),
+                    max_demos=args.max_demos,
+                    min_demo_score=args.min_demo_score,
+                    seed=args.seed,
+                    prompt_model=models.prompt,
+                )
+    return finish(outcome, output, err)
+
+
+def mipro_budget(args: argparse.Namespace) -> MiproBudget:
+    if args.candidates is not None:
+        return MiproBudget(auto=None, candidates=args.candidates, trials=args.trials)
+    return MiproBudget(auto=args.auto)
+
+
+def finish(outcome: Outcome, output: Path, err: Console) -> int:
+    """Save what the run produced; an interrupted run saves too, and says so."""
+    if outcome.warning:
+        err.print(f"[yellow]warning:[/] {outcome.warning}")
+    if outcome.program is None:
+        err.print("[yellow]Interrupted before any candidate was scored; nothing saved.")
+        return INTERRUPTED
+    save_program(outcome.program, output)
+    score = "" if outcome.score is None else f", val mean entry F1 {outcome.score:.3f}"
+    if outcome.interrupted:
+        err.print(
+            f"[yellow]Interrupted;[/] saved the best so far to {output} "
+            f"({describe(outcome.program)}{score})"
+        )
+        return INTERRUPTED
+    err.print(
+        f"Saved to {output} ({describe(outcome.program)}{score}). "
+        f"Score it with: charlie-optimize eval --state {output}"
+    )
+    return 0

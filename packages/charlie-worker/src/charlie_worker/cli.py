@@ -1,0 +1,136 @@
+"""``charlie-worker``: the Huey consumer that reads journal entries with the local model.
+
+One thread worker (``-k thread -w 1``): models stay resident across a backlog and are only
+ever touched from that one thread. SIGTERM and SIGINT both stop gracefully (the running task
+finishes, or stays pending and is recovered on the next start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from huey.consumer import Consumer
+
+from . import status
+from .database.lifecycle import SOCKET_ENV, close_db, get_db
+from .manager import unload_all_models
+from .queue import bind_queue
+from .tasks import recover_pending_episodes
+
+logger = logging.getLogger("charlie_worker")
+
+PARENT_ENV = "CHARLIE_PARENT_PID"
+DEFAULT_NICE = 10
+GRACEFUL_TIMEOUT_S = 60.0
+
+
+class GracefulConsumer(Consumer):
+    """Huey's consumer with SIGINT as graceful as SIGTERM (Huey makes one of them abrupt)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._signal_actions[signal.SIGINT] = (False, True)
+        self._signal_actions[signal.SIGTERM] = (False, True)
+
+
+def _watch(parent_pid: int | None, stop: threading.Event) -> None:
+    """Heartbeat for the UI, and a graceful exit of our own once the parent app is gone."""
+    while not stop.wait(status.HEARTBEAT_S):
+        try:
+            status.heartbeat()
+        except Exception:  # the server is going away; the consumer will notice too
+            logger.debug("heartbeat failed", exc_info=True)
+        if parent_pid is not None and os.getppid() != parent_pid:
+            logger.warning("parent %d is gone; stopping", parent_pid)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="charlie-worker",
+        description=(
+            "Read Charlie journal entries in the background: extract the people, places and "
+            "things in each pending entry with the local model and file them in the graph. "
+            "The app starts this for you; run it yourself to process a journal without the app. "
+            "The data dir comes from CHARLIE_DATA_DIR, the model from CHARLIE_LLM_MODEL_PATH."
+        ),
+    )
+    parser.add_argument(
+        "--log-file", type=Path, help="append logs to this file instead of standard error"
+    )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=int(os.environ[PARENT_ENV]) if os.environ.get(PARENT_ENV) else None,
+        help=f"exit when this process is gone (default: ${PARENT_ENV}, else never)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=DEFAULT_NICE,
+        help=f"lower CPU priority so the UI stays responsive (default {DEFAULT_NICE})",
+    )
+    parser.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=GRACEFUL_TIMEOUT_S,
+        help="seconds a stop waits for the running task before leaving it pending (default 60)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+def _setup_logging(log_file: Path | None, verbose: bool) -> None:
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    _setup_logging(args.log_file, args.verbose)
+    if args.nice:
+        os.nice(args.nice)
+    get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
+    logger.info("worker %d on %s", os.getpid(), os.environ.get(SOCKET_ENV) or "its own server")
+    status.clear()
+    status.publish(state="running", pid=os.getpid(), model="", error="")
+    status.heartbeat()
+    recover_pending_episodes()
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(args.parent_pid, stop), daemon=True)
+    watcher.start()
+    consumer = GracefulConsumer(
+        bind_queue(),
+        workers=1,
+        worker_type="thread",
+        periodic=False,
+        flush_locks=True,
+        shutdown_timeout=args.graceful_timeout,
+    )
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+        unload_all_models()
+        try:
+            status.publish(state="stopped", model="")
+        finally:
+            close_db()
+    logger.info("worker %d stopped", os.getpid())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Episode status in redis: which entries still wait for the worker.
+
+One hash per episode still to process, ``episode:{uuid}`` with fields ``status``,
+``journal``, ``created_at`` (epoch seconds, set once), optional ``uuid_map`` (JSON),
+``processing_since`` (the worker has started on it) and ``error`` (why it failed).
+A finished episode's hash is deleted: history lives in the graph, so scanning stays bounded
+by the backlog. A failed episode keeps its hash so the user can retry it.
+
+Multi-field updates run as small Lua scripts: atomic, so a status update racing a removal
+can never leave a half-hash (status without journal) that recovery would choke on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import redis
+
+from charlie_worker.database.lifecycle import get_redis, validate_journal
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending_nodes"
+FAILED = "failed"
+KEY_PREFIX = "episode:"
+MAX_ERROR_CHARS = 2_000
+_SCAN_COUNT = 1_000
+
+_SET_STATUS = """
+local exists = redis.call('EXISTS', KEYS[1])
+if exists == 0 and ARGV[2] == '' then
+  return redis.error_reply('CHARLIE_NO_JOURNAL')
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'journal', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'uuid_map', ARGV[3]) end
+redis.call('HSETNX', KEYS[1], 'created_at', ARGV[4])
+if ARGV[1] ~= ARGV[5] then redis.call('HDEL', KEYS[1], 'error') end
+return exists
+"""
+
+_REQUEUE = """
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'journal', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'created_at', ARGV[3])
+redis.call('HDEL', KEYS[1], 'error', 'processing_since', 'uuid_map')
+return 1
+"""
+
+_MARK_PROCESSING = """
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return false end
+redis.call('HSET', KEYS[1], 'processing_since', ARGV[2])
+return ARGV[2]
+"""
+
+_SET_FAILED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2])
+redis.call('HDEL', KEYS[1], 'processing_since')
+return 1
+"""
+
+_FINISH = """
+if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def episode_key(episode_uuid: str) -> str:
+    """The redis key of an episode's hash: ``episode:{uuid}``."""
+    if not isinstance(episode_uuid, str) or not episode_uuid:
+        raise ValueError("An episode uuid must be a non-empty string.")
+    return KEY_PREFIX + episode_uuid
+
+
+def set_episode_status(
+    episode_uuid: str,
+    status: str,
+    journal: str | None = None,
+    uuid_map: dict[str, str] | None = None,
+) -> None:
+    """Set an episode's status (and optionally its journal and uuid map).
+
+    The first status of an episode needs its journal: recovery re-enqueues by journal.
+    Moving to any status other than ``failed`` drops a previous error.
+    """
+    key = episode_key(episode_uuid)
+    if not isinstance(status, str) or not status:
+        raise ValueError("A status must be a non-empty string.")
+    journal_arg = "" if journal is None else validate_journal(journal)
+    map_arg = "" if uuid_map is None else _encode_uuid_map(uuid_map)
+    try:
+        get_redis().eval(_SET_STATUS, 1, key, status, journal_arg, map_arg, _now(), FAILED)
+    except redis.ResponseError as exc:
+        if "CHARLIE_NO_JOURNAL" in str(exc):
+            raise ValueError(
+                f"Episode {episode_uuid} has no status yet: its first status needs a journal."
+            ) from None
+        raise
+
+
+def get_episode_status(episode_uuid: str) -> str | None:
+    """The episode's status, or None when it is not in redis (done, or unknown)."""
+    return get_redis().hget(episode_key(episode_uuid), "status")
+
+
+def get_episode_data(episode_uuid: str) -> dict[str, str]:
+    """Every field of the episode's hash as raw strings (``{}`` when absent)."""
+    return get_redis().hgetall(episode_key(episode_uuid))
+
+
+def get_episode_uuid_map(episode_uuid: str) -> dict[str, str] | None:
+    """The parsed ``uuid_map``, or None when absent or unreadable."""
+    raw = get_redis().hget(episode_key(episode_uuid), "uuid_map")
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        logger.warning("episode %s has a corrupt uuid_map; ignoring it", episode_uuid)
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        logger.warning("episode %s has a uuid_map that is not str->str; ignoring it", episode_uuid)
+        return None
+    return value
+
+
+def get_episodes_by_status(status: str) -> list[str]:
+    """Uuids of episodes with ``status``, oldest first (SCAN: bounded by the backlog)."""
+    client = get_redis()
+    keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
+    if not keys:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.hmget(key, "status", "created_at")
+    rows = pipe.execute(raise_on_error=False)
+    found: list[tuple[float, str]] = []
+    for key, row in zip(keys, rows, strict=True):
+        if isinstance(row, Exception) or row[0] != status:
+            continue  # not a hash (foreign key), or another status
+        found.append((_as_float(row[1]), key[len(KEY_PREFIX) :]))
+    found.sort()
+    return [episode_uuid for _, episode_uuid in found]
+
+
+def remove_episode_from_queue(episode_uuid: str) -> bool:
+    """Forget the episode in redis (it is done, or deleted). True if it was there."""
+    return bool(get_redis().delete(episode_key(episode_uuid)))
+
+
+def mark_episode_processing(episode_uuid: str) -> str | None:
+    """Record that the worker started on a pending episode (the UI shows it as "reading").
+
+    Returns a token (the ``processing_since`` value) for ``finish_episode``, or None when the
+    episode is not pending (done, deleted or failed meanwhile): then there is nothing to do.
+    """
+    token = _now()
+    result = get_redis().eval(_MARK_PROCESSING, 1, episode_key(episode_uuid), PENDING, token)
+    return result if result else None
+
+
+def finish_episode(episode_uuid: str, token: str) -> bool:
+    """Remove the episode only if it was not re-queued since ``mark_episode_processing``.
+
+    An edit or retry while the worker runs clears ``processing_since``; the stale run must
+    then leave the new pending state alone. True if the hash was removed.
+    """
+    return bool(get_redis().eval(_FINISH, 1, episode_key(episode_uuid), token))
+
+
+def set_episode_failed(episode_uuid: str, reason: str) -> bool:
+    """Mark the episode failed with a short reason; it stays in redis for a retry.
+
+    Does nothing (returns False) when the episode is no longer in redis, e.g. deleted.
+    """
+    text = str(reason).strip() or "Unknown error"
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 1] + "…"
+    return bool(get_redis().eval(_SET_FAILED, 1, episode_key(episode_uuid), FAILED, text))
+
+
+def requeue_episode(episode_uuid: str, journal: str) -> None:
+    """Back to pending from any state, dropping error, progress and the stale uuid map."""
+    key = episode_key(episode_uuid)
+    get_redis().eval(_REQUEUE, 1, key, PENDING, validate_journal(journal), _now())
+
+
+def reset_processing_marks() -> int:
+    """Drop ``processing_since`` from every episode: for the worker's startup recovery.
+
+    A worker killed mid-task leaves its episode marked "reading"; once recovery re-enqueues
+    it, it is waiting again. Returns how many marks were dropped.
+    """
+    client = get_redis()
+    keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
+    if not keys:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.hdel(key, "processing_since")
+    return sum(n for n in pipe.execute(raise_on_error=False) if isinstance(n, int))
+
+
+def count_pending() -> int:
+    """How many episodes wait for (or are in) processing."""
+    return len(get_episodes_by_status(PENDING))
+
+
+def _encode_uuid_map(uuid_map: dict[str, str]) -> str:
+    if not isinstance(uuid_map, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in uuid_map.items()
+    ):
+        raise TypeError("uuid_map must be a dict of str to str.")
+    return json.dumps(uuid_map, ensure_ascii=False, sort_keys=True)
+
+
+def _now() -> str:
+    return repr(time.time())
+
+
+def _as_float(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0

@@ -1,0 +1,240 @@
+"""The read side for the UI: entries, their entities and search, as frozen dataclasses.
+
+Called from the TUI's background threads. Each function makes one graph query plus at most
+one redis pipeline (the entries' processing state), never one query per row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import redis
+
+from charlie_worker.database.lifecycle import get_redis, select_graph
+from charlie_worker.database.redis_ops import FAILED, episode_key
+from charlie_worker.settings import DEFAULT_JOURNAL
+
+logger = logging.getLogger(__name__)
+
+EntryState = Literal["waiting", "reading", "done", "failed"]
+
+MAX_SEARCH_TERMS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySummary:
+    """One entry in a list. ``state``: waiting (queued), reading (the worker is on it),
+    done (read; no longer in redis) or failed (``error`` says why)."""
+
+    uuid: str
+    content: str
+    created_at: float
+    state: EntryState
+    error: str | None
+    entity_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    """An entity as shown next to an entry."""
+
+    uuid: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDetail(EntrySummary):
+    """One entry with the entities it mentions (sorted by name)."""
+
+    entities: list[EntityRef]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityStat:
+    """An entity with the number of entries that mention it."""
+
+    uuid: str
+    name: str
+    type: str
+    mentions: int
+
+
+# Columns shared by every entry query: uuid, content, created_at, entity count.
+_ENTRY_COLUMNS = """e.uuid, e.content, e.created_at,
+       size([(e)-[:MENTIONS]->(n:Entity) | n.uuid]) AS entity_count"""
+
+_LIST = f"""
+MATCH (e:Episode)
+WITH e ORDER BY e.created_at DESC, e.uuid LIMIT $limit
+RETURN {_ENTRY_COLUMNS}
+ORDER BY e.created_at DESC, e.uuid
+"""
+
+_GET = """
+MATCH (e:Episode {uuid: $uuid})
+OPTIONAL MATCH (e)-[:MENTIONS]->(n:Entity)
+WITH e, collect(DISTINCT n) AS ents
+RETURN e.uuid, e.content, e.created_at, [x IN ents | [x.uuid, x.name, x.type]]
+"""
+
+_ENTITIES = """
+MATCH (n:Entity)<-[:MENTIONS]-(e:Episode)
+WITH n, count(DISTINCT e) AS mentions
+RETURN n.uuid, n.name, n.type, mentions
+ORDER BY mentions DESC, n.name, n.uuid
+LIMIT $limit
+"""
+
+_MENTIONING = f"""
+MATCH (:Entity {{uuid: $uuid}})<-[:MENTIONS]-(e:Episode)
+WITH DISTINCT e
+RETURN {_ENTRY_COLUMNS}
+ORDER BY e.created_at DESC, e.uuid
+LIMIT $limit
+"""
+
+_SEARCH = f"""
+CALL db.idx.fulltext.queryNodes('Episode', $query) YIELD node, score
+WITH node AS e, score
+RETURN {_ENTRY_COLUMNS}
+ORDER BY score DESC, e.created_at DESC
+LIMIT $limit
+"""
+
+_WORD = re.compile(r"\w+")
+
+
+def list_entries(journal: str = DEFAULT_JOURNAL, limit: int = 200) -> list[EntrySummary]:
+    """The newest ``limit`` entries, newest first."""
+    rows = select_graph(journal).ro_query(_LIST, {"limit": _limit(limit)}).result_set
+    return _summaries(rows)
+
+
+def get_entry(uuid: str, journal: str = DEFAULT_JOURNAL) -> EntryDetail | None:
+    """One entry with its entities, or None when it does not exist."""
+    rows = select_graph(journal).ro_query(_GET, {"uuid": uuid}).result_set
+    if not rows:
+        return None
+    entry_uuid, content, created_at, ents = rows[0]
+    entities = sorted(
+        (EntityRef(str(u), str(name or ""), str(kind or "")) for u, name, kind in ents),
+        key=lambda ref: (ref.name.casefold(), ref.uuid),
+    )
+    state, error = _states([entry_uuid])[entry_uuid]
+    return EntryDetail(
+        uuid=entry_uuid,
+        content=content,
+        created_at=float(created_at or 0.0),
+        state=state,
+        error=error,
+        entity_count=len(entities),
+        entities=entities,
+    )
+
+
+def list_entities(journal: str = DEFAULT_JOURNAL, limit: int = 1000) -> list[EntityStat]:
+    """Entities mentioned by at least one entry, most mentioned first."""
+    rows = select_graph(journal).ro_query(_ENTITIES, {"limit": _limit(limit)}).result_set
+    return [
+        EntityStat(str(u), str(name or ""), str(kind or ""), int(mentions))
+        for u, name, kind, mentions in rows
+    ]
+
+
+def entries_mentioning(
+    entity_uuid: str, journal: str = DEFAULT_JOURNAL, limit: int = 200
+) -> list[EntrySummary]:
+    """Entries that mention an entity, newest first."""
+    params = {"uuid": entity_uuid, "limit": _limit(limit)}
+    rows = select_graph(journal).ro_query(_MENTIONING, params).result_set
+    return _summaries(rows)
+
+
+def search_entries(
+    text: str, journal: str = DEFAULT_JOURNAL, limit: int = 50
+) -> list[EntrySummary]:
+    """Entries matching every word of ``text`` (the last one as a prefix), best match first.
+
+    Any text is safe: it is reduced to plain words before reaching the search syntax.
+    """
+    query = fulltext_query(text)
+    if query is None:
+        return []
+    params = {"query": query, "limit": _limit(limit)}
+    try:
+        rows = select_graph(journal).ro_query(_SEARCH, params).result_set
+    except redis.ResponseError as exc:
+        if "RediSearch" not in str(exc):
+            raise
+        logger.warning("search %r (as %r) rejected: %s", text, query, exc)
+        return []
+    return _summaries(rows)
+
+
+def fulltext_query(text: str) -> str | None:
+    """A RediSearch query made only of words from ``text``, or None if it has none.
+
+    Punctuation is RediSearch syntax (``-`` negates, ``|`` ors, ``"`` and ``(`` must
+    balance, ``@`` selects fields, ``%`` is fuzzy, ``*`` prefixes): keeping only ``\\w+``
+    runs removes all of it. Words are ANDed; the last one also matches as a prefix so
+    results follow the user's typing.
+    """
+    if not isinstance(text, str):
+        return None
+    words = _WORD.findall(text)[:MAX_SEARCH_TERMS]
+    if not words:
+        return None
+    if len(words[-1]) >= 2:  # RediSearch's minimum prefix length
+        words[-1] += "*"
+    return " ".join(words)
+
+
+def _summaries(rows: list[list[object]]) -> list[EntrySummary]:
+    uuids = [str(row[0]) for row in rows]
+    states = _states(uuids)
+    return [
+        EntrySummary(
+            uuid=u,
+            content=str(content),
+            created_at=float(created_at or 0.0),  # type: ignore[arg-type]
+            state=states[u][0],
+            error=states[u][1],
+            entity_count=int(count),  # type: ignore[call-overload]
+        )
+        for u, (_, content, created_at, count) in zip(uuids, rows, strict=True)
+    ]
+
+
+def _states(uuids: list[str]) -> dict[str, tuple[EntryState, str | None]]:
+    """Processing state of each entry from its redis hash, in one pipeline."""
+    if not uuids:
+        return {}
+    pipe = get_redis().pipeline(transaction=False)
+    for u in uuids:
+        pipe.hmget(episode_key(u), "status", "processing_since", "error")
+    return {
+        u: _state(status, since, error)
+        for u, (status, since, error) in zip(uuids, pipe.execute(), strict=True)
+    }
+
+
+def _state(
+    status: str | None, processing_since: str | None, error: str | None
+) -> tuple[EntryState, str | None]:
+    if status is None:
+        return "done", None
+    if status == FAILED:
+        return "failed", error or "Unknown error"
+    if processing_since:
+        return "reading", None
+    return "waiting", None
+
+
+def _limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError("limit must be a non-negative integer.")
+    return limit

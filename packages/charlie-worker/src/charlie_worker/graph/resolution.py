@@ -1,0 +1,78 @@
+"""Entity resolution: does an extracted name mean an entity the journal already has?
+
+Cheapest first: normalised exact name, then a fuzzy match that only typos pass, then the
+model, for the ambiguous leftovers only (a shared first name, a near miss), with its answer
+validated against the candidates it was given.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from charlie_inference import Entity, normalize_name
+
+FUZZY_SAME = 0.92
+"""At or above: the same entity (typos, plurals). Below FUZZY_ASK: different."""
+FUZZY_ASK = 0.75
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Known:
+    uuid: str
+    name: str
+    norm: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    name: str
+    type: str
+    uuid: str
+    norm: str
+    is_new: bool
+
+
+Ask = Callable[[str, list[str]], str | None]
+"""``ask(name, candidate_names) -> chosen candidate name or None``: the model's judgement."""
+
+
+def _similar(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def _ambiguous(norm: str, other: str) -> bool:
+    """One name's words are part of the other's ("priya" / "priya sharma"), or close spelling."""
+    words, other_words = set(norm.split()), set(other.split())
+    return words < other_words or other_words < words or _similar(norm, other) >= FUZZY_ASK
+
+
+def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) -> list[Resolved]:
+    """Map each extracted entity to an existing uuid or a new one."""
+    by_norm = {k.norm: k for k in known}
+    resolved: list[Resolved] = []
+    for entity in entities:
+        norm = normalize_name(entity.name)
+        match = by_norm.get(norm)
+        if match is None:
+            same_type = [k for k in known if k.type == entity.type]
+            best = max(same_type, key=lambda k: _similar(norm, k.norm), default=None)
+            if best is not None and _similar(norm, best.norm) >= FUZZY_SAME:
+                match = best
+            elif ask is not None:
+                candidates = [k for k in same_type if _ambiguous(norm, k.norm)][:MAX_CANDIDATES]
+                if candidates:
+                    chosen = ask(entity.name, [k.name for k in candidates])
+                    match = next((k for k in candidates if k.name == chosen), None)
+        if match is None:
+            match = Known(str(uuidlib.uuid4()), entity.name, norm, entity.type)
+            by_norm[norm] = match
+            known = [*known, match]
+            resolved.append(Resolved(entity.name, entity.type, match.uuid, norm, True))
+        else:
+            resolved.append(Resolved(entity.name, match.type, match.uuid, match.norm, False))
+    return resolved

