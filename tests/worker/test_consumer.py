@@ -57,7 +57,12 @@ def start_worker(db: object, tmp_path: Path) -> Iterator[Callable[..., subproces
 
 
 def test_backlog_loads_the_model_once_and_leaves_redis_empty(start_worker) -> None:
-    texts = ["Today I met Sarah.", "Lunch with Priya in London.", "Tom fixed my bike.", "Quiet day."]
+    texts = [
+        "Today I met Sarah.",
+        "Lunch with Priya in London.",
+        "Tom fixed my bike.",
+        "Quiet day.",
+    ]
     uuids = [add_entry(t) for t in texts]  # queued before the consumer starts: a real backlog
     worker = start_worker()
     _wait(lambda: not _episode_keys(), 240, "the backlog to drain")

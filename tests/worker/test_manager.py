@@ -71,7 +71,9 @@ def test_cleanup_waits_for_pending_episodes_and_queued_tasks(fake_kinds: list[st
     assert manager.cleanup_if_no_work(lambda: 0) is False  # nothing left to unload
 
 
-def test_failed_load_is_reported_and_nothing_is_registered(db: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_load_is_reported_and_nothing_is_registered(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken() -> FakeModel:
         raise RuntimeError("Cannot load the model at /x.gguf")
 
@@ -102,3 +104,11 @@ def test_real_model_unload_gives_the_memory_back(db: object) -> None:
     assert loaded - before > 50, (before, loaded)
     # Most of what loading took is returned (the rest is llama.cpp's one-off runtime state).
     assert after - before < (loaded - before) / 2, (before, loaded, after)
+
+
+def test_worker_and_inference_agree_on_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    from charlie_inference import data_dir
+    from charlie_worker.settings import WorkerSettings
+
+    monkeypatch.delenv("CHARLIE_DATA_DIR")
+    assert WorkerSettings().data_dir == data_dir()

@@ -15,7 +15,7 @@ from charlie_worker.queue import bind_queue, queued_tasks
 from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.tasks import extract_nodes_task
 
-HOSTILE = "Mo said \"hi\" \\ then '}) DETACH DELETE n // and MATCH (n) DELETE n; met Sarah."
+HOSTILE = 'Mo said "hi" \\ then \'}) DETACH DELETE n // and MATCH (n) DELETE n; met Sarah.'
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,9 @@ def test_unusable_output_is_recorded_as_the_failure_reason(
     assert get_entry(episode_uuid).state == "failed"
 
 
-def test_missing_model_keeps_the_entry_pending(db: object, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_missing_model_keeps_the_entry_pending(
+    db: object, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "gone.gguf"))
     episode_uuid = add_entry("Today I met Sarah.")
     result = extract_nodes_task.call_local(episode_uuid, DEFAULT_JOURNAL)

@@ -14,7 +14,7 @@ from .loader import ModelLoadError, check_model_file, load_model
 from .settings import ModelSettings, bundled_model_path, data_dir
 
 if TYPE_CHECKING:
-    from .lm import DspyLM
+    from .lm import DspyLM, make_lm
     from .programs.entity_extractor import (
         ENTITY_TYPES,
         Entity,
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "DspyLM": ".lm",
+    "make_lm": ".lm",
     "ENTITY_TYPES": ".programs.entity_extractor",
     "Entity": ".programs.entity_extractor",
     "EntityExtractor": ".programs.entity_extractor",
@@ -53,6 +54,7 @@ __all__ = [
     "data_dir",
     "load_extractor",
     "load_model",
+    "make_lm",
     "normalize_name",
 ]
 

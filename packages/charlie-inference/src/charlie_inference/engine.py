@@ -3,7 +3,8 @@
 DSPy owns caching, history, usage accounting and retries; this engine does one
 attempt: it turns a canonical ``dspy.lm15.Request`` into llama.cpp's chat call,
 maps a JSON schema to grammar-constrained decoding, and reports usage,
-prefix-cache reuse and truncation honestly.
+prefix-cache reuse and truncation honestly. A prompt the context window cannot hold, or an
+answer cut off by it, raises ``dspy.lm15.ContextLengthError`` (DSPy: ``ContextWindowExceededError``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
+from dspy.lm15 import ContextLengthError, Message, Response, TextPart, Usage, response_to_events
 
 if TYPE_CHECKING:
     from dspy.lm15 import Request
@@ -61,6 +62,49 @@ def to_llama_response_format(response_format: dict[str, Any] | None) -> dict[str
     return None
 
 
+def chat_kwargs(request: Request, repeat_penalty: float) -> dict[str, Any]:
+    """The arguments of a llama.cpp chat completion (local call or server request body)."""
+    config = request.config
+    kwargs: dict[str, Any] = {
+        "messages": to_chat_messages(request),
+        "temperature": config.temperature if config.temperature is not None else 0.0,
+        "repeat_penalty": repeat_penalty,
+    }
+    if config.max_tokens is not None:
+        kwargs["max_tokens"] = config.max_tokens
+    if config.top_p is not None:
+        kwargs["top_p"] = config.top_p
+    if config.stop:
+        kwargs["stop"] = list(config.stop)
+    if config.seed is not None:
+        kwargs["seed"] = config.seed
+    response_format = to_llama_response_format(config.response_format)
+    if response_format is not None:
+        kwargs["response_format"] = response_format
+    return kwargs
+
+
+def to_response(
+    result: dict[str, Any], model_name: str, cache_read_tokens: int | None = None
+) -> Response:
+    """An OpenAI-shaped chat completion (llama.cpp's, local or served) as DSPy's Response."""
+    choice = result["choices"][0]
+    usage = result.get("usage") or {}
+    if cache_read_tokens is None:
+        cache_read_tokens = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    return Response(
+        id=result.get("id") or f"llamacpp-{uuid.uuid4().hex}",
+        model=model_name,
+        message=Message.assistant([TextPart(choice["message"].get("content") or "")]),
+        finish_reason=_FINISH_REASONS.get(choice.get("finish_reason") or "stop", "stop"),
+        usage=Usage(
+            input_tokens=usage.get("prompt_tokens"),
+            output_tokens=usage.get("completion_tokens"),
+            cache_read_tokens=cache_read_tokens,
+        ),
+    )
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -102,42 +146,31 @@ class LlamaCppEngine:
         return self.llama.n_ctx()
 
     def complete(self, request: Request) -> Response:
-        config = request.config
-        kwargs: dict[str, Any] = {
-            "messages": to_chat_messages(request),
-            "temperature": config.temperature if config.temperature is not None else 0.0,
-            "repeat_penalty": self.repeat_penalty,
-        }
-        if config.max_tokens is not None:
-            kwargs["max_tokens"] = config.max_tokens
-        if config.top_p is not None:
-            kwargs["top_p"] = config.top_p
-        if config.stop:
-            kwargs["stop"] = list(config.stop)
-        if config.seed is not None:
-            kwargs["seed"] = config.seed
-        response_format = to_llama_response_format(config.response_format)
-        if response_format is not None:
-            kwargs["response_format"] = response_format
+        kwargs = chat_kwargs(request, self.repeat_penalty)
         with self._lock:
             llama = self.llama
             previous = list(llama._input_ids)
-            result = llama.create_chat_completion(**kwargs)
-            usage = result["usage"]
-            prompt_tokens = usage["prompt_tokens"]
+            try:
+                result = llama.create_chat_completion(**kwargs)
+            except ValueError as exc:
+                # llama-cpp-python: "Requested tokens (N) exceed context window of M".
+                if "context window" not in str(exc):
+                    raise
+                raise ContextLengthError(str(exc), provider="llamacpp") from exc
+            prompt_tokens = result["usage"]["prompt_tokens"]
             reused = _common_prefix(previous, list(llama._input_ids[:prompt_tokens]))
-        choice = result["choices"][0]
-        return Response(
-            id=result.get("id") or f"llamacpp-{uuid.uuid4().hex}",
-            model=self.model_name,
-            message=Message.assistant([TextPart(choice["message"].get("content") or "")]),
-            finish_reason=_FINISH_REASONS.get(choice.get("finish_reason") or "stop", "stop"),
-            usage=Usage(
-                input_tokens=prompt_tokens,
-                output_tokens=usage["completion_tokens"],
-                cache_read_tokens=reused,
-            ),
-        )
+            n_ctx = llama.n_ctx()
+        response = to_response(result, self.model_name, cache_read_tokens=reused)
+        used = (response.usage.input_tokens or 0) + (response.usage.output_tokens or 0)
+        if response.finish_reason == "length" and used >= n_ctx:
+            # llama.cpp silently shrinks max_tokens to what the context has left: the answer
+            # was cut by the context window, not by the caller's max_tokens.
+            raise ContextLengthError(
+                f"The answer was cut off by the context window of {n_ctx} tokens "
+                f"(prompt {response.usage.input_tokens} tokens)",
+                provider="llamacpp",
+            )
+        return response
 
     def stream(self, request: Request) -> Iterator[Any]:
         return iter(response_to_events(self.complete(request)))

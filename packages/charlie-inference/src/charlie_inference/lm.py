@@ -8,6 +8,7 @@ import dspy
 
 from .engine import LlamaCppEngine
 from .loader import load_model
+from .remote import RemoteEngine
 from .settings import ModelSettings
 
 if TYPE_CHECKING:
@@ -52,3 +53,27 @@ class DspyLM(dspy.LM):
     @property
     def closed(self) -> bool:
         return self.llama_engine.closed
+
+
+def make_lm(settings: ModelSettings | None = None) -> dspy.LM:
+    """The LM the settings ask for: a remote OpenAI-compatible server, or a local GGUF.
+
+    The same programs and optimized state run on either; only a local model holds memory.
+    """
+    settings = settings or ModelSettings()
+    if settings.api_base is None:
+        return DspyLM(settings)
+    engine = RemoteEngine(
+        settings.api_base,
+        model_name=settings.api_model,
+        api_key=settings.api_key,
+        repeat_penalty=settings.repeat_penalty,
+    )
+    return dspy.LM(
+        f"llamacpp-server/{settings.api_model}",
+        engine=engine,
+        cache=False,
+        num_retries=0,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+    )

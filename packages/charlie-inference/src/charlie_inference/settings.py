@@ -57,6 +57,11 @@ class ModelSettings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     repeat_penalty: float = Field(default=1.15, ge=1.0)
     seed: int = 0
+    # An OpenAI-compatible server (llama.cpp's llama-server, vLLM, Ollama) instead of a local
+    # GGUF: e.g. http://gpu-box:8080/v1. The model path is then unused.
+    api_base: str | None = None
+    api_model: str = "local"
+    api_key: str = "not-needed"
     program_state: Path = Field(
         default_factory=lambda: data_dir() / "programs" / "entity_extractor.json"
     )

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=int,
         default=0,
-        help="seed for the random split and MIPRO (default 0)",
+        help="seed for the random split, bootstrap's order of train entries and MIPRO (default 0)",
     )
     common.add_argument(
         "--threads",
@@ -280,6 +280,7 @@ def run_optimize(
                     watch=watch,
                     max_demos=args.max_demos,
                     min_demo_score=args.min_demo_score,
+                    seed=args.seed,
                 )
             else:
                 line.phase("bootstrapping demo sets")

@@ -12,6 +12,7 @@ returns what exists so far, marked ``interrupted``:
 
 from __future__ import annotations
 
+import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,8 +70,14 @@ def run_bootstrap(
     watch: OptimizerWatch,
     max_demos: int,
     min_demo_score: float,
+    seed: int = 0,
 ) -> Outcome:
-    """Few-shot demos from the train set: the model's own good answers first, then gold ones."""
+    """Few-shot demos from the train set: the model's own good answers first, then gold ones.
+
+    The train set is tried in a seeded order, so another seed gives other demos.
+    """
+    order = list(trainset)
+    random.Random(seed).shuffle(order)
     optimizer = dspy.BootstrapFewShot(
         metric=watched_metric(watch, min_demo_score),
         metric_threshold=min_demo_score,
@@ -80,11 +87,11 @@ def run_bootstrap(
     )
     student = EntityExtractor()
     try:
-        return Outcome(optimizer.compile(student, trainset=list(trainset)), interrupted=False)
+        return Outcome(optimizer.compile(student, trainset=order), interrupted=False)
     except KeyboardInterrupt:
         # name2traces holds the demos bootstrapped so far (absent if stopped before the loop).
         traces = getattr(optimizer, "name2traces", {})
-        return Outcome(assemble_demos(student, traces, trainset, max_demos), interrupted=True)
+        return Outcome(assemble_demos(student, traces, order, max_demos), interrupted=True)
 
 
 def assemble_demos(

@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         unload_all_models()
         try:
             status.publish(state="stopped", model="")
+            status.drop_lease()
         finally:
             close_db()
     logger.info("worker %d stopped", os.getpid())

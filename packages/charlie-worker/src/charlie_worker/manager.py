@@ -26,9 +26,10 @@ class Model(Protocol):
 
 
 def _load_llm() -> Model:
-    from charlie_inference import DspyLM, ModelSettings
+    from charlie_inference import make_lm
 
-    return DspyLM(ModelSettings())
+    # A remote model server (CHARLIE_LLM_API_BASE) holds no local memory: closing it is cheap.
+    return make_lm()
 
 
 LOADERS: dict[str, Callable[[], Model]] = {"llm": _load_llm}

@@ -35,6 +35,10 @@ class WorkerSettings(BaseSettings):
     # journal entry is not.
     appendfsync: Literal["always", "everysec"] = "always"
 
+    # An existing FalkorDB server (``redis://host:6379``, ``unix:///run/falkordb.sock``) instead
+    # of the embedded one: for a home server, a shared journal, several worker machines.
+    falkordb_url: str | None = None
+
     # Bounds one entry so a pasted log file cannot stall extraction or bloat every list query.
     max_entry_chars: int = Field(default=100_000, ge=1)
 

@@ -5,10 +5,13 @@ One small hash (``charlie:worker``), overwritten in place: it never grows with t
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass
 
 from .database.lifecycle import get_redis
+from .database.redis_ops import LEASE_PREFIX
 
 STATUS_KEY = "charlie:worker"
 HEARTBEAT_S = 2.0
@@ -37,8 +40,20 @@ def count(field: str) -> None:
     get_redis().hincrby(STATUS_KEY, field, 1)
 
 
+def worker_id() -> str:
+    """This worker's name in claims and leases: unique across the machines sharing a queue."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def heartbeat() -> None:
+    """Tell the UI we are alive, and renew our lease so our claims on episodes stay ours."""
     publish(heartbeat=time.time())
+    get_redis().set(LEASE_PREFIX + worker_id(), "1", px=int(STALE_AFTER_S * 1000))
+
+
+def drop_lease() -> None:
+    """On a clean exit our claims lapse at once instead of when the lease expires."""
+    get_redis().delete(LEASE_PREFIX + worker_id())
 
 
 def clear() -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 
 from huey.api import Task
+from huey.exceptions import RetryTask
 
 from .database.redis_ops import (
     PENDING,
+    EpisodeClaimedError,
     finish_episode,
     get_episode_data,
     get_episodes_by_status,
@@ -22,6 +24,7 @@ from .database.redis_ops import (
 )
 from .manager import cleanup_if_no_work
 from .queue import bind_queue, huey, queued_tasks
+from .status import STALE_AFTER_S, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,11 @@ def extract_nodes_task(episode_uuid: str, journal: str, task: Task | None = None
 
     from .graph.extract_nodes import EpisodeNotFoundError, extract_nodes
 
-    token = mark_episode_processing(episode_uuid)
+    try:
+        token = mark_episode_processing(episode_uuid, worker_id())
+    except EpisodeClaimedError:
+        # Another worker on this queue is reading it; look again once its lease could lapse.
+        raise RetryTask(delay=STALE_AFTER_S) from None
     if token is None:
         cleanup_if_no_work(queued_tasks)
         return {"episode_uuid": episode_uuid, "skipped": True}

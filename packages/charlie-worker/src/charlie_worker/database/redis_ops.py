@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 PENDING = "pending_nodes"
 FAILED = "failed"
 KEY_PREFIX = "episode:"
+LEASE_PREFIX = "charlie:lease:"
+"""``charlie:lease:<worker id>`` exists (with a short TTL) while that worker is alive."""
 MAX_ERROR_CHARS = 2_000
 _SCAN_COUNT = 1_000
 
@@ -44,20 +46,30 @@ return exists
 _REQUEUE = """
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'journal', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'created_at', ARGV[3])
-redis.call('HDEL', KEYS[1], 'error', 'processing_since', 'uuid_map')
+redis.call('HDEL', KEYS[1], 'error', 'processing_since', 'processing_by', 'uuid_map')
 return 1
 """
 
 _MARK_PROCESSING = """
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return false end
-redis.call('HSET', KEYS[1], 'processing_since', ARGV[2])
+local owner = redis.call('HGET', KEYS[1], 'processing_by')
+if owner and owner ~= '' and owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 1 then
+  return 'BUSY'
+end
+redis.call('HSET', KEYS[1], 'processing_since', ARGV[2], 'processing_by', ARGV[3])
 return ARGV[2]
+"""
+
+_RESET_IF_ORPHANED = """
+local owner = redis.call('HGET', KEYS[1], 'processing_by')
+if owner and owner ~= '' and redis.call('EXISTS', ARGV[1] .. owner) == 1 then return 0 end
+return redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
 """
 
 _SET_FAILED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2])
-redis.call('HDEL', KEYS[1], 'processing_since')
+redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
 return 1
 """
 
@@ -154,14 +166,24 @@ def remove_episode_from_queue(episode_uuid: str) -> bool:
     return bool(get_redis().delete(episode_key(episode_uuid)))
 
 
-def mark_episode_processing(episode_uuid: str) -> str | None:
-    """Record that the worker started on a pending episode (the UI shows it as "reading").
+class EpisodeClaimedError(RuntimeError):
+    """Another live worker is processing this episode (several workers share one queue)."""
+
+
+def mark_episode_processing(episode_uuid: str, worker_id: str = "") -> str | None:
+    """Claim a pending episode for ``worker_id`` (the UI shows it as "reading").
 
     Returns a token (the ``processing_since`` value) for ``finish_episode``, or None when the
     episode is not pending (done, deleted or failed meanwhile): then there is nothing to do.
+    Raises EpisodeClaimedError while another worker whose lease (``charlie:lease:<id>``, kept
+    alive by its heartbeat) still exists holds the claim: with several workers on one queue,
+    an episode is extracted once. A dead worker's claim lapses with its lease.
     """
     token = _now()
-    result = get_redis().eval(_MARK_PROCESSING, 1, episode_key(episode_uuid), PENDING, token)
+    key = episode_key(episode_uuid)
+    result = get_redis().eval(_MARK_PROCESSING, 1, key, PENDING, token, worker_id, LEASE_PREFIX)
+    if result == "BUSY":
+        raise EpisodeClaimedError(f"episode {episode_uuid} is being read by another worker")
     return result if result else None
 
 
@@ -192,10 +214,11 @@ def requeue_episode(episode_uuid: str, journal: str) -> None:
 
 
 def reset_processing_marks() -> int:
-    """Drop ``processing_since`` from every episode: for the worker's startup recovery.
+    """Drop the "reading" marks of workers that are gone: for the worker's startup recovery.
 
     A worker killed mid-task leaves its episode marked "reading"; once recovery re-enqueues
-    it, it is waiting again. Returns how many marks were dropped.
+    it, it is waiting again. Marks of live workers (lease present) are kept. Returns how many
+    episodes had a mark dropped.
     """
     client = get_redis()
     keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
@@ -203,8 +226,8 @@ def reset_processing_marks() -> int:
         return 0
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.hdel(key, "processing_since")
-    return sum(n for n in pipe.execute(raise_on_error=False) if isinstance(n, int))
+        pipe.eval(_RESET_IF_ORPHANED, 1, key, LEASE_PREFIX)
+    return sum(1 for n in pipe.execute(raise_on_error=False) if isinstance(n, int) and n > 0)
 
 
 def count_pending() -> int:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import dspy
 
-from charlie_inference import DspyLM, EntityMatcher, load_extractor
+from charlie_inference import EntityMatcher, load_extractor
 
 from ..database.lifecycle import select_graph
 from ..database.redis_ops import PENDING, set_episode_status
@@ -50,7 +50,7 @@ class ExtractResult:
         return asdict(self)
 
 
-def _model_for(attempt: int) -> DspyLM:
+def _model_for(attempt: int) -> dspy.LM:
     lm = get_model("llm")
     # A retry after unusable output samples differently instead of repeating the same answer.
     return lm if attempt == 0 else lm.copy(temperature=RETRY_TEMPERATURE, seed=attempt)
@@ -64,7 +64,7 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
         raise EpisodeNotFoundError(episode_uuid)
     content = rows[0][0]
     lm = _model_for(attempt)
-    extractor = load_extractor(lm.settings)
+    extractor = load_extractor()
     matcher = EntityMatcher()
     with dspy.context(lm=lm):
         entities = extractor(text=content).entities

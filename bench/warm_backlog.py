@@ -1,0 +1,166 @@
+"""A backlog through the real worker: the model kept warm vs loaded and unloaded per task.
+
+Why: the Model Manager keeps the model resident while a backlog remains. This measures what
+that buys against a process-per-task style consumer that loads the model for every task.
+
+Both modes run the real ``charlie-worker`` consumer subprocess (Huey, redis, niceness, the
+same ``extract_nodes_task``), on the same entries, each run in a journal of its own so the
+graph starts empty every time. The only difference is the load policy: the cold worker is
+the same ``charlie_worker.cli.main`` with a Huey post-execute hook that calls
+``manager.unload_all_models()`` after every task. The import of dspy/llama_cpp that a real
+process-per-task consumer would also repeat is NOT included: the cold figure is a best case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from _common import (
+    WORKER_CMD,
+    alternating,
+    entry_texts,
+    failed,
+    leftover_processes,
+    machine,
+    median,
+    private_db,
+    ratio,
+    table,
+    unfinished,
+    wait_for,
+    worker,
+    worker_ready,
+)
+
+COLD_WORKER_CMD = [
+    WORKER_CMD[0],
+    "-c",
+    "import sys\n"
+    "from charlie_worker import cli, manager\n"
+    "from charlie_worker.queue import huey\n"
+    "@huey.post_execute()\n"
+    "def unload_after_each_task(task, value, exc):\n"
+    "    manager.unload_all_models()\n"
+    "sys.exit(cli.main())\n",
+]
+"""charlie-worker, unloading after every task: the process-per-task load policy."""
+
+MODES = {"warm": WORKER_CMD, "cold": COLD_WORKER_CMD}
+
+
+def run_once(mode: str, rep: int, texts: list[str], log_dir: Path, timeout: float) -> dict:
+    """Queue ``texts`` in a fresh journal, start a worker, time it from ready to drained."""
+    from charlie_worker.graph.episodes import add_entry
+    from charlie_worker.status import read_status
+
+    journal = f"bench-{mode}-{rep}"
+    uuids = [add_entry(text, journal) for text in texts]  # a real backlog before the worker
+    done_at: dict[str, float] = {}
+    with worker(MODES[mode], log=log_dir / f"{journal}.log") as proc:
+        ready = wait_for(worker_ready(proc), 60, "the worker to start", poll=0.01)
+
+        def drained() -> bool:
+            now = time.monotonic()
+            left = set(unfinished(uuids))
+            for uuid in uuids:
+                if uuid not in left:
+                    done_at.setdefault(uuid, now)
+            return not left
+
+        end = wait_for(drained, timeout, f"the {mode} backlog to drain", poll=0.05)
+        # The warm worker unloads at the end of the backlog; the cold one after each task.
+        wait_for(lambda: read_status().model == "", 30, "the model to be unloaded")
+        report = read_status()
+    finishes = sorted(done_at.values())
+    gaps = [b - a for a, b in zip([ready, *finishes], finishes, strict=False)]
+    elapsed = end - ready
+    return {
+        "mode": mode,
+        "elapsed": elapsed,
+        "per_min": 60 * len(texts) / elapsed,
+        "gaps": gaps,
+        "loads": report.loads,
+        "unloads": report.unloads,
+        "failed": failed(uuids),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20, help="entries per backlog (default 20)")
+    parser.add_argument(
+        "--reps", type=int, default=2, help="repetitions of each mode, ABBA order (default 2)"
+    )
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per backlog")
+    args = parser.parse_args()
+
+    texts = entry_texts(args.n)
+    runs: list[dict] = []
+    with private_db() as data:
+        log_dir = data / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for rep, mode in alternating(list(MODES), args.reps):
+            run = run_once(mode, rep, texts, log_dir, args.timeout)
+            runs.append(run)
+            print(
+                f"rep {rep} {mode:4}: {run['elapsed']:6.1f} s, {run['per_min']:5.1f} entries/min, "
+                f"loads {run['loads']}, unloads {run['unloads']}, failed {run['failed']}",
+                flush=True,
+            )
+
+    rows = []
+    stats = {}
+    for mode in MODES:
+        mine = [r for r in runs if r["mode"] == mode]
+        stats[mode] = {
+            "per_min": median([r["per_min"] for r in mine]),
+            "entry_s": median([g for r in mine for g in r["gaps"]]),
+            "loads": median([r["loads"] for r in mine]),
+        }
+        rows.append(
+            [
+                mode,
+                len(mine),
+                stats[mode]["loads"],
+                median([r["elapsed"] for r in mine]),
+                stats[mode]["per_min"],
+                stats[mode]["entry_s"],
+                median([r["failed"] for r in mine]),
+            ]
+        )
+    print()
+    print(
+        "code path: both modes through the real charlie-worker subprocess (Huey consumer,"
+        " extract_nodes_task);\n  cold = same cli.main + post-execute hook"
+        " manager.unload_all_models() after every task."
+    )
+    print(
+        table(
+            [
+                "mode",
+                "runs",
+                "model loads",
+                "backlog s",
+                "entries/min",
+                "median s/entry",
+                "failed",
+            ],
+            rows,
+        )
+    )
+    print(machine())
+    left = leftover_processes()
+    print(f"processes left: {left or 'none'}")
+    speedup = ratio(stats["warm"]["per_min"], stats["cold"]["per_min"])
+    print(
+        f"SUMMARY warm_backlog: n={args.n} reps={args.reps}: warm {stats['warm']['per_min']:.1f}"
+        f" entries/min ({stats['warm']['loads']:.0f} load) vs cold"
+        f" {stats['cold']['per_min']:.1f} ({stats['cold']['loads']:.0f} loads): warm/cold"
+        f" = {speedup:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""``charlie-tui``: the journal app. It owns the database and runs the worker beside it.
+
+Startup: take the instance lock (``main``), open the database in a thread, then start the
+worker subprocess on the database's server. While running: a timer polls the worker's report
+and the queue from a thread once a second, and reloads the screen only when something
+changed. Quit (q, ctrl+q, SIGTERM, SIGHUP): stop the worker gracefully, close the database,
+exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import ValidationError
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+
+from charlie_worker.graph.episodes import EntryError, EntryNotFoundError
+from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+
+from .background import run_blocking
+from .commands import CharlieCommands
+from .formatting import Clock, local_now
+from .instance import AlreadyOpenError, InstanceLock
+from .journal import Journal
+from .messages import (
+    Closed,
+    DatabaseFailed,
+    DatabaseOpened,
+    DeleteEntry,
+    EditEntry,
+    EntryDeleted,
+    EntryRetried,
+    OpenEntity,
+    OpenEntry,
+    OperationFailed,
+    Polled,
+    PollFailed,
+    RetryEntry,
+)
+from .runtime import Runtime
+from .screens.base import DataScreen
+from .screens.confirm import ConfirmScreen
+from .screens.editor import EditorScreen
+from .screens.entities import EntitiesScreen
+from .screens.entity import EntityScreen
+from .screens.entries import EntriesScreen
+from .screens.entry import EntryScreen
+from .screens.problem import ProblemScreen
+from .widgets.status_bar import StatusView
+from .worker_process import GRACEFUL_TIMEOUT_S
+
+logger = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 1.0
+APP_LOG = Path("logs") / "charlie-tui.log"
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class CharlieApp(App[int]):
+    """The journal. ``start_worker=False`` runs without the background worker (tests, or a
+    worker you run yourself); ``clock`` pins "now" for the relative times shown."""
+
+    CSS_PATH = "charlie.tcss"
+    TITLE = "Charlie"
+    COMMANDS: ClassVar = App.COMMANDS | {CharlieCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "new_entry", "New entry"),
+        Binding("p", "entities", "People & places"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    status_view: reactive[StatusView] = reactive(StatusView, always_update=False)
+
+    def __init__(
+        self,
+        *,
+        start_worker: bool = True,
+        clock: Clock = local_now,
+        journal: str = DEFAULT_JOURNAL,
+        poll_interval: float = POLL_INTERVAL_S,
+        graceful_timeout: float = GRACEFUL_TIMEOUT_S,
+    ) -> None:
+        super().__init__()
+        self.data_dir = WorkerSettings().data_dir
+        self.journal = Journal(journal)
+        self.runtime = Runtime(
+            self.journal,
+            self.data_dir,
+            start_worker=start_worker,
+            graceful_timeout=graceful_timeout,
+        )
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._poll_timer: Timer | None = None
+        self._fingerprint: frozenset[tuple[str, str, bool]] | None = None
+        self._model_error = ""
+        self._closing = False
+        self.set_reactive(CharlieApp.status_view, StatusView(manages_worker=start_worker))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def get_default_screen(self) -> Screen:
+        return EntriesScreen(self.journal, self.clock)
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in SHUTDOWN_SIGNALS:
+            loop.add_signal_handler(signum, self.call_next, self.action_quit)
+        run_blocking(self, self._open, group="open")
+
+    def _open(self) -> DatabaseOpened | DatabaseFailed:
+        try:
+            self.runtime.open()
+        except Exception as exc:
+            logger.exception("cannot open the journal")
+            return DatabaseFailed(str(exc) or type(exc).__name__)
+        return DatabaseOpened()
+
+    def on_database_opened(self) -> None:
+        self.status_view = replace(self.status_view, database="open")
+        self._poll()
+        self._poll_timer = self.set_interval(self.poll_interval, self._poll)
+        self.refresh_bindings()
+        self._reload_screen()
+
+    def on_database_failed(self, message: DatabaseFailed) -> None:
+        self.status_view = replace(self.status_view, database="failed")
+        self.push_screen(
+            ProblemScreen(
+                "Charlie could not open your journal.",
+                f"{message.error}\n\nData dir: {self.data_dir}\n"
+                "Check that the disk is not full and that the folder is yours, then start "
+                "Charlie again. Details are in logs/charlie-tui.log in the data dir.",
+            )
+        )
+
+    async def action_quit(self) -> None:
+        """Stop the worker gracefully and close the database off the loop, then exit."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self.status_view = replace(self.status_view, database="closing")
+        run_blocking(self, self._close, group="close")
+
+    def _close(self) -> Closed:
+        try:
+            self.runtime.close()
+        except Exception:
+            logger.exception("closing failed")
+        return Closed()
+
+    def on_closed(self) -> None:
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        """Whatever way the app ended, leave no worker and no database server behind."""
+        loop = asyncio.get_running_loop()
+        for signum in SHUTDOWN_SIGNALS:
+            loop.remove_signal_handler(signum)
+        self.runtime.close()
+
+    # ------------------------------------------------------------------ polling
+
+    def _poll(self) -> None:
+        if not self._closing:
+            run_blocking(self, self._poll_once, group="poll")
+
+    def _poll_once(self) -> Polled | PollFailed:
+        try:
+            return Polled(self.runtime.poll())
+        except Exception as exc:
+            logger.warning("poll failed: %s", exc)
+            return PollFailed(str(exc) or type(exc).__name__)
+
+    def on_polled(self, message: Polled) -> None:
+        if self._closing:
+            return
+        snapshot = message.snapshot
+        self.status_view = replace(self.status_view, snapshot=snapshot, problem="")
+        error = snapshot.worker.error
+        if error and error != self._model_error:
+            self.notify(error, title="The model could not be loaded", severity="error", timeout=15)
+        self._model_error = error
+        if snapshot.queue.fingerprint != self._fingerprint:
+            changed = self._fingerprint is not None
+            self._fingerprint = snapshot.queue.fingerprint
+            if changed:
+                self._reload_screen()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        if not self._closing:
+            self.status_view = replace(self.status_view, problem=message.error)
+
+    def _reload_screen(self, focus: str | None = None) -> None:
+        """Reload the screen in front; the others reload when they come back to the front."""
+        if isinstance(self.screen, DataScreen):
+            self.screen.reload(focus)
+
+    # ------------------------------------------------------------------ navigation
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("new_entry", "search", "entities", "home"):
+            if not self.journal.is_open or not isinstance(self.screen, DataScreen):
+                return False
+            if action == "entities" and isinstance(self.screen, EntitiesScreen):
+                return False
+            if action == "home" and len(self.screen_stack) == 1:
+                return False
+        return True
+
+    def action_new_entry(self) -> None:
+        self.push_screen(EditorScreen(self.journal), self._saved)
+
+    def action_entities(self) -> None:
+        self.push_screen(EntitiesScreen(self.journal, self.clock))
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_search(self) -> None:
+        self.action_home()
+        entries = self.screen_stack[0]
+        if isinstance(entries, EntriesScreen):
+            entries.action_search()
+
+    def on_open_entry(self, message: OpenEntry) -> None:
+        self.push_screen(EntryScreen(self.journal, self.clock, message.uuid))
+
+    def on_open_entity(self, message: OpenEntity) -> None:
+        self.push_screen(
+            EntityScreen(self.journal, self.clock, message.uuid, message.name, message.type)
+        )
+
+    # ------------------------------------------------------------------ writes
+
+    def on_edit_entry(self, message: EditEntry) -> None:
+        self.push_screen(EditorScreen(self.journal, message.uuid, message.content), self._saved)
+
+    def _saved(self, uuid: str | None) -> None:
+        if uuid is not None:
+            self.notify("Saved. Charlie reads it in the background.", timeout=3)
+            self._reload_screen(focus=uuid)
+
+    def on_delete_entry(self, message: DeleteEntry) -> None:
+        uuid = message.uuid
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_blocking(self, lambda: self._delete(uuid), group="write", exclusive=False)
+
+        question = "Delete this entry? What Charlie found only in it goes too."
+        self.push_screen(ConfirmScreen(question, "Delete"), answered)
+
+    def _delete(self, uuid: str) -> EntryDeleted:
+        self.journal.delete(uuid)
+        return EntryDeleted(uuid)
+
+    def on_entry_deleted(self, message: EntryDeleted) -> None:
+        self.notify("Entry deleted.", timeout=3)
+        screen = self.screen
+        if isinstance(screen, EntryScreen) and screen.uuid == message.uuid:
+            self.pop_screen()  # the screen below reloads as it comes back
+        else:
+            self._reload_screen()
+
+    def on_retry_entry(self, message: RetryEntry) -> None:
+        uuid = message.uuid
+        run_blocking(self, lambda: self._retry(uuid), group="write", exclusive=False)
+
+    def _retry(self, uuid: str) -> EntryRetried | OperationFailed:
+        try:
+            self.journal.retry(uuid)
+        except (EntryError, EntryNotFoundError) as exc:
+            return OperationFailed(str(exc))
+        return EntryRetried(uuid)
+
+    def on_entry_retried(self) -> None:
+        self.notify("Queued again: Charlie will read it shortly.", timeout=3)
+        self._reload_screen()
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        self.notify(message.error, severity="error")
+
+
+# ---------------------------------------------------------------------- command line
+
+DESCRIPTION = """\
+Charlie: a journal in your terminal. Write entries; a local model reads each one in the
+background and files the people, places and organisations in it. Nothing leaves your machine.
+
+Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
+p people & places, escape back, ctrl+p all commands, q quit."""
+
+ENVIRONMENT = """\
+settings (environment variables):
+  CHARLIE_DATA_DIR         where the journal, its logs and settings live
+                           (default: ~/.local/share/charlie)
+  CHARLIE_LLM_MODEL_PATH   the GGUF model file (default: the bundled SmolLM2)
+  CHARLIE_LLM_THREADS      CPU threads for the model (default: half the cores)
+  CHARLIE_APPENDFSYNC      always (default: an acknowledged entry survives a crash)
+                           or everysec (faster, may lose the last second)
+  CHARLIE_MAX_ENTRY_CHARS  the longest entry accepted (default 100000)
+
+Only one Charlie can be open per data dir. The worker's log is
+<data dir>/logs/worker.log, the app's <data dir>/logs/charlie-tui.log."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, take the instance lock, run the app; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="charlie-tui",
+        description=DESCRIPTION,
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.parse_args(argv)
+    try:
+        data_dir = WorkerSettings().data_dir
+    except ValidationError as exc:
+        print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    lock = InstanceLock(data_dir)
+    try:
+        lock.acquire()
+        _log_to_file(data_dir / APP_LOG)
+    except AlreadyOpenError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"charlie-tui: cannot use the data dir {data_dir}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        app = CharlieApp()
+        app.run()
+    finally:
+        lock.release()
+    return app.return_code or 0
+
+
+def _log_to_file(path: Path) -> None:
+    """Log to a file: anything written to the terminal would tear through the screen."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

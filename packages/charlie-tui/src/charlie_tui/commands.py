@@ -1,0 +1,56 @@
+"""The command palette (ctrl+p): the journal's commands next to Textual's system ones."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("New entry", "Write a new journal entry (ctrl+n)", "new_entry"),
+    ("Search entries", "Find entries by their words (/)", "search"),
+    ("People, places and things", "What Charlie found, with mention counts (p)", "entities"),
+    ("All entries", "Back to the list of entries", "home"),
+)
+
+Command = tuple[str, str, DOMNode, str]
+"""Title, help, the node that runs it, its action."""
+
+
+class CharlieCommands(Provider):
+    """The app's commands that apply now, plus the current screen's keyed actions."""
+
+    def _commands(self) -> list[Command]:
+        commands: list[Command] = [
+            (title, help_text, self.app, action)
+            for title, help_text, action in APP_COMMANDS
+            if self.app.check_action(action, ()) is True
+        ]
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if active.node is self.screen and active.enabled and binding.description:
+                where = self.screen.sub_title or self.screen.title
+                commands.append(
+                    (binding.description, f"{where} ({key})", self.screen, binding.action)
+                )
+        return commands
+
+    @staticmethod
+    def _run(node: DOMNode, action: str) -> None:
+        node.call_later(node.run_action, action)
+
+    async def discover(self) -> Hits:
+        for title, help_text, node, action in self._commands():
+            yield DiscoveryHit(title, partial(self._run, node, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, node, action in self._commands():
+            if (score := matcher.match(title)) > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(self._run, node, action),
+                    help=help_text,
+                )

@@ -1,0 +1,90 @@
+"""How entries, states and entities read on screen: plain text, no widgets.
+
+Times are shown relative to an injected "now" (``Clock``), so the same entry reads
+"Today 09:30" for the user and renders identically in snapshot tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from charlie_worker.graph.queries import EntryState
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware: entry times are shown in its timezone."""
+
+
+def local_now() -> datetime:
+    """The real clock, in the user's local timezone."""
+    return datetime.now().astimezone()
+
+
+STATE_LABELS: dict[EntryState, str] = {
+    "waiting": "○ waiting",
+    "reading": "◐ reading",
+    "done": "● done",
+    "failed": "✗ failed",
+}
+
+# The model's types, as the journal shows them.
+ENTITY_TYPE_LABELS: dict[str, str] = {
+    "Person": "person",
+    "Place": "place",
+    "Organization": "organisation",
+    "Thing": "thing",
+}
+ENTITY_TYPE_ORDER: tuple[str, ...] = tuple(ENTITY_TYPE_LABELS)
+
+
+def entity_type_label(kind: str) -> str:
+    """``Organization`` -> ``organisation``; an unknown type is shown lower-cased."""
+    return ENTITY_TYPE_LABELS.get(kind, kind.lower() or "thing")
+
+
+def entity_type_sort_key(kind: str) -> int:
+    """People first, then places, organisations, things, then anything else."""
+    try:
+        return ENTITY_TYPE_ORDER.index(kind)
+    except ValueError:
+        return len(ENTITY_TYPE_ORDER)
+
+
+def when(timestamp: float, now: datetime) -> str:
+    """A short time for lists: "Today 09:30", "Yesterday 21:05", "Mon 08:00", "3 Jun 10:15"."""
+    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    days = (now.date() - moment.date()).days
+    clock = f"{moment:%H:%M}"
+    if days == 0:
+        return f"Today {clock}"
+    if days == 1:
+        return f"Yesterday {clock}"
+    if 1 < days < 7:
+        return f"{moment:%a} {clock}"
+    if moment.year == now.year:
+        return f"{moment.day} {moment:%b} {clock}"
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def full_date(timestamp: float, now: datetime) -> str:
+    """A full date for one entry: "Monday 3 June 2024, 09:30"."""
+    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
+
+
+def first_line(content: str) -> str:
+    """The first non-blank line of an entry, stripped: its title in a list."""
+    for line in content.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``plural(1, "entry", "entries")`` -> "1 entry"; with 2 -> "2 entries"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def seconds(delay: float) -> str:
+    """A countdown: "in 4 s"; anything under a second reads "now"."""
+    return "now" if delay < 1 else f"in {int(delay + 0.5)} s"

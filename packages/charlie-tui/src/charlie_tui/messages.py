@@ -1,0 +1,115 @@
+"""Messages that carry results from thread workers back to the event loop, and requests
+from screens up to the app (which owns the journal's write operations and navigation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from charlie_worker.graph.queries import EntityStat, EntryDetail
+
+from .journal import EntryRow
+from .runtime import Snapshot
+
+# ---------------------------------------------------------------- results (thread -> loop)
+
+
+@dataclass
+class DatabaseOpened(Message):
+    """The database is open and the worker (if any) started: screens can load."""
+
+
+@dataclass
+class DatabaseFailed(Message):
+    error: str
+
+
+@dataclass
+class Polled(Message):
+    snapshot: Snapshot
+
+
+@dataclass
+class PollFailed(Message):
+    error: str
+
+
+@dataclass
+class EntriesLoaded(Message):
+    rows: list[EntryRow]
+    query: str
+    """The search it answers ("" for the plain list)."""
+
+
+@dataclass
+class EntryLoaded(Message):
+    entry: EntryDetail | None
+
+
+@dataclass
+class EntitiesLoaded(Message):
+    entities: list[EntityStat]
+
+
+@dataclass
+class EntrySaved(Message):
+    uuid: str
+
+
+@dataclass
+class SaveFailed(Message):
+    error: str
+
+
+@dataclass
+class EntryDeleted(Message):
+    uuid: str
+
+
+@dataclass
+class EntryRetried(Message):
+    uuid: str
+
+
+@dataclass
+class OperationFailed(Message):
+    """A read or write failed for a reason that is not the user's (the database went away)."""
+
+    error: str
+
+
+@dataclass
+class Closed(Message):
+    """The worker is stopped and the database closed: the app can exit."""
+
+
+# ---------------------------------------------------------------- requests (screen -> app)
+
+
+@dataclass
+class OpenEntry(Message):
+    uuid: str
+
+
+@dataclass
+class OpenEntity(Message):
+    uuid: str
+    name: str
+    type: str
+
+
+@dataclass
+class EditEntry(Message):
+    uuid: str
+    content: str
+
+
+@dataclass
+class DeleteEntry(Message):
+    uuid: str
+
+
+@dataclass
+class RetryEntry(Message):
+    uuid: str

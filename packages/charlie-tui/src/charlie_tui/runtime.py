@@ -1,0 +1,73 @@
+"""What the app owns besides its screens: the database connection and the worker process.
+
+Order matters both ways. The database opens first and the worker joins its server; on the
+way out the worker stops first, so the app's ``close_db()`` is the last client and shuts the
+server down with it (a server left with a client keeps running).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from charlie_worker.status import WorkerStatus
+
+from .journal import Journal, QueueState
+from .worker_process import GRACEFUL_TIMEOUT_S, ProcessState, WorkerProcess
+
+WORKER_LOG = Path("logs") / "worker.log"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One poll: the worker process, the worker's own report, and the queue."""
+
+    process: ProcessState | None
+    worker: WorkerStatus
+    queue: QueueState
+
+
+class Runtime:
+    """Opens, polls and closes; every method blocks, so the app calls them from threads."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        data_dir: Path,
+        *,
+        start_worker: bool = True,
+        graceful_timeout: float = GRACEFUL_TIMEOUT_S,
+    ) -> None:
+        self.journal = journal
+        self.log_path = data_dir / WORKER_LOG
+        self._start_worker = start_worker
+        self._graceful_timeout = graceful_timeout
+        self._lock = threading.Lock()
+        self._closed = False
+        self.process: WorkerProcess | None = None
+
+    def open(self) -> None:
+        """Open the database, then start the worker on its server (unless told not to)."""
+        socket = self.journal.open()
+        with self._lock:
+            if self._closed or not self._start_worker:
+                return
+            self.process = WorkerProcess(
+                socket, self.log_path, graceful_timeout=self._graceful_timeout
+            )
+            self.process.start()
+
+    def poll(self) -> Snapshot:
+        """Supervise the worker process, then read its report and the queue."""
+        process = self.process.supervise() if self.process else None
+        return Snapshot(process, self.journal.worker_status(), self.journal.queue())
+
+    def close(self) -> None:
+        """Stop the worker gracefully, then close the database. Idempotent."""
+        with self._lock:
+            self._closed = True
+            process = self.process
+        if process is not None:
+            process.stop()
+        self.journal.close()

@@ -1,0 +1,39 @@
+"""What every journal screen shares: the journal, the clock, and reloading its data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.message import Message
+from textual.screen import Screen
+
+from ..background import run_blocking
+from ..formatting import Clock
+from ..journal import Journal
+from ..messages import OperationFailed
+
+
+class DataScreen(Screen[None]):
+    """A screen showing journal data. It reloads when it comes to the front and when the app
+    notices a change (an entry queued, read, failed or deleted), never on a key press."""
+
+    def __init__(self, journal: Journal, clock: Clock) -> None:
+        super().__init__()
+        self.journal = journal
+        self.clock = clock
+
+    def reload(self, focus: str | None = None) -> None:
+        """Read this screen's data again; ``focus`` names an entry to put the cursor on."""
+        raise NotImplementedError
+
+    def load(self, read: Callable[[], Message | None]) -> None:
+        """Run a blocking read off the loop; only the newest read of this screen posts."""
+        if self.journal.is_open:
+            run_blocking(self, read, group="load")
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        message.stop()
+        self.notify(message.error, title="Database problem", severity="error")

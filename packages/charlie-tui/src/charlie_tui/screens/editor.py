@@ -1,0 +1,97 @@
+"""Write a new entry or edit one. The save happens here, off the loop: a rejected entry
+(empty, too long, a NUL character) keeps its text on screen with the reason."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+
+from charlie_worker.graph.episodes import EntryError, EntryNotFoundError
+
+from ..background import run_blocking
+from ..journal import Journal
+from ..messages import EntrySaved, OperationFailed, SaveFailed
+from ..widgets.status_bar import StatusBar
+from .confirm import ConfirmScreen
+
+
+class EditorScreen(Screen[str | None]):
+    """Dismisses with the saved entry's uuid, or None when cancelled."""
+
+    TITLE = "Charlie"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, journal: Journal, uuid: str | None = None, content: str = "") -> None:
+        super().__init__()
+        self.journal = journal
+        self.uuid = uuid
+        self.original = content
+        self.sub_title = "Edit entry" if uuid else "New entry"
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield TextArea(self.original, id="editor", soft_wrap=True, tab_behavior="focus")
+        yield Static(id="editor-error")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        editor = self.query_one("#editor", TextArea)
+        editor.move_cursor(editor.document.end)
+        editor.focus()
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        self._saving = True
+        text = self.query_one("#editor", TextArea).text
+        run_blocking(self, lambda: self._save(text), group="save")
+
+    def _save(self, text: str) -> EntrySaved | SaveFailed:
+        try:
+            if self.uuid is None:
+                return EntrySaved(self.journal.add(text))
+            self.journal.update(self.uuid, text)
+            return EntrySaved(self.uuid)
+        except EntryError as exc:
+            return SaveFailed(str(exc))
+        except EntryNotFoundError:
+            return SaveFailed(
+                "This entry was deleted meanwhile. Copy your text (ctrl+a, ctrl+c) and save it "
+                "as a new entry."
+            )
+
+    def on_entry_saved(self, message: EntrySaved) -> None:
+        self.dismiss(message.uuid)
+
+    def on_save_failed(self, message: SaveFailed) -> None:
+        self._show_error(message.error)
+
+    def on_operation_failed(self, message: OperationFailed) -> None:
+        message.stop()
+        self._show_error(f"Not saved: {message.error}")
+
+    def _show_error(self, error: str) -> None:
+        self._saving = False
+        self.query_one("#editor-error", Static).update(error)
+        self.query_one("#editor-error").display = True
+
+    def action_cancel(self) -> None:
+        if self.query_one("#editor", TextArea).text == self.original:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        question = "Discard your changes?" if self.uuid else "Discard this entry?"
+        self.app.push_screen(ConfirmScreen(question, "Discard"), answered)

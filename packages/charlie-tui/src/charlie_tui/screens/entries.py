@@ -1,0 +1,134 @@
+"""The home screen: every entry, newest first, with its state; search by words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from ..formatting import Clock, plural
+from ..journal import Journal
+from ..messages import DeleteEntry, EditEntry, EntriesLoaded, OpenEntry, RetryEntry
+from ..widgets.entry_table import EntryTable
+from ..widgets.status_bar import StatusBar
+from .base import DataScreen
+
+SEARCH_DELAY_S = 0.25
+"""Search once typing pauses, not on every key."""
+
+
+class EntriesScreen(DataScreen):
+    """The entry list and the search box above it."""
+
+    TITLE = "Charlie"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "retry", "Retry"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+
+    def __init__(self, journal: Journal, clock: Clock) -> None:
+        super().__init__(journal, clock)
+        self._focus: str | None = None
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Search entries  ( / )", id="search")
+        yield EntryTable(id="entries")
+        yield Static(id="hint")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EntryTable).loading = True
+        self.query_one(EntryTable).focus()
+
+    @property
+    def search_text(self) -> str:
+        return self.query_one("#search", Input).value.strip()
+
+    def reload(self, focus: str | None = None) -> None:
+        self._focus = focus or self._focus
+        query = self.search_text
+        if query:
+            self.load(lambda: EntriesLoaded(self.journal.search(query), query))
+        else:
+            self.load(lambda: EntriesLoaded(self.journal.entries(), ""))
+
+    def on_entries_loaded(self, message: EntriesLoaded) -> None:
+        if message.query != self.search_text:
+            return  # the user typed on since: a newer search is on its way
+        table = self.query_one(EntryTable)
+        table.loading = False
+        table.show(message.rows, self.clock(), focus=self._focus)
+        self._focus = None
+        count = len(message.rows)
+        hint = self.query_one("#hint", Static)
+        if message.query:
+            self.sub_title = f"{plural(count, 'match', 'matches')} for “{message.query}”"
+            hint.update("" if count else f"No entry matches “{message.query}”.")
+        else:
+            self.sub_title = plural(count, "entry", "entries")
+            hint.update("" if count else "No entries yet. Press ctrl+n to write your first one.")
+        hint.display = not count
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ search
+
+    @on(Input.Changed, "#search")
+    def _search_soon(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY_S, self.reload)
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one(EntryTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""  # Input.Changed reloads the plain list
+        self.query_one(EntryTable).focus()
+
+    # ------------------------------------------------------------------ entries
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(OpenEntry(event.row_key.value))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "delete", "retry"):
+            row = self.query_one(EntryTable).highlighted
+            if row is None:
+                return False
+            if action == "retry" and row.entry.state != "failed":
+                return False
+        return True
+
+    def action_edit(self) -> None:
+        if row := self.query_one(EntryTable).highlighted:
+            self.post_message(EditEntry(row.entry.uuid, row.entry.content))
+
+    def action_delete(self) -> None:
+        if row := self.query_one(EntryTable).highlighted:
+            self.post_message(DeleteEntry(row.entry.uuid))
+
+    def action_retry(self) -> None:
+        if row := self.query_one(EntryTable).highlighted:
+            self.post_message(RetryEntry(row.entry.uuid))

@@ -1,0 +1,120 @@
+"""One entry: its text, its state, and the people, places and things found in it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from charlie_worker.graph.queries import EntityRef
+
+from ..formatting import STATE_LABELS, Clock, entity_type_label, full_date
+from ..journal import Journal
+from ..messages import DeleteEntry, EditEntry, EntryLoaded, OpenEntity, RetryEntry
+from ..widgets.status_bar import StatusBar
+from .base import DataScreen
+
+PENDING_NOTES = {
+    "waiting": "Waiting to be read. Charlie reads entries in the background, oldest first.",
+    "reading": "Charlie is reading this entry…",
+}
+
+
+class EntryScreen(DataScreen):
+    """Follows its entry: when the worker finishes it, the entities appear by themselves."""
+
+    TITLE = "Charlie"
+    SUB_TITLE = "Entry"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "retry", "Retry"),
+    ]
+
+    def __init__(self, journal: Journal, clock: Clock, uuid: str) -> None:
+        super().__init__(journal, clock)
+        self.uuid = uuid
+        self._content: str | None = None
+        self._state = ""
+        self._entities: dict[str, EntityRef] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label(id="entry-meta")
+        yield Static(id="entry-note")
+        with VerticalScroll(id="entry-body"):
+            yield Static(id="entry-text", markup=False)
+        yield Label("Found in this entry", id="entry-found-title")
+        yield OptionList(id="entry-entities")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#entry-body").loading = True
+
+    def reload(self, focus: str | None = None) -> None:
+        self.load(lambda: EntryLoaded(self.journal.entry(self.uuid)))
+
+    def on_entry_loaded(self, message: EntryLoaded) -> None:
+        entry = message.entry
+        if entry is None:
+            self.notify("This entry no longer exists.", severity="warning")
+            self.dismiss()
+            return
+        self._content, self._state = entry.content, entry.state
+        self._entities = {ref.uuid: ref for ref in entry.entities}
+        self.query_one("#entry-body").loading = False
+        self.query_one("#entry-meta", Label).update(
+            f"{full_date(entry.created_at, self.clock())}  ·  {STATE_LABELS[entry.state]}"
+        )
+        self.query_one("#entry-text", Static).update(entry.content)
+        note = self.query_one("#entry-note", Static)
+        note.set_class(entry.state == "failed", "-failed")
+        if entry.state == "failed":
+            note.update(Text(f"Reading failed: {entry.error}\nPress r to try again."))
+        else:
+            note.update(PENDING_NOTES.get(entry.state, ""))
+        note.display = entry.state != "done"
+        entities = self.query_one("#entry-entities", OptionList)
+        highlighted = entities.highlighted_option.id if entities.highlighted_option else None
+        entities.clear_options()
+        entities.add_options(
+            Option(Text.assemble(ref.name, ("  " + entity_type_label(ref.type), "dim")), ref.uuid)
+            for ref in entry.entities
+        )
+        if highlighted is not None and entities.get_option_index(highlighted) is not None:
+            entities.highlighted = entities.get_option_index(highlighted)
+        title = self.query_one("#entry-found-title", Label)
+        title.update("Found in this entry" if entry.entities else "Nothing found in this entry")
+        title.display = entry.state == "done"
+        entities.display = bool(entry.entities)
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, "#entry-entities")
+    def _open_entity(self, event: OptionList.OptionSelected) -> None:
+        if ref := self._entities.get(event.option.id or ""):
+            self.post_message(OpenEntity(ref.uuid, ref.name, ref.type))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "delete", "retry") and self._content is None:
+            return False
+        if action == "retry":
+            return self._state == "failed"
+        return True
+
+    def action_edit(self) -> None:
+        if self._content is not None:
+            self.post_message(EditEntry(self.uuid, self._content))
+
+    def action_delete(self) -> None:
+        self.post_message(DeleteEntry(self.uuid))
+
+    def action_retry(self) -> None:
+        self.post_message(RetryEntry(self.uuid))

@@ -1,0 +1,116 @@
+"""The always-visible status line: is the worker running, is the model loaded (or broken),
+and how many entries wait. Every screen composes one; each follows ``App.status_view``."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from ..formatting import seconds
+from ..runtime import Snapshot
+from ..worker_process import ProcessState
+
+Level = Literal["ok", "info", "warn", "error", "muted"]
+Part = tuple[str, Level]
+
+DatabaseState = Literal["opening", "open", "failed", "closing"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """Everything the status bar shows, as one immutable value (a reactive on the app)."""
+
+    database: DatabaseState = "opening"
+    snapshot: Snapshot | None = None
+    manages_worker: bool = True
+    problem: str = ""
+    """Why the last poll failed ("" when it did not)."""
+
+
+class StatusBar(Horizontal):
+    """Three parts, each styled by level in tcss: worker, model, queue."""
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="status-worker")
+        yield Label(id="status-model")
+        yield Label(id="status-queue")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "status_view", self._show)
+
+    def _show(self, view: StatusView) -> None:
+        for label_id, (text, level) in zip(
+            ("status-worker", "status-model", "status-queue"), describe(view), strict=True
+        ):
+            label = self.query_one(f"#{label_id}", Label)
+            label.update(text)
+            label.set_classes(f"-{level}")
+
+
+def describe(view: StatusView) -> tuple[Part, Part, Part]:
+    """The worker, model and queue parts of the status line."""
+    if view.database == "opening":
+        return ("Opening the journal…", "warn"), ("", "muted"), ("", "muted")
+    if view.database == "failed":
+        return ("Journal unavailable", "error"), ("", "muted"), ("", "muted")
+    if view.database == "closing":
+        text = "Stopping the worker…" if view.manages_worker else "Closing…"
+        return (text, "warn"), ("", "muted"), ("", "muted")
+    snapshot = view.snapshot
+    if snapshot is None:
+        return ("Starting…", "warn"), ("", "muted"), ("", "muted")
+    return _worker(snapshot), _model(snapshot), _queue(snapshot, view.problem)
+
+
+def _worker(snapshot: Snapshot) -> Part:
+    process, report = snapshot.process, snapshot.worker
+    if process is None:  # this app does not run a worker; one may run on its own
+        return ("Worker running", "ok") if report.running else ("Worker off", "muted")
+    if process.phase == "running":
+        if report.running and report.pid == process.pid:
+            return "Worker running", "ok"
+        return "Worker starting…", "warn"
+    if process.phase == "restarting":
+        return (
+            f"Worker stopped ({_exit(process)}), restarting {seconds(process.restart_in)}",
+            "error",
+        )
+    return "Worker stopped", "muted"
+
+
+def _model(snapshot: Snapshot) -> Part:
+    report = snapshot.worker
+    if report.error:
+        return f"Model error: {report.error}", "error"
+    if report.model:
+        return "Model loaded", "ok"
+    return "Model not loaded", "muted"
+
+
+def _queue(snapshot: Snapshot, problem: str) -> Part:
+    if problem:
+        return f"Database problem: {problem}", "error"
+    queue = snapshot.queue
+    parts = []
+    if queue.waiting:
+        parts.append(f"{queue.waiting} waiting")
+    if queue.failed:
+        parts.append(f"{queue.failed} failed")
+    if not parts:
+        return "Nothing waiting", "muted"
+    return " · ".join(parts), "error" if queue.failed else "info"
+
+
+def _exit(process: ProcessState) -> str:
+    code = process.exit_code
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"

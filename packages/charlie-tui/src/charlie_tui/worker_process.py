@@ -1,0 +1,155 @@
+"""The worker subprocess: started once the database is open, restarted with backoff if it
+dies, stopped gracefully on quit.
+
+The worker joins the app's database server through ``CHARLIE_REDIS_SOCKET`` and watches
+``CHARLIE_PARENT_PID``, so it exits by itself if the app is killed. Its output goes to a log
+file: a traceback written to the terminal would tear through the TUI.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from charlie_worker.cli import PARENT_ENV
+from charlie_worker.database.lifecycle import SOCKET_ENV
+
+Phase = Literal["running", "restarting", "stopping", "stopped"]
+
+GRACEFUL_TIMEOUT_S = 10.0
+"""How long the worker may finish the entry it is reading when the app quits; an entry cut
+short stays waiting and is read on the next start."""
+KILL_GRACE_S = 5.0
+"""Extra wait after the graceful timeout before SIGKILL (the worker also closes its state)."""
+MAX_BACKOFF_S = 60.0
+STABLE_AFTER_S = 60.0
+"""A run at least this long was healthy: the next crash restarts after 1 s again."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessState:
+    """What the app knows about its worker process (the worker's own report is separate)."""
+
+    phase: Phase
+    pid: int | None = None
+    exit_code: int | None = None
+    """How the last run ended (negative: killed by that signal)."""
+    restart_in: float = 0.0
+    restarts: int = 0
+
+
+def worker_command(log_path: Path, graceful_timeout: float) -> list[str]:
+    """The worker's command line, run with this interpreter."""
+    return [
+        sys.executable,
+        "-m",
+        "charlie_worker.cli",
+        "--log-file",
+        str(log_path),
+        "--graceful-timeout",
+        str(graceful_timeout),
+    ]
+
+
+class WorkerProcess:
+    """Owns one worker subprocess at a time. Thread-safe: the app polls it from a thread."""
+
+    def __init__(
+        self,
+        socket: str,
+        log_path: Path,
+        *,
+        graceful_timeout: float = GRACEFUL_TIMEOUT_S,
+        command: Sequence[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._socket = socket
+        self._log_path = log_path
+        self._graceful_timeout = graceful_timeout
+        self._command = list(command or worker_command(log_path, graceful_timeout))
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._phase: Phase = "stopped"
+        self._started_at = 0.0
+        self._restart_at = 0.0
+        self._failures = 0
+        self._restarts = 0
+        self._exit_code: int | None = None
+
+    def start(self) -> ProcessState:
+        with self._lock:
+            if self._phase != "running":
+                self._spawn()
+            return self._state()
+
+    def supervise(self) -> ProcessState:
+        """Notice an exit and schedule a restart, or restart when the backoff has passed."""
+        with self._lock:
+            now = self._clock()
+            if self._phase == "running" and self._proc and self._proc.poll() is not None:
+                self._exit_code = self._proc.returncode
+                healthy = now - self._started_at >= STABLE_AFTER_S
+                self._failures = 1 if healthy else self._failures + 1
+                self._restart_at = now + min(2.0 ** (self._failures - 1), MAX_BACKOFF_S)
+                self._phase = "restarting"
+            if self._phase == "restarting" and now >= self._restart_at:
+                self._restarts += 1
+                self._spawn()
+            return self._state()
+
+    def stop(self) -> ProcessState:
+        """SIGTERM, wait for the graceful stop, then SIGKILL. Idempotent."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._phase = "stopping"
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(self._graceful_timeout + KILL_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if proc is not None:
+                self._exit_code = proc.returncode
+            self._phase = "stopped"
+            return self._state()
+
+    def state(self) -> ProcessState:
+        with self._lock:
+            return self._state()
+
+    def _spawn(self) -> None:
+        self._log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env = {**os.environ, SOCKET_ENV: self._socket, PARENT_ENV: str(os.getpid())}
+        with open(self._log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                self._command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                # Its own session: a terminal's SIGINT/SIGHUP reaches the app, which then
+                # stops the worker gracefully, instead of killing the worker mid-write.
+                start_new_session=True,
+            )
+        self._started_at = self._clock()
+        self._phase = "running"
+
+    def _state(self) -> ProcessState:
+        restart_in = max(0.0, self._restart_at - self._clock())
+        return ProcessState(
+            phase=self._phase,
+            pid=self._proc.pid if self._proc and self._phase == "running" else None,
+            exit_code=self._exit_code,
+            restart_in=restart_in if self._phase == "restarting" else 0.0,
+            restarts=self._restarts,
+        )
