@@ -120,27 +120,19 @@ def _cell(value: object) -> str:
 
 
 @contextlib.contextmanager
-def private_db(keep: bool = False) -> Iterator[Path]:
-    """A fresh CHARLIE_DATA_DIR with the embedded server open in this process.
-
-    The user's journal and optimized program are never touched. On exit the connection is
-    closed (which shuts the server down: stop workers first) and no redis-server started
-    under the temp dir may survive; one that does is killed and reported.
+def private_data_dir(keep: bool = False) -> Iterator[Path]:
+    """A fresh CHARLIE_DATA_DIR (and program-state path): the user's journal and optimized
+    program are never read or touched. No database is opened; see ``private_db``.
     """
-    from charlie_worker.database.lifecycle import close_db, get_db
-
     root = Path(tempfile.mkdtemp(prefix="charlie-bench-"))
     data = root / "data"
     saved = {key: os.environ.get(key) for key in ENV_KEYS}
     os.environ["CHARLIE_DATA_DIR"] = str(data)
     os.environ["CHARLIE_LLM_PROGRAM_STATE"] = str(data / "programs" / "entity_extractor.json")
     os.environ.pop("CHARLIE_REDIS_SOCKET", None)
-    close_db()
     try:
-        get_db()
         yield data
     finally:
-        close_db()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -153,6 +145,25 @@ def private_db(keep: bool = False) -> Iterator[Path]:
                 proc.kill()
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_db(keep: bool = False) -> Iterator[Path]:
+    """``private_data_dir`` with the embedded server open in this process.
+
+    On exit the connection is closed, which shuts the server down (stop workers first: a
+    worker's connection keeps it alive), and no redis-server started under the temp dir may
+    survive; one that does is killed and reported.
+    """
+    from charlie_worker.database.lifecycle import close_db, get_db
+
+    with private_data_dir(keep) as data:
+        close_db()
+        try:
+            get_db()
+            yield data
+        finally:
+            close_db()
 
 
 def redis_servers_under(root: Path) -> list[psutil.Process]:
@@ -243,9 +254,7 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
             proc.wait(10)
 
 
-def wait_for(
-    condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05
-) -> float:
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> float:
     """Poll until ``condition()``; returns the monotonic time it first held."""
     deadline = time.monotonic() + timeout
     while not condition():

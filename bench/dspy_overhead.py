@@ -4,12 +4,15 @@ Why: the worker runs every extraction through DSPy (adapter formatting, parsing,
 On a 135M model a call is short, so a fixed per-call overhead could matter. The raw call gets
 the very messages, grammar (``response_format``) and sampling arguments the engine sent:
 they are captured from ``Llama.create_chat_completion`` during a DSPy call, so the only
-difference between the modes is the DSPy layer. Both use one ``Llama`` (same threads); the
-KV cache is reset before every call so each mode evaluates the full prompt.
+difference between the modes is the DSPy layer. Both use one ``Llama`` (same threads).
+Before every call the KV cache is cut back to the same point in both modes: by default to the
+instructions shared by all entries (``--prompt warm``: a warm backlog, where only the entry's
+own text is evaluated), or to nothing (``--prompt full``: the first entry after a load).
 
 It also compares the raw call's decode rate with llama.cpp's own perf counters
-(``llama_perf_context``): the gap is llama-cpp-python's per-token work (Python generator,
-grammar sampling, detokenizing), not the model.
+(``llama_perf_context``): the gap is per-token work outside ``llama_decode`` (sampling with
+the JSON grammar, the Python generator, detokenizing). A third mode, the raw call without
+the grammar, tells how much of that gap is the grammar.
 """
 
 from __future__ import annotations
@@ -18,7 +21,18 @@ import argparse
 import time
 from typing import Any
 
-from _common import alternating, machine, median, private_db, ratio, table
+from _common import (
+    alternating,
+    entry_texts,
+    machine,
+    median,
+    private_data_dir,
+    ratio,
+    table,
+)
+
+MODES = ["dspy", "raw", "raw-nogrammar"]
+NOGRAMMAR_MAX_TOKENS = 64
 
 
 def perf(llama: Any) -> dict[str, float]:
@@ -38,21 +52,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7, help="calls per mode (default 7)")
     parser.add_argument("--entry", type=int, default=0, help="which shipped entry (default 0)")
+    parser.add_argument(
+        "--prompt",
+        choices=["warm", "full"],
+        default="warm",
+        help="KV cache before each call: shared instructions kept (default) or nothing",
+    )
     args = parser.parse_args()
 
-    with private_db():  # only for a private program-state path: no user state is loaded
+    with private_data_dir():  # no user program state is loaded
         import dspy
         import llama_cpp
 
-        from _common import entry_texts
         from charlie_inference import DspyLM, ModelSettings, load_extractor, load_model
 
-        text = entry_texts(args.entry + 1)[args.entry]
+        text, other = entry_texts(args.entry + 2)[args.entry :]
         settings = ModelSettings()
         llama = load_model(settings)
         lm = DspyLM(settings, llama=llama)
         extractor = load_extractor(settings)
-        ctx = llama._ctx.ctx
 
         captured: dict[str, Any] = {}
         inner_s: list[float] = []
@@ -70,7 +88,7 @@ def main() -> None:
 
         llama.create_chat_completion = spy  # type: ignore[method-assign]
 
-        def run_dspy() -> tuple[float, int, str]:
+        def run_dspy() -> tuple[float, dict[str, Any], str]:
             before = len(lm.history)
             with dspy.context(lm=lm):
                 start = time.perf_counter()
@@ -78,60 +96,82 @@ def main() -> None:
                 wall = time.perf_counter() - start
             calls = lm.history[before:]
             assert len(calls) == 1, f"expected one LM call, got {len(calls)}"
-            return wall, calls[0]["usage"]["completion_tokens"], calls[0]["outputs"][0]
+            return wall, calls[0]["usage"], calls[0]["outputs"][0]
 
-        def run_raw() -> tuple[float, int, str]:
+        def run_raw(kwargs: dict[str, Any]) -> tuple[float, dict[str, Any], str]:
             start = time.perf_counter()
-            result = original(**raw_kwargs)
+            result = original(**kwargs)
             wall = time.perf_counter() - start
-            return wall, result["usage"]["completion_tokens"], result["choices"][0]["message"][
-                "content"
-            ]
+            return wall, result["usage"], result["choices"][0]["message"]["content"]
 
-        run_dspy()  # warm-up (first touch of the weights) and capture of the exact call
+        # Warm-up (first touch of the weights); the second call, after another entry, tells
+        # how many prompt tokens all entries share, and captures the exact call.
+        with dspy.context(lm=lm):
+            extractor(text=other)
+        run_dspy()
+        shared = lm.history[-1]["usage"]["prompt_tokens_details"]["cached_tokens"]
+        keep = shared if args.prompt == "warm" else 0
         raw_kwargs = dict(captured)
-        schema = (raw_kwargs.get("response_format") or {}).get("schema")
+        # Unconstrained, the small model loops until max_tokens: cap it, the figure wanted
+        # is per generated token.
+        plain_kwargs = {k: v for k, v in raw_kwargs.items() if k != "response_format"}
+        plain_kwargs["max_tokens"] = NOGRAMMAR_MAX_TOKENS
+        has_grammar = bool((raw_kwargs.get("response_format") or {}).get("schema"))
         print(
             f"captured call: {len(raw_kwargs['messages'])} messages, "
             f"{sum(len(m['content']) for m in raw_kwargs['messages'])} chars, grammar from JSON "
-            f"schema: {'yes' if schema else 'NO'}, "
-            f"args {sorted(k for k in raw_kwargs if k != 'messages')}"
+            f"schema: {'yes' if has_grammar else 'NO'}, "
+            f"args {sorted(k for k in raw_kwargs if k != 'messages')}",
+            flush=True,
         )
-        run_raw()  # warm-up
 
-        samples: dict[str, list[dict[str, float]]] = {"dspy": [], "raw": []}
-        outputs: dict[str, set[str]] = {"dspy": set(), "raw": set()}
-        for _, mode in alternating(["dspy", "raw"], args.reps):
-            llama.reset()  # full prompt evaluation in both modes
-            llama_cpp.llama_perf_context_reset(ctx)
+        samples: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+        outputs: dict[str, set[str]] = {mode: set() for mode in MODES}
+        for _, mode in alternating(MODES, args.reps):
+            # Same starting KV cache in every mode: cut back to ``keep`` tokens, which leaves
+            # just the instructions every entry shares (or nothing). The previous call's
+            # prompt begins with the same instructions whatever the mode.
+            llama.n_tokens = min(llama.n_tokens, keep)
+            llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
             inner_s.clear()
-            wall, tokens, output = run_dspy() if mode == "dspy" else run_raw()
+            if mode == "dspy":
+                wall, usage, output = run_dspy()
+            else:
+                wall, usage, output = run_raw(raw_kwargs if mode == "raw" else plain_kwargs)
             counters = perf(llama)
             outputs[mode].add(output)
             samples[mode].append(
                 {
                     "wall": wall,
-                    "tokens": tokens,
-                    "tok_s": tokens / wall,
-                    "inner": inner_s[0] if inner_s else wall,
+                    "prompt": usage["prompt_tokens"],
+                    "tokens": usage["completion_tokens"],
+                    "tok_s": usage["completion_tokens"] / wall,
+                    "outside_ms": (wall - (inner_s[0] if inner_s else wall)) * 1000,
+                    # Per generated token, time outside llama_decode: sampling + Python.
+                    "other_ms_tok": (wall * 1000 - counters["t_p_eval_ms"] - counters["t_eval_ms"])
+                    / max(1, usage["completion_tokens"]),
                     **counters,
                 }
             )
 
-    rows = []
-    for mode, runs in samples.items():
-        rows.append(
-            [
-                mode,
-                len(runs),
-                median([r["wall"] * 1000 for r in runs]),
-                median([r["tokens"] for r in runs]),
-                median([r["tok_s"] for r in runs]),
-                median([(r["wall"] - r["inner"]) * 1000 for r in runs]),
-                median([r["n_p_eval"] for r in runs]),
-                median([r["t_p_eval_ms"] for r in runs]),
-            ]
-        )
+    def med(mode: str, key: str) -> float:
+        return median([r[key] for r in samples[mode]])
+
+    rows = [
+        [
+            mode,
+            len(samples[mode]),
+            med(mode, "wall") * 1000,
+            med(mode, "tokens"),
+            med(mode, "tok_s"),
+            med(mode, "outside_ms"),
+            f"{med(mode, 'n_p_eval'):.0f}/{med(mode, 'prompt'):.0f}",
+            med(mode, "t_p_eval_ms"),
+            med(mode, "t_eval_ms") / max(1, med(mode, "n_eval")),
+            med(mode, "other_ms_tok"),
+        ]
+        for mode in MODES
+    ]
     print()
     print(
         table(
@@ -139,48 +179,52 @@ def main() -> None:
                 "mode",
                 "calls",
                 "wall ms",
-                "out tokens",
-                "tok/s (out/wall)",
-                "outside llama ms",
-                "prompt tok",
+                "out tok",
+                "out tok/s",
+                "DSPy ms",
+                "prompt eval/total",
                 "prompt ms",
+                "decode ms/tok",
+                "sample+py ms/tok",
             ],
             rows,
         )
     )
-    dspy_rate = median([r["tok_s"] for r in samples["dspy"]])
-    raw_rate = median([r["tok_s"] for r in samples["raw"]])
-    overhead_ms = median([(r["wall"] - r["inner"]) * 1000 for r in samples["dspy"]])
+    dspy_rate, raw_rate = med("dspy", "tok_s"), med("raw", "tok_s")
+    overhead_ms = med("dspy", "outside_ms")
     identical = outputs["dspy"] == outputs["raw"] and len(outputs["raw"]) == 1
-    print(f"same output text in both modes: {'yes' if identical else 'NO'}")
+    print(
+        f"same output text for dspy and raw: {'yes' if identical else 'NO'}; --prompt "
+        f"{args.prompt}: {keep} prompt tokens kept in the KV cache before each call"
+    )
 
-    # Decode: the raw call's generated tokens over its wall time minus llama.cpp's prompt
-    # time, against llama.cpp's own decode counter (time inside llama_decode only).
+    # Decode rate of the raw call: generated tokens over (wall - llama.cpp's prompt time),
+    # against llama.cpp's own decode counter (time inside llama_decode only).
     raw = samples["raw"]
     py_decode = median([r["tokens"] / (r["wall"] - r["t_p_eval_ms"] / 1000) for r in raw])
     cpp_decode = median([r["n_eval"] / (r["t_eval_ms"] / 1000) for r in raw if r["t_eval_ms"]])
     cpp_prompt = median([r["n_p_eval"] / (r["t_p_eval_ms"] / 1000) for r in raw])
-    prompt_share = median([r["t_p_eval_ms"] / 1000 / r["wall"] for r in raw])
     print(
         table(
-            ["raw call, decode", "tok/s"],
+            ["raw call (with grammar)", "tok/s"],
             [
-                ["llama-cpp-python (out tokens / (wall - prompt eval))", py_decode],
-                ["llama.cpp perf (n_eval / t_eval)", cpp_decode],
-                ["llama.cpp perf prompt eval (n_p_eval / t_p_eval)", cpp_prompt],
+                ["decode, llama-cpp-python: out tokens / (wall - prompt eval)", py_decode],
+                ["decode, llama.cpp perf: n_eval / t_eval", cpp_decode],
+                ["prompt eval, llama.cpp perf: n_p_eval / t_p_eval", cpp_prompt],
             ],
         )
     )
+    grammar_ms = med("raw", "other_ms_tok") - med("raw-nogrammar", "other_ms_tok")
     print(
         f"llama.cpp decode / python-side decode = {ratio(cpp_decode, py_decode):.2f}x; "
-        f"prompt eval is {prompt_share:.0%} of a raw call's wall time"
+        f"the JSON grammar adds ~{grammar_ms:.1f} ms per generated token outside llama_decode"
     )
     print(machine())
     print(
-        f"SUMMARY dspy_overhead: reps={args.reps}: DSPy {dspy_rate:.1f} tok/s vs raw "
-        f"{raw_rate:.1f} tok/s (raw/DSPy = {ratio(raw_rate, dspy_rate):.2f}x, DSPy adds "
-        f"{overhead_ms:.0f} ms/call); raw decode {py_decode:.0f} tok/s vs llama.cpp's own "
-        f"{cpp_decode:.0f} tok/s ({ratio(cpp_decode, py_decode):.2f}x)"
+        f"SUMMARY dspy_overhead: reps={args.reps} prompt={args.prompt}: DSPy {dspy_rate:.1f}"
+        f" tok/s vs raw {raw_rate:.1f} tok/s (raw/DSPy = {ratio(raw_rate, dspy_rate):.2f}x,"
+        f" DSPy adds {overhead_ms:.0f} ms/call); raw decode {py_decode:.0f} tok/s vs"
+        f" llama.cpp's own {cpp_decode:.0f} tok/s ({ratio(cpp_decode, py_decode):.2f}x)"
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sysconfig
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,3 +22,65 @@ def _private_data_dir(
         "CHARLIE_LLM_PROGRAM_STATE", str(path / "programs" / "entity_extractor.json")
     )
     yield path
+
+
+# --------------------------------------------------------------------------- package venvs
+# Build a venv holding one workspace package and its locked dependencies only: ``uv sync
+# --package X`` makes the siblings physically absent. The one exception is the compiled
+# llama.cpp: uv here rebuilds the llama-cpp-python sdist (~4 min on 2 cores) for every new
+# environment, because each sync revalidates the sdist and stores a new cache revision. So the
+# package venv gets everything else from the lock, and llama.cpp is linked in from the
+# workspace venv, which holds the very same locked version.
+
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPILED = ("llama_cpp", "llama_cpp_python-*.dist-info")
+
+
+def _package_venv(package: str, target: Path, *, with_llama_cpp: bool) -> Path:
+    """Sync ``package`` alone into ``target``; returns the venv's python."""
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["UV_PROJECT_ENVIRONMENT"] = str(target)
+    subprocess.run(
+        [
+            "uv", "sync", "--locked", "--quiet", "--no-dev", "--no-editable",
+            "--package", package, "--no-install-package", "llama-cpp-python",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+    )  # fmt: skip
+    python = target / "bin" / "python"
+    if with_llama_cpp:
+        here = Path(sysconfig.get_paths()["purelib"])
+        there = Path(
+            subprocess.check_output(
+                [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                text=True,
+            ).strip()
+        )
+        for pattern in COMPILED:
+            for source in here.glob(pattern):
+                (there / source.name).symlink_to(source)
+    return python
+
+
+def _run_in(python: Path, code: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in that venv, with none of this process's import paths."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    return subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+@pytest.fixture
+def package_venv() -> Callable[..., Path]:
+    """``package_venv(package, target, with_llama_cpp=...)`` → that venv's python."""
+    return _package_venv
+
+
+@pytest.fixture
+def run_in() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_in(python, code)``: run code in another venv, isolated from this one."""
+    return _run_in

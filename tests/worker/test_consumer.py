@@ -118,3 +118,24 @@ def test_worker_exits_when_its_parent_is_gone(db: object, tmp_path: Path) -> Non
             return True
 
     _wait(gone, 30, "the orphaned worker to exit")
+
+
+def test_standalone_worker_runs_its_own_server_and_leaves_none(data_dir: Path, procs) -> None:
+    """No app: the worker starts the database itself, reads what waits, and on stop shuts down."""
+    from charlie_worker.database.lifecycle import close_db, get_db
+
+    get_db()
+    uuids = [add_entry("Today I met Sarah.")]
+    close_db()  # the "app" is gone; the entry waits on disk
+    assert not procs.redis_servers_under(data_dir)
+    worker = subprocess.Popen([*WORKER, "--log-file", str(data_dir.parent / "solo.log")])
+    try:
+        _wait(lambda: procs.redis_servers_under(data_dir), 30, "the worker's own server")
+        get_db()  # attach beside it, as a second process would
+        _wait(lambda: not _episode_keys(), 240, "the standalone worker to read the entry")
+        assert get_entry(uuids[0]).state == "done"
+        close_db()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+    _wait(lambda: not procs.redis_servers_under(data_dir), 15, "the server to shut down")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .lm import DspyLM, make_lm
     from .programs.entity_extractor import (
         ENTITY_TYPES,
+        ContextWindowError,
         Entity,
         EntityExtractor,
         ExtractionError,
@@ -30,6 +31,7 @@ _LAZY = {
     "DspyLM": ".lm",
     "make_lm": ".lm",
     "ENTITY_TYPES": ".programs.entity_extractor",
+    "ContextWindowError": ".programs.entity_extractor",
     "Entity": ".programs.entity_extractor",
     "EntityExtractor": ".programs.entity_extractor",
     "EntityMatcher": ".programs.entity_matcher",
@@ -41,6 +43,7 @@ _LAZY = {
 
 __all__ = [
     "ENTITY_TYPES",
+    "ContextWindowError",
     "DspyLM",
     "Entity",
     "EntityExtractor",

@@ -4,7 +4,8 @@ DSPy owns caching, history, usage accounting and retries; this engine does one
 attempt: it turns a canonical ``dspy.lm15.Request`` into llama.cpp's chat call,
 maps a JSON schema to grammar-constrained decoding, and reports usage,
 prefix-cache reuse and truncation honestly. A prompt the context window cannot hold, or an
-answer cut off by it, raises ``dspy.lm15.ContextLengthError`` (DSPy: ``ContextWindowExceededError``).
+answer cut off by it, raises ``dspy.lm15.ContextLengthError`` (``ContextWindowExceededError``
+once through DSPy).
 """
 
 from __future__ import annotations

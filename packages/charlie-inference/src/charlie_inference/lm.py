@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dspy
 
@@ -13,6 +13,16 @@ from .settings import ModelSettings
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
+
+
+def _lm_options(settings: ModelSettings) -> dict[str, Any]:
+    """What every Charlie LM shares: no response cache, no hidden retries, our sampling."""
+    return {
+        "cache": False,
+        "num_retries": 0,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+    }
 
 
 class DspyLM(dspy.LM):
@@ -31,14 +41,7 @@ class DspyLM(dspy.LM):
             model_name=settings.model_name,
             repeat_penalty=settings.repeat_penalty,
         )
-        super().__init__(
-            f"llamacpp/{settings.model_name}",
-            engine=engine,
-            cache=False,
-            num_retries=0,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-        )
+        super().__init__(f"llamacpp/{settings.model_name}", engine=engine, **_lm_options(settings))
         self.settings = settings
 
     @property
@@ -69,11 +72,4 @@ def make_lm(settings: ModelSettings | None = None) -> dspy.LM:
         api_key=settings.api_key,
         repeat_penalty=settings.repeat_penalty,
     )
-    return dspy.LM(
-        f"llamacpp-server/{settings.api_model}",
-        engine=engine,
-        cache=False,
-        num_retries=0,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-    )
+    return dspy.LM(f"llamacpp-server/{settings.api_model}", engine=engine, **_lm_options(settings))

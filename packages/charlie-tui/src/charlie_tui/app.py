@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -64,10 +66,10 @@ logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
 APP_LOG = Path("logs") / "charlie-tui.log"
-SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+HANGUP_EXIT_CODE = 128 + signal.SIGHUP
 
 
-class CharlieApp(App[int]):
+class CharlieApp(App[None]):
     """The journal. ``start_worker=False`` runs without the background worker (tests, or a
     worker you run yourself); ``clock`` pins "now" for the relative times shown."""
 
@@ -105,7 +107,10 @@ class CharlieApp(App[int]):
         self._poll_timer: Timer | None = None
         self._fingerprint: frozenset[tuple[str, str, bool]] | None = None
         self._model_error = ""
-        self._closing = False
+        self._quitting = False
+        self._asking_to_quit = False
+        self._exit_code = 0
+        self._previous_sighup = signal.getsignal(signal.SIGHUP)
         self.set_reactive(CharlieApp.status_view, StatusView(manages_worker=start_worker))
 
     # ------------------------------------------------------------------ lifecycle
@@ -115,8 +120,8 @@ class CharlieApp(App[int]):
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
-        for signum in SHUTDOWN_SIGNALS:
-            loop.add_signal_handler(signum, self.call_next, self.action_quit)
+        loop.add_signal_handler(signal.SIGTERM, self.call_next, self.shut_down)
+        signal.signal(signal.SIGHUP, self._hang_up)
         run_blocking(self, self._open, group="open")
 
     def _open(self) -> DatabaseOpened | DatabaseFailed:
@@ -136,6 +141,7 @@ class CharlieApp(App[int]):
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         self.status_view = replace(self.status_view, database="failed")
+        self._exit_code = 1
         self.push_screen(
             ProblemScreen(
                 "Charlie could not open your journal.",
@@ -146,10 +152,27 @@ class CharlieApp(App[int]):
         )
 
     async def action_quit(self) -> None:
-        """Stop the worker gracefully and close the database off the loop, then exit."""
-        if self._closing:
+        """Quit (q, ctrl+q, the palette), after asking if a draft would be lost."""
+        if not any(isinstance(s, EditorScreen) and s.has_changes for s in self.screen_stack):
+            self.shut_down()
             return
-        self._closing = True
+        if self._asking_to_quit:
+            return
+        self._asking_to_quit = True
+
+        def answered(quit_anyway: bool | None) -> None:
+            self._asking_to_quit = False
+            if quit_anyway:
+                self.shut_down()
+
+        question = "Quit without saving the entry you are writing?"
+        self.push_screen(ConfirmScreen(question, "Quit"), answered)
+
+    def shut_down(self) -> None:
+        """Stop the worker gracefully and close the database off the loop, then exit."""
+        if self._quitting:
+            return
+        self._quitting = True
         if self._poll_timer is not None:
             self._poll_timer.stop()
         self.status_view = replace(self.status_view, database="closing")
@@ -163,19 +186,36 @@ class CharlieApp(App[int]):
         return Closed()
 
     def on_closed(self) -> None:
-        self.exit(0)
+        self.exit(return_code=self._exit_code)
 
     def on_unmount(self) -> None:
         """Whatever way the app ended, leave no worker and no database server behind."""
-        loop = asyncio.get_running_loop()
-        for signum in SHUTDOWN_SIGNALS:
-            loop.remove_signal_handler(signum)
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGHUP, self._previous_sighup)
         self.runtime.close()
+
+    def _hang_up(self, signum: int, frame: object) -> None:
+        """The terminal is gone (SIGHUP): stop the worker, close the database, and leave.
+
+        Not through ``exit()``: Textual's output thread dies on the closed terminal, and
+        restoring the terminal then blocks forever on its full queue. The cleanup runs in a
+        thread because the event loop may already be stuck on such a write.
+        """
+        threading.Thread(target=self._exit_without_terminal, name="charlie-hangup").start()
+
+    def _exit_without_terminal(self) -> None:
+        try:
+            self.runtime.close()
+        except Exception:
+            logger.exception("closing after hangup failed")
+        finally:
+            logging.shutdown()
+            os._exit(HANGUP_EXIT_CODE)
 
     # ------------------------------------------------------------------ polling
 
     def _poll(self) -> None:
-        if not self._closing:
+        if not self._quitting:
             run_blocking(self, self._poll_once, group="poll")
 
     def _poll_once(self) -> Polled | PollFailed:
@@ -186,7 +226,7 @@ class CharlieApp(App[int]):
             return PollFailed(str(exc) or type(exc).__name__)
 
     def on_polled(self, message: Polled) -> None:
-        if self._closing:
+        if self._quitting:
             return
         snapshot = message.snapshot
         self.status_view = replace(self.status_view, snapshot=snapshot, problem="")
@@ -201,7 +241,7 @@ class CharlieApp(App[int]):
                 self._reload_screen()
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        if not self._closing:
+        if not self._quitting:
             self.status_view = replace(self.status_view, problem=message.error)
 
     def _reload_screen(self, focus: str | None = None) -> None:
@@ -311,6 +351,10 @@ settings (environment variables):
                            (default: ~/.local/share/charlie)
   CHARLIE_LLM_MODEL_PATH   the GGUF model file (default: the bundled SmolLM2)
   CHARLIE_LLM_THREADS      CPU threads for the model (default: half the cores)
+  CHARLIE_LLM_API_BASE     an OpenAI-compatible model server to use instead
+                           (e.g. http://gpu-box:8080/v1)
+  CHARLIE_FALKORDB_URL     an existing FalkorDB server to use instead of the
+                           embedded one (e.g. redis://db-host:6379)
   CHARLIE_APPENDFSYNC      always (default: an acknowledged entry survives a crash)
                            or everysec (faster, may lose the last second)
   CHARLIE_MAX_ENTRY_CHARS  the longest entry accepted (default 100000)

@@ -7,6 +7,8 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
+from .screens.base import DataScreen
+
 APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New entry", "Write a new journal entry (ctrl+n)", "new_entry"),
     ("Search entries", "Find entries by their words (/)", "search"),
@@ -22,14 +24,12 @@ class CharlieCommands(Provider):
     """The app's commands that apply now, plus the current screen's keyed actions."""
 
     def _commands(self) -> list[Command]:
-        commands: list[Command] = [
-            (title, help_text, self.app, action)
-            for title, help_text, action in APP_COMMANDS
-            if self.app.check_action(action, ()) is True
-        ]
+        commands: list[Command] = []
+        if isinstance(self.screen, DataScreen):  # not over the editor or a dialog
+            commands += [(title, text, self.app, action) for title, text, action in APP_COMMANDS]
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if active.node is self.screen and active.enabled and binding.description:
+            if active.node is self.screen and active.enabled and binding.show:
                 where = self.screen.sub_title or self.screen.title
                 commands.append(
                     (binding.description, f"{where} ({key})", self.screen, binding.action)

@@ -129,7 +129,9 @@ class WorkerProcess:
 
     def _spawn(self) -> None:
         self._log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        env = {**os.environ, SOCKET_ENV: self._socket, PARENT_ENV: str(os.getpid())}
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        if self._socket:  # empty for an external server: the worker reads its URL itself
+            env[SOCKET_ENV] = self._socket
         with open(self._log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self._command,

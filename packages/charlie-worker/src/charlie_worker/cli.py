@@ -88,6 +88,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _setup_logging(log_file: Path | None, verbose: bool) -> None:
+    if log_file:
+        log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler()
     )
@@ -99,6 +101,8 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    # Everything the worker writes (its log quotes entries and model output) is private: 0600.
+    os.umask(0o077)
     _setup_logging(args.log_file, args.verbose)
     if args.nice:
         os.nice(args.nice)

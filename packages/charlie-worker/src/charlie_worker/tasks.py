@@ -11,6 +11,7 @@ import logging
 from huey.api import Task
 from huey.exceptions import RetryTask
 
+from . import status
 from .database.redis_ops import (
     PENDING,
     EpisodeClaimedError,
@@ -18,11 +19,12 @@ from .database.redis_ops import (
     get_episode_data,
     get_episodes_by_status,
     mark_episode_processing,
+    release_episode,
     remove_episode_from_queue,
     reset_processing_marks,
     set_episode_failed,
 )
-from .manager import cleanup_if_no_work
+from .manager import cleanup_if_no_work, unload_all_models
 from .queue import bind_queue, huey, queued_tasks
 from .status import STALE_AFTER_S, worker_id
 
@@ -38,10 +40,16 @@ def extract_nodes_task(episode_uuid: str, journal: str, task: Task | None = None
 
     Idempotent: an episode that is no longer pending (done, deleted, failed) is skipped, so a
     task enqueued twice extracts once. Unusable model output is retried, then recorded on the
-    episode as its failure reason. A model that cannot load leaves the episode pending: it is
-    not the entry's fault, and it is read once the setting is fixed.
+    episode as its failure reason. A model that cannot load, or whose context window is too
+    small for the program, leaves the episode pending: it is not the entry's fault, and it is
+    read once the setting is fixed.
     """
-    from charlie_inference import ExtractionError, ModelLoadError, ProgramStateError
+    from charlie_inference import (
+        ContextWindowError,
+        ExtractionError,
+        ModelLoadError,
+        ProgramStateError,
+    )
 
     from .graph.extract_nodes import EpisodeNotFoundError, extract_nodes
 
@@ -60,9 +68,12 @@ def extract_nodes_task(episode_uuid: str, journal: str, task: Task | None = None
         remove_episode_from_queue(episode_uuid)
         cleanup_if_no_work(queued_tasks)
         return {"episode_uuid": episode_uuid, "skipped": True}
-    except (ModelLoadError, ProgramStateError) as exc:
+    except (ModelLoadError, ProgramStateError, ContextWindowError) as exc:
         logger.error("model unavailable; episode %s stays pending: %s", episode_uuid, exc)
-        reset_processing_marks()
+        status.publish(error=str(exc))  # the UI shows it: a setting to fix, not an entry
+        release_episode(episode_uuid, token)  # waiting again, not "reading" while we idle
+        if not queued_tasks():  # nothing else to try: do not sit on a model we cannot use
+            unload_all_models()
         return {"episode_uuid": episode_uuid, "error": str(exc)}
     except ExtractionError as exc:
         if task is not None and task.retries > 0:

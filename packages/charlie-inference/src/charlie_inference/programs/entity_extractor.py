@@ -22,6 +22,8 @@ ENTITY_TYPES: tuple[str, ...] = ("Person", "Place", "Organization", "Thing")
 MAX_ENTITIES = 20
 MAX_NAME_CHARS = 60
 CHUNK_CHARS = 1200
+MIN_CHUNK_CHARS = 64
+"""A chunk this short whose prompt still overflows the context: the context is too small."""
 
 
 class Entity(BaseModel):
@@ -49,6 +51,14 @@ class ExtractionError(ValueError):
 
 class ProgramStateError(RuntimeError):
     """The optimized program state file exists but cannot be loaded."""
+
+
+class ContextWindowError(RuntimeError):
+    """The context window cannot hold the prompt and answer even for a short piece of text.
+
+    A configuration problem (``CHARLIE_LLM_N_CTX`` too small for the program), not the
+    entry's fault: the entry must not be marked failed for it.
+    """
 
 
 def normalize_name(name: str) -> str:
@@ -110,12 +120,25 @@ class EntityExtractor(dspy.Module):
         found: list[Entity] = []
         with dspy.context(adapter=dspy.JSONAdapter()):
             for chunk in chunk_text(text):
-                try:
-                    prediction = self.extract(text=chunk)
-                except Exception as exc:  # adapters raise several types; all mean unusable output
-                    raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
-                found.extend(prediction.entities)
+                found.extend(self._read(chunk))
         return dspy.Prediction(entities=clean_entities(found, text))
+
+    def _read(self, chunk: str) -> list[Entity]:
+        """The entities of one chunk. Chunks are sized in characters and a character can be
+        several tokens (CJK, emoji): a chunk the context cannot hold is read in halves."""
+        try:
+            return list(self.extract(text=chunk).entities)
+        except dspy.ContextWindowExceededError as exc:
+            halves = chunk_text(chunk, size=max(MIN_CHUNK_CHARS, len(chunk) // 2 + 1))
+            if len(chunk) <= MIN_CHUNK_CHARS or len(halves) < 2:
+                detail = str(exc).split("\n\n", 1)[0]
+                raise ContextWindowError(
+                    f"The model's context window is too small for the extraction prompt "
+                    f"({detail}). Raise CHARLIE_LLM_N_CTX (default 2048)."
+                ) from exc
+            return [entity for half in halves for entity in self._read(half)]
+        except Exception as exc:  # adapters raise several types; all mean unusable output
+            raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
 
 
 def load_extractor(settings: ModelSettings | None = None) -> EntityExtractor:

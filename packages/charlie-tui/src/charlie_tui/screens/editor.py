@@ -23,6 +23,7 @@ class EditorScreen(Screen[str | None]):
     """Dismisses with the saved entry's uuid, or None when cancelled."""
 
     TITLE = "Charlie"
+    AUTO_FOCUS = "#editor"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
@@ -46,7 +47,6 @@ class EditorScreen(Screen[str | None]):
     def on_mount(self) -> None:
         editor = self.query_one("#editor", TextArea)
         editor.move_cursor(editor.document.end)
-        editor.focus()
 
     def action_save(self) -> None:
         if self._saving:
@@ -84,8 +84,13 @@ class EditorScreen(Screen[str | None]):
         self.query_one("#editor-error", Static).update(error)
         self.query_one("#editor-error").display = True
 
+    @property
+    def has_changes(self) -> bool:
+        """Whether leaving now would lose typed text."""
+        return self.query_one("#editor", TextArea).text != self.original
+
     def action_cancel(self) -> None:
-        if self.query_one("#editor", TextArea).text == self.original:
+        if not self.has_changes:
             self.dismiss(None)
             return
 

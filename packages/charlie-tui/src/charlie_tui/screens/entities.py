@@ -25,6 +25,7 @@ class EntitiesScreen(DataScreen):
     """People first, then places, organisations and things; most mentioned first in each."""
 
     TITLE = "Charlie"
+    AUTO_FOCUS = "#entities"
     SUB_TITLE = "People, places and things"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
@@ -45,7 +46,6 @@ class EntitiesScreen(DataScreen):
         table.add_column("Type", width=14, key="type")
         table.add_column("Mentions", width=8, key="mentions")
         table.loading = True
-        table.focus()
 
     def reload(self, focus: str | None = None) -> None:
         self.load(lambda: EntitiesLoaded(self.journal.entities()))
@@ -64,7 +64,7 @@ class EntitiesScreen(DataScreen):
             table.add_row(
                 Text(entity.name),
                 Text(entity_type_label(entity.type)),
-                Text(str(entity.mentions), justify="right"),
+                Text(str(entity.mentions)),
                 key=entity.uuid,
             )
         if current in self._entities:

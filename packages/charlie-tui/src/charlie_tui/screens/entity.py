@@ -21,6 +21,7 @@ class EntityScreen(DataScreen):
     """The entries of one person, place, organisation or thing."""
 
     TITLE = "Charlie"
+    AUTO_FOCUS = "#mentions"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, journal: Journal, clock: Clock, uuid: str, name: str, kind: str) -> None:
@@ -40,7 +41,6 @@ class EntityScreen(DataScreen):
         self.sub_title = f"{self.entity_name} ({entity_type_label(self.kind)})"
         table = self.query_one(EntryTable)
         table.loading = True
-        table.focus()
 
     def reload(self, focus: str | None = None) -> None:
         self.load(lambda: EntriesLoaded(self.journal.mentioning(self.uuid), ""))

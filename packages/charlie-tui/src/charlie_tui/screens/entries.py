@@ -11,7 +11,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ..formatting import Clock, plural
-from ..journal import Journal
+from ..journal import LIST_LIMIT, Journal
 from ..messages import DeleteEntry, EditEntry, EntriesLoaded, OpenEntry, RetryEntry
 from ..widgets.entry_table import EntryTable
 from ..widgets.status_bar import StatusBar
@@ -25,6 +25,7 @@ class EntriesScreen(DataScreen):
     """The entry list and the search box above it."""
 
     TITLE = "Charlie"
+    AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),
         Binding("e", "edit", "Edit"),
@@ -48,7 +49,6 @@ class EntriesScreen(DataScreen):
 
     def on_mount(self) -> None:
         self.query_one(EntryTable).loading = True
-        self.query_one(EntryTable).focus()
 
     @property
     def search_text(self) -> str:
@@ -74,6 +74,8 @@ class EntriesScreen(DataScreen):
         if message.query:
             self.sub_title = f"{plural(count, 'match', 'matches')} for “{message.query}”"
             hint.update("" if count else f"No entry matches “{message.query}”.")
+        elif count >= LIST_LIMIT:
+            self.sub_title = f"the newest {count} entries (search finds older ones)"
         else:
             self.sub_title = plural(count, "entry", "entries")
             hint.update("" if count else "No entries yet. Press ctrl+n to write your first one.")

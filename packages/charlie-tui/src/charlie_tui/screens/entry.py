@@ -30,6 +30,7 @@ class EntryScreen(DataScreen):
     """Follows its entry: when the worker finishes it, the entities appear by themselves."""
 
     TITLE = "Charlie"
+    AUTO_FOCUS = "#entry-body"
     SUB_TITLE = "Entry"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -89,8 +90,9 @@ class EntryScreen(DataScreen):
             Option(Text.assemble(ref.name, ("  " + entity_type_label(ref.type), "dim")), ref.uuid)
             for ref in entry.entities
         )
-        if highlighted is not None and entities.get_option_index(highlighted) is not None:
-            entities.highlighted = entities.get_option_index(highlighted)
+        if entry.entities:
+            keep = highlighted if highlighted in self._entities else entry.entities[0].uuid
+            entities.highlighted = entities.get_option_index(keep)
         title = self.query_one("#entry-found-title", Label)
         title.update("Found in this entry" if entry.entities else "Nothing found in this entry")
         title.display = entry.state == "done"

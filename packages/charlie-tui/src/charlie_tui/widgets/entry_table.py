@@ -87,7 +87,7 @@ class EntryTable(RowTable):
         free = max(
             2 * MIN_TEXT_WIDTH, self.size.width - WHEN_WIDTH - STATE_WIDTH - padding - scrollbar
         )
-        text_width = max(MIN_TEXT_WIDTH, free * 11 // 20)
+        text_width = max(MIN_TEXT_WIDTH, free * 3 // 5)
         return text_width, max(MIN_TEXT_WIDTH, free - text_width)
 
     def _cells(self, row: EntryRow, text_width: int, found_width: int) -> list[Text]:
@@ -107,7 +107,7 @@ class EntryTable(RowTable):
     def _found(self, row: EntryRow) -> Text:
         entry = row.entry
         if entry.state == "failed":
-            return Text(f"{entry.error}  (r: retry)", style=self._style("error"), no_wrap=True)
+            return Text(entry.error or "", style=self._style("error"), no_wrap=True)
         if entry.state != "done":
             return Text("…", style=self._style("pending"))
         if not row.entities:

@@ -66,6 +66,13 @@ if owner and owner ~= '' and redis.call('EXISTS', ARGV[1] .. owner) == 1 then re
 return redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
 """
 
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
+  return redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+end
+return 0
+"""
+
 _SET_FAILED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2])
@@ -194,6 +201,16 @@ def finish_episode(episode_uuid: str, token: str) -> bool:
     then leave the new pending state alone. True if the hash was removed.
     """
     return bool(get_redis().eval(_FINISH, 1, episode_key(episode_uuid), token))
+
+
+def release_episode(episode_uuid: str, token: str) -> bool:
+    """Give up the claim taken by ``mark_episode_processing``: the episode waits again.
+
+    For a worker that cannot read it for a reason that is not the entry's (the model cannot
+    load): the UI must not show it as "reading" while that worker lives. A newer claim or an
+    edit since (``processing_since`` changed) is left alone. True if the claim was dropped.
+    """
+    return bool(get_redis().eval(_RELEASE, 1, episode_key(episode_uuid), token))
 
 
 def set_episode_failed(episode_uuid: str, reason: str) -> bool:

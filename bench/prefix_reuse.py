@@ -1,0 +1,257 @@
+"""Prompt-prefix reuse across a warm backlog: prompt tokens evaluated, entry 1 vs 2..N.
+
+Why: every extraction prompt starts with the same instructions (and the optimized program's
+demos); with the model kept warm, llama.cpp keeps them in its KV cache and evaluates only the
+new entry's text. This measures how much of each prompt is reused, and what that saves,
+against the same backlog with the cache reset before every entry (``Llama.reset()``).
+
+Both modes run the worker's own task (``extract_nodes_task.call_local``) in this process on a
+private database, with the Model Manager loading the model once per backlog; each run uses a
+journal of its own so the graph (and so the entity-matcher calls) start the same. Ground truth
+for "evaluated" is llama.cpp's ``n_p_eval`` counter around each engine call; it is checked
+against what the engine reports to DSPy (``lm.history[i]["usage"]``, ``cached_tokens``).
+The matcher's prompt shares almost nothing with the extractor's: two entries of the backlog
+name earlier people in full (as a journal does), so resolution asks the matcher, and the
+extraction right after a matcher call shows what that costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    alternating,
+    entry_texts,
+    machine,
+    median,
+    private_db,
+    ratio,
+    table,
+)
+
+MODES = ["reuse", "reset"]
+
+FOLLOW_UPS = {
+    2: "Coffee with Priya Sharma before the sprint review; Tom Becker from Stripe joined us.",
+    3: "Lunch with Priya and Tom today.",
+    6: "Priya called about the billing dashboard.",
+}
+"""Entries (by 0-based position) that name people of earlier entries again, as a real journal
+does: "Priya" after "Priya Sharma" is ambiguous for resolution, so the worker asks the
+entity matcher (whether it does depends on the model typing both as Person)."""
+
+
+def write_demo_state(path: Path, k: int) -> None:
+    """An optimized-program state with ``k`` labelled demos, as charlie-optimize saves one."""
+    from charlie_inference import EntityExtractor
+    from charlie_optimize.dataset import default_data_path, load_entries, to_example
+    from charlie_optimize.state import save_program
+
+    train = [e for e in load_entries(default_data_path()) if e.split == "train"]
+    program = EntityExtractor()
+    program.extract.demos = [to_example(e) for e in train[-k:]]
+    save_program(program, path)
+
+
+class Recorder:
+    """Wraps ``LlamaCppEngine.complete``: per call, llama.cpp's own prompt counters."""
+
+    def __init__(self) -> None:
+        import llama_cpp
+
+        from charlie_inference.engine import LlamaCppEngine, _text
+
+        self.calls: list[dict[str, Any]] = []
+        original = LlamaCppEngine.complete
+
+        def complete(engine: LlamaCppEngine, request: Any) -> Any:
+            ctx = engine.llama._ctx.ctx
+            llama_cpp.llama_perf_context_reset(ctx)
+            start = time.perf_counter()
+            response = original(engine, request)
+            wall = time.perf_counter() - start
+            perf = llama_cpp.llama_perf_context(ctx)
+            system = _text(request.system) if request.system is not None else ""
+            self.calls.append(
+                {
+                    "kind": "extract" if "`text` (str)" in system else "match",
+                    "prompt": response.usage.input_tokens,
+                    "reported_cached": response.usage.cache_read_tokens,
+                    "evaluated": perf.n_p_eval,
+                    "prompt_ms": perf.t_p_eval_ms,
+                    "wall": wall,
+                    "output": response.message.text,
+                }
+            )
+            return response
+
+        LlamaCppEngine.complete = complete  # type: ignore[method-assign]
+
+
+def run_backlog(mode: str, rep: int, texts: list[str], recorder: Recorder) -> list[dict]:
+    """One warm backlog through the worker's task; per entry, its calls and wall time."""
+    from charlie_worker import manager
+    from charlie_worker.graph.episodes import add_entry
+    from charlie_worker.queue import bind_queue
+    from charlie_worker.tasks import extract_nodes_task
+
+    journal = f"bench-{mode}-{rep}"
+    uuids = [add_entry(text, journal) for text in texts]
+    bind_queue().storage.flush_queue()  # run here, not by a consumer; pending marks stay
+    histories: list[list[dict]] = []
+    entries = []
+    for index, uuid in enumerate(uuids):
+        lm = manager.MODELS["llm"]["model"]
+        if mode == "reset" and lm is not None:
+            lm.llama_engine.llama.reset()  # forget the previous entry's KV cache
+        first_call = len(recorder.calls)
+        start = time.perf_counter()
+        extract_nodes_task.call_local(uuid, journal)
+        wall = time.perf_counter() - start
+        lm = manager.MODELS["llm"]["model"] or lm
+        if lm is not None and (not histories or histories[-1] is not lm.history):
+            histories.append(lm.history)
+        entries.append({"index": index, "wall": wall, "calls": recorder.calls[first_call:]})
+    manager.unload_all_models()
+    # What DSPy saw must be what llama.cpp did: the engine's report, via lm.history.
+    reported = [
+        h["usage"]["prompt_tokens_details"]["cached_tokens"] for hist in histories for h in hist
+    ]
+    calls = [c for e in entries for c in e["calls"]]
+    for call, cached in zip(calls, reported, strict=False):
+        call["history_cached"] = cached
+    return entries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=8, help="entries per backlog (default 8)")
+    parser.add_argument(
+        "--reps", type=int, default=2, help="backlogs per mode, ABBA order (default 2)"
+    )
+    parser.add_argument(
+        "--demos", type=int, default=3, help="labelled demos in the program state (default 3)"
+    )
+    parser.add_argument(
+        "--no-recurring",
+        action="store_true",
+        help=f"keep the shipped entries at positions {sorted(FOLLOW_UPS)} (0-based)",
+    )
+    args = parser.parse_args()
+
+    texts = entry_texts(args.n)
+    if not args.no_recurring:
+        for index, text in FOLLOW_UPS.items():
+            if index < len(texts):
+                texts[index] = text
+    results: dict[str, list[list[dict]]] = {mode: [] for mode in MODES}
+    recorder = Recorder()
+    with private_db() as data:
+        if args.demos:
+            write_demo_state(data / "programs" / "entity_extractor.json", args.demos)
+        for rep, mode in alternating(MODES, args.reps):
+            entries = run_backlog(mode, rep, texts, recorder)
+            results[mode].append(entries)
+            print(
+                f"rep {rep} {mode:5}: {sum(e['wall'] for e in entries):6.1f} s, "
+                f"{sum(len(e['calls']) for e in entries)} LM calls",
+                flush=True,
+            )
+
+    def entries_of(mode: str, group: str) -> list[dict]:
+        """Entry 1, later entries, or later entries whose extraction follows a matcher call."""
+        picked = []
+        for run in results[mode]:
+            previous_kind = None
+            for entry in run:
+                kinds = [c["kind"] for c in entry["calls"]]
+                after_match = previous_kind == "match"
+                if (
+                    (group == "1" and entry["index"] == 0)
+                    or (group == "2..N" and entry["index"] > 0)
+                    or (group == "after matcher" and entry["index"] > 0 and after_match)
+                ):
+                    picked.append(entry)
+                previous_kind = kinds[-1] if kinds else previous_kind
+        return picked
+
+    def extract_calls(entries: list[dict]) -> list[dict]:
+        return [c for e in entries for c in e["calls"][:1] if c["kind"] == "extract"]
+
+    def reused(calls: list[dict]) -> float:
+        prompt = sum(c["prompt"] for c in calls)
+        return ratio(prompt - sum(c["evaluated"] for c in calls), prompt)
+
+    rows = []
+    for mode in MODES:
+        for group in ("1", "2..N", "after matcher"):
+            entries = entries_of(mode, group)
+            calls = extract_calls(entries)
+            rows.append(
+                [
+                    mode,
+                    group,
+                    len(entries),
+                    median([c["prompt"] for c in calls]),
+                    median([c["evaluated"] for c in calls]),
+                    reused(calls),
+                    median([c["prompt_ms"] for c in calls]),
+                    median([e["wall"] for e in entries]),
+                ]
+            )
+    print()
+    print(
+        table(
+            [
+                "mode",
+                "entries",
+                "count",
+                "prompt tok",
+                "evaluated tok",
+                "reused",
+                "prompt eval ms",
+                "entry wall s",
+            ],
+            rows,
+        )
+    )
+
+    all_calls = [c for mode in MODES for run in results[mode] for e in run for c in e["calls"]]
+    agree = sum(
+        c.get("history_cached") == c["reported_cached"]
+        and abs(c["prompt"] - c["reported_cached"] - c["evaluated"]) <= 1
+        for c in all_calls
+    )
+    runs = sum(len(results[mode]) for mode in MODES)
+    matches = sum(c["kind"] == "match" for c in all_calls) / runs
+    outputs = {
+        tuple(c["output"] for e in run for c in e["calls"]) for m in MODES for run in results[m]
+    }
+    print(
+        f"engine report (lm.history cached_tokens) = prompt - llama.cpp n_p_eval (+-1): "
+        f"{agree}/{len(all_calls)} calls; entity-matcher calls per backlog: {matches:.0f}; "
+        f"same model outputs in every run: {'yes' if len(outputs) == 1 else 'NO'}"
+    )
+    later = extract_calls(entries_of("reuse", "2..N"))
+    reuse_wall = median([e["wall"] for e in entries_of("reuse", "2..N")])
+    reset_wall = median([e["wall"] for e in entries_of("reset", "2..N")])
+    reuse_total = median([sum(e["wall"] for e in run) for run in results["reuse"]])
+    reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
+    after = extract_calls(entries_of("reuse", "after matcher"))
+    print(machine())
+    print(
+        f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: entries 2..N "
+        f"reuse {reused(later):.0%} of the extraction prompt (evaluated "
+        f"{median([c['evaluated'] for c in later]):.0f} vs "
+        f"{median([c['evaluated'] for c in extract_calls(entries_of('reuse', '1'))]):.0f} tok "
+        f"for entry 1; {reused(after):.0%} right after a matcher call); median entry "
+        f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset (saves {reset_wall - reuse_wall:.2f}"
+        f" s); backlog reset/reuse = {ratio(reset_total, reuse_total):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""What the screens say: relative times and the status line, as pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from charlie_tui.formatting import first_line, full_date, plural, when
+from charlie_tui.journal import QueueState
+from charlie_tui.runtime import Snapshot
+from charlie_tui.widgets.status_bar import StatusView, describe
+from charlie_tui.worker_process import ProcessState
+from charlie_worker.status import WorkerStatus
+
+NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("before", "shown"),
+    [
+        (timedelta(hours=1), "Today 17:00"),
+        (timedelta(hours=18), "Today 00:00"),
+        (timedelta(hours=19), "Yesterday 23:00"),
+        (timedelta(days=3), "Tue 18:00"),
+        (timedelta(days=30), "15 May 18:00"),
+        (timedelta(days=400), "11 May 2023"),
+    ],
+)
+def test_when(before: timedelta, shown: str) -> None:
+    assert when((NOW - before).timestamp(), NOW) == shown
+
+
+def test_full_date_and_text_helpers() -> None:
+    assert full_date(NOW.timestamp(), NOW) == "Friday 14 June 2024, 18:00"
+    assert first_line("\n  \n  Hello there  \nmore") == "Hello there"
+    assert (plural(1, "entry", "entries"), plural(3, "entry", "entries")) == (
+        "1 entry",
+        "3 entries",
+    )
+
+
+def snapshot(
+    process: ProcessState | None,
+    *,
+    running: bool = True,
+    pid: int = 7,
+    model: str = "",
+    error: str = "",
+    waiting: int = 0,
+    failed: int = 0,
+) -> Snapshot:
+    return Snapshot(
+        process,
+        WorkerStatus(running, pid, model, error, loads=0, unloads=0),
+        QueueState(waiting, failed, frozenset()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("view", "parts"),
+    [
+        (StatusView(), ("Opening the journal…", "", "")),
+        (StatusView(database="closing"), ("Stopping the worker…", "", "")),
+        (
+            StatusView("open", snapshot(ProcessState("running", pid=7), model="llm", waiting=2)),
+            ("Worker running", "Model loaded", "2 waiting"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("running", pid=8), running=False)),
+            ("Worker starting…", "Model not loaded", "Nothing waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(ProcessState("restarting", exit_code=-9, restart_in=3.6), failed=1),
+            ),
+            (
+                "Worker stopped (killed by SIGKILL), restarting in 4 s",
+                "Model not loaded",
+                "1 failed",
+            ),
+        ),
+        (
+            StatusView("open", snapshot(None, running=False, error="no such file"), False),
+            ("Worker off", "Model error: no such file", "Nothing waiting"),
+        ),
+        (
+            StatusView("open", snapshot(None), False, problem="Connection refused"),
+            ("Worker running", "Model not loaded", "Database problem: Connection refused"),
+        ),
+    ],
+)
+def test_status_line(view: StatusView, parts: tuple[str, str, str]) -> None:
+    assert tuple(text for text, _ in describe(view)) == parts
