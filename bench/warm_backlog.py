@@ -133,8 +133,10 @@ def main() -> None:
     print()
     print(
         "code path: both modes through the real charlie-worker subprocess (Huey consumer,"
-        " extract_nodes_task);\n  cold = same cli.main + post-execute hook"
-        " manager.unload_all_models() after every task."
+        " extract_nodes_task, no optimized program state);\n  cold = same cli.main +"
+        " post-execute hook manager.unload_all_models() after every task: each task pays the"
+        "\n  load AND a full prompt evaluation (the KV cache goes with the model), not the"
+        " dspy/llama_cpp import a new process would add."
     )
     print(
         table(

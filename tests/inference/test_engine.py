@@ -107,3 +107,17 @@ def test_copies_share_one_model(lm: DspyLM) -> None:
 
     assert copy.deepcopy(lm.llama_engine) is lm.llama_engine
     assert lm.copy(temperature=0.5).llama_engine is lm.llama_engine
+
+
+def test_a_program_keeps_its_cached_prefix_across_another_programs_call(lm: DspyLM) -> None:
+    """Extractor, matcher, extractor: the third call finds the extractor's prompt still cached."""
+    from charlie_inference import EntityExtractor, EntityMatcher
+
+    with dspy.context(lm=lm):
+        first = EntityExtractor()(text="Today I met Sarah at the cafe.").entities
+        EntityMatcher()(name="Sarah", entry="I met Sarah.", candidates=["Sarah Jones"])
+        again = EntityExtractor()(text="Today I met Sarah at the cafe.").entities
+    usage = lm.history[-1]["usage"]
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    assert cached >= 0.8 * usage["prompt_tokens"], usage
+    assert again == first  # the same KV, the same answer

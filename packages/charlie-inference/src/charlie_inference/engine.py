@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,9 @@ from dspy.lm15 import ContextLengthError, Message, Response, TextPart, Usage, re
 if TYPE_CHECKING:
     from dspy.lm15 import Request
     from llama_cpp import Llama
+
+MAX_PARKED = 2
+"""KV states kept for programs other than the live one (each ~23 KiB per token here)."""
 
 # llama.cpp's "length" is the only finish reason besides a normal stop that we can see.
 _FINISH_REASONS = {"stop": "stop", "length": "length"}
@@ -135,6 +139,9 @@ class LlamaCppEngine:
         self.repeat_penalty = repeat_penalty
         # llama.cpp is not thread safe: every call on this model goes through one lock.
         self._lock = threading.Lock()
+        # The KV cache of each program (system prompt) while another program's call runs.
+        self._parked: OrderedDict[str, tuple[Any, Any, int]] = OrderedDict()
+        self._live_program: str | None = None
 
     @property
     def llama(self) -> Llama:
@@ -148,8 +155,11 @@ class LlamaCppEngine:
 
     def complete(self, request: Request) -> Response:
         kwargs = chat_kwargs(request, self.repeat_penalty)
+        messages = kwargs["messages"]
+        program = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         with self._lock:
             llama = self.llama
+            self._switch_program(llama, program)
             previous = list(llama._input_ids)
             try:
                 result = llama.create_chat_completion(**kwargs)
@@ -173,6 +183,39 @@ class LlamaCppEngine:
             )
         return response
 
+    def _switch_program(self, llama: Llama, program: str) -> None:
+        """Keep each program's cached prompt prefix across the calls of another program.
+
+        Every extraction shares the extractor's instructions and demos, which llama.cpp keeps
+        in its KV cache; but one entity-matcher call (other instructions) overwrites them and
+        the next entry evaluates its whole prompt again (~600 tokens, seconds on a CPU). So
+        the live KV sequence is parked (KV only, no logits) when the program changes, and the
+        returning program's is put back. Outputs are unchanged: the same KV, the same logits.
+        """
+        if program == self._live_program:
+            return
+        import llama_cpp
+
+        ctx = llama._ctx.ctx
+        if self._live_program is not None and llama.n_tokens:
+            size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+            buffer = (ctypes.c_uint8 * size)()
+            used = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+            tokens = llama.input_ids[: llama.n_tokens].copy()
+            self._parked[self._live_program] = (tokens, buffer, used)
+            self._parked.move_to_end(self._live_program)
+            while len(self._parked) > MAX_PARKED:
+                self._parked.popitem(last=False)
+        self._live_program = program
+        parked = self._parked.pop(program, None)
+        if parked is None:
+            return
+        tokens, buffer, used = parked
+        if llama_cpp.llama_state_seq_set_data(ctx, buffer, used, 0):
+            llama.input_ids[: len(tokens)] = tokens
+            llama.n_tokens = len(tokens)
+            llama._requires_eval = True
+
     def stream(self, request: Request) -> Iterator[Any]:
         return iter(response_to_events(self.complete(request)))
 
@@ -183,6 +226,8 @@ class LlamaCppEngine:
                 return
             self._llama.close()
             self._llama = None
+            self._parked.clear()
+            self._live_program = None
         _malloc_trim()
 
     @property

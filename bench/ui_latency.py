@@ -1,0 +1,210 @@
+"""UI responsiveness while the real worker reads a backlog: key press → screen updated.
+
+Why: the worker shares 2 cores with the UI. It runs niced with one llama.cpp thread so the
+UI stays responsive; this checks that claim. The real app (``CharlieApp``, which starts the
+real worker on its database) runs headless in this process and down/up are pressed in the
+entry list, two ways, alternating:
+
+* "frame": the key event is posted as the pilot does, and the sample ends when the app
+  composes the first frame showing the moved cursor (a wrapper on ``App._display``, which
+  headless Textual still calls for every screen update);
+* "pilot": ``await pilot.press(key)`` + ``await pilot.pause()``, as the tests do. Textual's
+  pilot waits for the process to look idle in 20 ms sleeps, so this has a floor of tens of
+  ms that is the pilot's, not the app's.
+
+Phases alternate in one run (ABBA): "idle" (worker running, nothing to read, model
+unloaded) and "busy" (a fresh backlog queued, the model loaded and extracting: samples are
+taken only while it is). The worker's CPU use during each phase is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from _common import (
+    alternating,
+    entry_texts,
+    leftover_processes,
+    machine,
+    median,
+    percentile,
+    private_db,
+    ratio,
+    redis_servers_under,
+    table,
+    unfinished,
+)
+
+SIZE = (120, 30)
+
+
+def seed_done(n: int) -> None:
+    """``n`` entries already read, so the list has rows to move through."""
+    from charlie_worker.database.redis_ops import remove_episode_from_queue
+    from charlie_worker.graph.episodes import add_entry
+    from charlie_worker.queue import bind_queue
+
+    for text in entry_texts(n):
+        remove_episode_from_queue(add_entry(text))
+    bind_queue().storage.flush_queue()
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the app with its worker; per phase and method, press latencies; the worker's CPU."""
+    import psutil
+    from textual import events
+
+    from charlie_tui.app import CharlieApp
+    from charlie_tui.widgets.entry_table import EntryTable
+    from charlie_worker.graph.episodes import add_entry
+    from charlie_worker.status import read_status
+
+    samples: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[str, list[float]] = {"idle": [], "busy": []}
+    missed = 0
+    app = CharlieApp()
+    async with app.run_test(size=SIZE) as pilot:
+
+        async def until(condition: Any, timeout: float, what: str) -> None:
+            deadline = time.monotonic() + timeout
+            while not condition():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"timed out waiting for {what}")
+                await pilot.pause(0.1)
+
+        def worker_pid() -> int | None:
+            process = app.runtime.process
+            return process.state().pid if process else None
+
+        def table() -> EntryTable:
+            return app.screen.query_one(EntryTable)
+
+        await until(lambda: read_status().running and worker_pid(), 60, "the worker")
+        await until(lambda: table().row_count >= 2, 30, "the entry list")
+        worker = psutil.Process(worker_pid())
+
+        # The first composed frame showing the cursor on the expected row ends a sample.
+        waiting: dict[str, Any] = {}
+        display = app._display
+
+        def display_and_stamp(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None and waiting and table().cursor_row == waiting["row"]:
+                waiting.pop("done").set_result(time.perf_counter())
+                waiting.clear()
+
+        app._display = display_and_stamp  # type: ignore[method-assign]
+
+        async def press_frame(key: str, row: int) -> float | None:
+            done = asyncio.get_running_loop().create_future()
+            waiting.update(row=row, done=done)
+            start = time.perf_counter()
+            event = events.Key(key, None)
+            event.set_sender(app)
+            app._driver.send_message(event)  # what pilot.press does, without its idle waits
+            try:
+                return (await asyncio.wait_for(done, 5.0)) - start
+            except TimeoutError:  # a reload moved the cursor elsewhere meanwhile
+                waiting.clear()
+                return None
+
+        async def press_pilot(key: str, row: int) -> float | None:
+            start = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            return time.perf_counter() - start
+
+        backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
+        for rep, phase in alternating(["idle", "busy"], args.reps):
+            if phase == "busy":
+                uuids = [add_entry(text) for text in backlog_texts]
+                await until(lambda: read_status().model != "", 120, "the model to load")
+
+                def still_busy(uuids: list[str] = uuids) -> bool:
+                    return bool(unfinished(uuids)) and read_status().model != ""
+
+            else:
+                await until(lambda: read_status().model == "", 300, "the backlog to drain")
+
+                def still_busy() -> bool:
+                    return True
+
+            worker.cpu_percent()  # start the interval
+            taken = 0
+            while taken < args.presses and still_busy():
+                method = ("frame", "pilot")[taken % 2]
+                row = table().cursor_row
+                key, expected = ("down", row + 1) if row == 0 else ("up", row - 1)
+                press = press_frame if method == "frame" else press_pilot
+                took = await press(key, expected)
+                if took is None:
+                    missed += 1
+                else:
+                    samples.setdefault((phase, method), []).append(took * 1000)
+                taken += 1
+                await pilot.pause(args.gap)
+            cpu[phase].append(worker.cpu_percent())
+            print(
+                f"rep {rep} {phase}: {taken} presses, frame p50 "
+                f"{median(samples.get((phase, 'frame'), [])):.1f} ms (so far), "
+                f"worker CPU {cpu[phase][-1]:.0f}%",
+                flush=True,
+            )
+        app._display = display  # type: ignore[method-assign]
+        await pilot.press("q")
+        await until(lambda: app.return_code is not None, 60, "the app to quit")
+    return {"samples": samples, "cpu": cpu, "missed": missed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=2, help="idle/busy pairs, ABBA (default 2)")
+    parser.add_argument("--presses", type=int, default=60, help="presses per phase (default 60)")
+    parser.add_argument("--gap", type=float, default=0.1, help="seconds between presses")
+    parser.add_argument("--seed", type=int, default=20, help="read entries in the list")
+    parser.add_argument("--backlog", type=int, default=8, help="entries queued per busy phase")
+    args = parser.parse_args()
+
+    with private_db() as data:
+        seed_done(args.seed)
+        result = asyncio.run(measure(args))
+        left = [str(p.pid) for p in redis_servers_under(data)]
+
+    samples, cpu = result["samples"], result["cpu"]
+    rows = [
+        [
+            phase,
+            method,
+            len(values := samples.get((phase, method), [])),
+            median(values),
+            percentile(values, 99),
+            max(values, default=float("nan")),
+            median(cpu[phase]),
+        ]
+        for method in ("frame", "pilot")
+        for phase in ("idle", "busy")
+    ]
+    print()
+    print(table(["phase", "method", "presses", "p50 ms", "p99 ms", "max ms", "worker CPU %"], rows))
+    print(
+        f"presses whose frame never came (a reload moved the cursor): {result['missed']}; "
+        f"servers left: {left or 'none'}; children left: {leftover_processes() or 'none'}"
+    )
+    print(machine())
+    idle, busy = samples.get(("idle", "frame"), []), samples.get(("busy", "frame"), [])
+    pilot_idle, pilot_busy = samples.get(("idle", "pilot"), []), samples.get(("busy", "pilot"), [])
+    print(
+        f"SUMMARY ui_latency: reps={args.reps}: key -> frame p50 {median(busy):.1f} ms / p99 "
+        f"{percentile(busy, 99):.1f} ms with the worker extracting (CPU "
+        f"{median(cpu['busy']):.0f}%) vs {median(idle):.1f} / {percentile(idle, 99):.1f} ms idle"
+        f" (busy/idle p50 {ratio(median(busy), median(idle)):.2f}x, p99 "
+        f"{ratio(percentile(busy, 99), percentile(idle, 99)):.2f}x); pilot press+pause p50 "
+        f"{median(pilot_busy):.0f} vs {median(pilot_idle):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""``charlie-tui`` start: process start → first frame, and → "Worker running", in a real pty.
+
+Why: the UI process must start fast and must never import the model stack (dspy,
+llama_cpp): those belong to the worker. The app runs unmodified (``charlie_tui.app.main``,
+instance lock, logs, database, worker) in a pseudo-terminal of 120x30; the bench reads what
+it draws. "First frame" is the moment the footer's key hints have been drawn; "ready" is the
+status bar showing "Worker running" (database opened, worker spawned and heartbeating). Then
+``q`` quits it as a user would (worker stopped, database closed).
+
+For comparison, in the same run and alternated with it: a bare Textual app with the same
+header and footer, the floor any Textual UI pays on this machine. At exit, the app process
+writes which heavy modules it had imported (an ``atexit`` hook in a two-line wrapper).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from _common import (
+    alternating,
+    entry_texts,
+    leftover_processes,
+    machine,
+    median,
+    private_data_dir,
+    ratio,
+    redis_servers_under,
+    table,
+)
+
+ROWS, COLS = 30, 120
+FRAME_MARK = b"New entry"
+"""Drawn in the footer, the last widget of the first screen."""
+READY_MARK = b"Worker running"
+HEAVY = ("dspy", "llama_cpp", "charlie_inference", "litellm")
+_ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
+
+CHARLIE = """\
+import atexit, json, os, sys
+def _dump():
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
+    with open(os.environ["BENCH_MODULES_OUT"], "w") as f:
+        json.dump(heavy, f)
+atexit.register(_dump)
+from charlie_tui.app import main
+sys.exit(main([]))
+"""
+
+BARE = """\
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+class Bare(App):
+    TITLE = "Charlie"
+    BINDINGS = [Binding("ctrl+n", "new", "New entry"), Binding("q", "quit", "Quit")]
+    def compose(self):
+        yield Header()
+        yield Static("Worker running")
+        yield Footer()
+Bare().run()
+"""
+
+
+def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, float]:
+    """Start ``python -c code`` on a new pty; seconds to the first frame and to ready; quit."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,  # Textual draws on stderr
+        env={**env, "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen: dict[str, float] = {}
+    screen = b""
+    try:
+        while len(seen) < 2 and time.monotonic() - start < timeout:
+            if not select.select([master], [], [], 0.01)[0]:
+                continue
+            screen += os.read(master, 1 << 16)
+            text = _ESCAPES.sub(b"", screen)
+            for name, mark in (("frame", FRAME_MARK), ("ready", READY_MARK)):
+                if name not in seen and mark in text:
+                    seen[name] = time.monotonic() - start
+        if len(seen) < 2:
+            raise TimeoutError(f"not both {FRAME_MARK!r} and {READY_MARK!r} in {timeout:.0f} s")
+        os.write(master, b"q")
+        quit_at = time.monotonic()
+        while proc.poll() is None and time.monotonic() - quit_at < 60:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 1 << 16)  # keep draining: a full pty blocks the app
+                except OSError:
+                    break
+        seen["quit"] = time.monotonic() - quit_at
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(60)
+        os.close(master)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the app exited with {proc.returncode}")
+    return seen
+
+
+def seed_journal(n: int) -> None:
+    """A journal with ``n`` read entries, so the first screen lists something."""
+    from charlie_worker.database.lifecycle import close_db, get_db
+    from charlie_worker.database.redis_ops import remove_episode_from_queue
+    from charlie_worker.graph.episodes import add_entry
+    from charlie_worker.queue import bind_queue
+
+    get_db()
+    for text in entry_texts(n):
+        remove_episode_from_queue(add_entry(text))  # saved and read (no entities)
+    bind_queue().storage.flush_queue()
+    close_db()
+
+
+def workers_of(data: Path) -> list[str]:
+    """Worker processes whose command line names this data dir (its log file)."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = proc.info["cmdline"] or []
+            if "charlie_worker.cli" in cmd and any(str(data) in part for part in cmd):
+                found.append(str(proc.pid))
+        except psutil.Error:
+            continue
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5, help="starts per mode (default 5)")
+    parser.add_argument("--entries", type=int, default=30, help="entries in the journal")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per start")
+    args = parser.parse_args()
+
+    times: dict[str, list[dict[str, float]]] = {"charlie-tui": [], "bare textual": []}
+    heavy: list[list[str]] = []
+    with private_data_dir() as data:
+        seed_journal(args.entries)
+        env = {**os.environ, "BENCH_MODULES_OUT": str(data / "modules.json")}
+        code = {"charlie-tui": CHARLIE.format(heavy=set(HEAVY)), "bare textual": BARE}
+        bare_env = {**env, "CHARLIE_DATA_DIR": str(data / "unused")}
+        for mode in code:  # warm-up: first database open, page cache, .pyc files
+            run_in_pty(code[mode], env if mode == "charlie-tui" else bare_env, args.timeout)
+        for _, mode in alternating(list(code), args.reps):
+            result = run_in_pty(code[mode], env if mode == "charlie-tui" else bare_env, 60)
+            times[mode].append(result)
+            if mode == "charlie-tui":
+                heavy.append(json.loads((data / "modules.json").read_text()))
+            print(
+                f"{mode:12}: first frame {result['frame'] * 1000:6.0f} ms, ready "
+                f"{result['ready'] * 1000:6.0f} ms, quit {result['quit'] * 1000:5.0f} ms",
+                flush=True,
+            )
+        left = [*(str(p.pid) for p in redis_servers_under(data)), *workers_of(data)]
+
+    rows = [
+        [
+            mode,
+            len(runs),
+            median([r["frame"] * 1000 for r in runs]),
+            median([r["ready"] * 1000 for r in runs]) if mode == "charlie-tui" else "-",
+            median([r["quit"] * 1000 for r in runs]),
+        ]
+        for mode, runs in times.items()
+    ]
+    print()
+    print(table(["process", "starts", "first frame ms", "worker running ms", "quit ms"], rows))
+    imported = sorted({m for modules in heavy for m in modules})
+    print(
+        f"heavy modules in the UI process at exit ({', '.join(HEAVY)}): "
+        f"{imported or 'none'}; servers/workers left: {left or 'none'}; "
+        f"children left: {leftover_processes() or 'none'}"
+    )
+    print(machine())
+    frame = median([r["frame"] for r in times["charlie-tui"]])
+    bare = median([r["frame"] for r in times["bare textual"]])
+    ready = median([r["ready"] for r in times["charlie-tui"]])
+    print(
+        f"SUMMARY ui_start: reps={args.reps}: charlie-tui first frame {frame * 1000:.0f} ms vs "
+        f"bare Textual {bare * 1000:.0f} ms ({ratio(frame, bare):.2f}x), worker running at "
+        f"{ready * 1000:.0f} ms; dspy/llama_cpp in the UI: {imported if imported else 'NO'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
