@@ -93,6 +93,7 @@ def cleanup_if_no_work(queued: Callable[[], int] | None = None) -> bool:
     ``queued`` counts queued tasks (the Huey queue's ``pending_count``); it is passed in so
     that the manager does not import the queue.
     """
-    if count_pending() or (queued is not None and queued()):
+    # The queue first: one LLEN, where counting pending episodes scans the whole backlog.
+    if (queued is not None and queued()) or count_pending():
         return False
     return unload_all_models() > 0
