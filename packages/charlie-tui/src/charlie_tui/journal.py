@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from charlie_worker.database.lifecycle import close_db, get_db, get_redis, select_graph
+from charlie_worker.database.lifecycle import close_db, get_db, select_graph
 from charlie_worker.database.lifecycle import socket_path as db_socket_path
-from charlie_worker.database.redis_ops import FAILED, KEY_PREFIX, PENDING
+from charlie_worker.database.redis_ops import FAILED, PENDING, scan_episodes
 from charlie_worker.graph import episodes, queries
 from charlie_worker.graph.queries import EntityRef, EntityStat, EntryDetail, EntrySummary
 from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.status import WorkerStatus, read_status
 
 LIST_LIMIT = 200
-_SCAN_COUNT = 1_000
 
 # The entities of a page of listed entries, in one query instead of one ``get_entry`` each.
 _NAMES = """
@@ -135,16 +134,11 @@ class Journal:
     def queue(self) -> QueueState:
         """One SCAN plus one pipeline, bounded by the backlog (done entries have no hash)."""
         with self._use():
-            client = get_redis()
-            keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
-            pipe = client.pipeline(transaction=False)
-            for key in keys:
-                pipe.hmget(key, "status", "processing_since")
-            rows = pipe.execute(raise_on_error=False) if keys else []
+            rows = scan_episodes("status", "processing_since")
         fingerprint = frozenset(
-            (key, row[0], bool(row[1]))
-            for key, row in zip(keys, rows, strict=True)
-            if not isinstance(row, Exception) and row[0] in (PENDING, FAILED)
+            (episode_uuid, status, bool(since))
+            for episode_uuid, (status, since) in rows
+            if status in (PENDING, FAILED)
         )
         return QueueState(
             waiting=sum(status == PENDING for _, status, _ in fingerprint),

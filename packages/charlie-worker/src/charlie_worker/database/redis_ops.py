@@ -149,21 +149,30 @@ def get_episode_uuid_map(episode_uuid: str) -> dict[str, str] | None:
     return value
 
 
-def get_episodes_by_status(status: str) -> list[str]:
-    """Uuids of episodes with ``status``, oldest first (SCAN: bounded by the backlog)."""
+def scan_episodes(*fields: str) -> list[tuple[str, list[str | None]]]:
+    """``(uuid, [values of fields])`` of every episode in redis: one SCAN and one pipeline,
+    bounded by the backlog (done episodes have no hash)."""
     client = get_redis()
-    keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
+    keys = _episode_keys(client)
     if not keys:
         return []
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.hmget(key, "status", "created_at")
-    rows = pipe.execute(raise_on_error=False)
-    found: list[tuple[float, str]] = []
-    for key, row in zip(keys, rows, strict=True):
-        if isinstance(row, Exception) or row[0] != status:
-            continue  # not a hash (foreign key), or another status
-        found.append((_as_float(row[1]), key[len(KEY_PREFIX) :]))
+        pipe.hmget(key, *fields)
+    return [
+        (key[len(KEY_PREFIX) :], row)
+        for key, row in zip(keys, pipe.execute(raise_on_error=False), strict=True)
+        if not isinstance(row, Exception)  # not a hash: a foreign key under our prefix
+    ]
+
+
+def get_episodes_by_status(status: str) -> list[str]:
+    """Uuids of episodes with ``status``, oldest first (SCAN: bounded by the backlog)."""
+    found = [
+        (_as_float(created_at), episode_uuid)
+        for episode_uuid, (row_status, created_at) in scan_episodes("status", "created_at")
+        if row_status == status
+    ]
     found.sort()
     return [episode_uuid for _, episode_uuid in found]
 
@@ -238,7 +247,7 @@ def reset_processing_marks() -> int:
     episodes had a mark dropped.
     """
     client = get_redis()
-    keys = list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
+    keys = _episode_keys(client)
     if not keys:
         return 0
     pipe = client.pipeline(transaction=False)
@@ -250,6 +259,10 @@ def reset_processing_marks() -> int:
 def count_pending() -> int:
     """How many episodes wait for (or are in) processing."""
     return len(get_episodes_by_status(PENDING))
+
+
+def _episode_keys(client: redis.Redis) -> list[str]:
+    return list(dict.fromkeys(client.scan_iter(match=KEY_PREFIX + "*", count=_SCAN_COUNT)))
 
 
 def _encode_uuid_map(uuid_map: dict[str, str]) -> str:
