@@ -3,22 +3,21 @@
 They live in one module so that every script describes the machine the same way (the figures
 are meaningless without it: other jobs share these 2 cores), computes percentiles the same
 way, and cleans up the same way: no redis-server and no worker may outlive a benchmark.
+The process and server helpers are the test kit's (``tests/kit/processes.py``), re-exported
+here: the tests and the benchmarks start, wait for and stop processes with one copy of them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -27,8 +26,30 @@ import psutil
 START_LOAD = os.getloadavg()
 """Load average when the benchmark started (this module is imported first thing)."""
 
-WORKER_CMD: list[str] = [sys.executable, "-m", "charlie_worker.cli"]
-"""The real ``charlie-worker`` consumer, as the app starts it."""
+# The test kit is the benchmarks' too: one copy of the process and server helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from kit.processes import (  # noqa: E402
+    WORKER_CMD,
+    children_left,
+    episode_keys,
+    kill_servers_left,
+    redis_servers_under,
+    run_child,
+    stop_process,
+    wait_until,
+    workers_of,
+)
+
+__all__ = [
+    "WORKER_CMD",
+    "episode_keys",
+    "redis_servers_under",
+    "run_child",
+    "stop_process",
+    "wait_until",
+    "workers_of",
+]
 
 ENV_KEYS = (
     "CHARLIE_DATA_DIR",
@@ -138,11 +159,8 @@ def private_data_dir(keep: bool = False) -> Iterator[Path]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        left = _wait_servers_gone(root, timeout=10)
-        for proc in left:
-            print(f"warning: killing redis-server {proc.pid} left running", file=sys.stderr)
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
+        for proc in kill_servers_left(root, timeout=10):
+            print(f"warning: killed redis-server {proc.pid} left running", file=sys.stderr)
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -155,7 +173,7 @@ def private_db(keep: bool = False) -> Iterator[Path]:
     worker's connection keeps it alive), and no redis-server started under the temp dir may
     survive; one that does is killed and reported.
     """
-    from charlie_worker.database.lifecycle import close_db, get_db
+    from charlie_worker.store.connection import close_db, get_db
 
     with private_data_dir(keep) as data:
         close_db()
@@ -166,45 +184,18 @@ def private_db(keep: bool = False) -> Iterator[Path]:
             close_db()
 
 
-def redis_servers_under(root: Path) -> list[psutil.Process]:
-    """Running redis-servers whose working dir (their db dir) is under ``root``."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        try:
-            if proc.info["name"] != "redis-server" or proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if Path(proc.cwd()).is_relative_to(root.resolve()):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _wait_servers_gone(root: Path, timeout: float) -> list[psutil.Process]:
-    deadline = time.monotonic() + timeout
-    while (left := redis_servers_under(root)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
-
-
 def socket_env() -> dict[str, str]:
     """The environment a child process needs to attach to this process's server."""
-    from charlie_worker.database.lifecycle import SOCKET_ENV, socket_path
+    from charlie_worker.settings import WorkerSettings
+    from charlie_worker.store.connection import socket_path
 
-    return {**os.environ, SOCKET_ENV: socket_path()}
-
-
-def episode_keys() -> list[str]:
-    """Redis keys of entries the worker has not finished (a done entry's hash is deleted)."""
-    from charlie_worker.database.lifecycle import get_redis
-
-    return list(get_redis().scan_iter(match="episode:*", count=1000))
+    return {**os.environ, WorkerSettings.env_name("redis_socket"): socket_path()}
 
 
 def unfinished(uuids: Sequence[str]) -> list[str]:
     """Those of ``uuids`` still pending or reading (failed ones keep a hash but are finished)."""
-    from charlie_worker.database.lifecycle import get_redis
-    from charlie_worker.database.redis_ops import FAILED
+    from charlie_worker.store.connection import get_redis
+    from charlie_worker.store.episode_state import FAILED
 
     pipe = get_redis().pipeline(transaction=False)
     for uuid in uuids:
@@ -214,8 +205,8 @@ def unfinished(uuids: Sequence[str]) -> list[str]:
 
 def failed(uuids: Sequence[str]) -> int:
     """How many of ``uuids`` ended failed (unusable model output after the retries)."""
-    from charlie_worker.database.lifecycle import get_redis
-    from charlie_worker.database.redis_ops import FAILED
+    from charlie_worker.store.connection import get_redis
+    from charlie_worker.store.episode_state import FAILED
 
     pipe = get_redis().pipeline(transaction=False)
     for uuid in uuids:
@@ -243,30 +234,9 @@ def worker(
         stop_process(proc)
 
 
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """SIGTERM (graceful for charlie-worker), then SIGKILL if it does not exit in time."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> float:
-    """Poll until ``condition()``; returns the monotonic time it first held."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
-    return time.monotonic()
-
-
 def worker_ready(proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
     """A condition: the worker ``proc`` has published itself as running in redis."""
-    from charlie_worker.status import read_status
+    from charlie_worker.store.worker_state import read_status
 
     def ready() -> bool:
         if proc.poll() is not None:
@@ -275,6 +245,25 @@ def worker_ready(proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
         return report.running and report.pid == proc.pid
 
     return ready
+
+
+def read_in_process(episode_uuid: str, journal: str) -> dict | None:
+    """Read one entry in this process as the consumer does: the store's ``read_entry`` task,
+    executed with the worker's Huey hooks (``post_execute`` unloads the model once no entry
+    waits). A retry after unusable model output runs at once (the consumer waits
+    ``RETRY_DELAY_S`` first), so an entry ends done or failed here."""
+    import charlie_worker.pipeline.tasks  # noqa: F401  (installs the reader and the hooks)
+    from charlie_worker.store.queue import RETRIES, bind_queue, read_entry
+
+    huey = bind_queue()
+    task = read_entry.s(episode_uuid, journal)
+    for _ in range(RETRIES + 1):
+        task.eta = None
+        value = huey.execute(task)
+        if task.eta is None:  # not requeued for a retry
+            return value
+        huey.storage.flush_schedule()  # the retry huey scheduled runs here instead
+    raise RuntimeError(f"entry {episode_uuid} was still requeued after {RETRIES} retries")
 
 
 # --------------------------------------------------------------------------- inputs and processes
@@ -293,28 +282,10 @@ def rss_mb(pid: int | None = None) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-def run_child(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 300) -> dict:
-    """Run ``python args...`` in a fresh process; its last stdout line is JSON, returned parsed."""
-    result = subprocess.run(
-        [sys.executable, *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    lines = result.stdout.strip().splitlines()
-    if result.returncode != 0 or not lines:
-        raise RuntimeError(f"child {args} failed ({result.returncode}): {result.stderr[-2000:]}")
-    return json.loads(lines[-1])
-
-
 def leftover_processes(root_pid: int | None = None) -> list[str]:
     """Children of this process still alive (there should be none at the end of a bench)."""
-    me = psutil.Process(root_pid)
-    alive = []
-    for child in me.children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.append(f"{child.pid} {child.name()}")
-    return alive
+    names = []
+    for child in children_left(root_pid):
+        with contextlib.suppress(psutil.Error):  # it may have exited meanwhile
+            names.append(f"{child.pid} {child.name()}")
+    return names

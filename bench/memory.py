@@ -6,9 +6,11 @@ engine's ``malloc_trim``) and whether load/unload cycles leak.
 
 Each repetition is a fresh child process (this script with ``--child``) attached to a
 private database, importing what ``charlie-worker`` imports at start, then doing what a task
-does: ``manager.get_model("llm")``, ``extract_nodes_task.call_local`` on a real entry,
-``manager.unload_all_models()``; then more load/extract/unload cycles. RSS is split into
-anonymous memory (heap) and file-backed pages (the mmapped GGUF, shared libraries).
+does: ``manager().get("llm")``, the ``read_entry`` task on a real entry (executed with the
+worker's hooks), ``manager().unload_all()``; then more load/extract/unload cycles. RSS is
+split into anonymous memory (heap) and file-backed pages (the mmapped GGUF, shared libraries).
+The worker imports dspy at start (``charlie_worker.pipeline.tasks`` imports the model errors
+from ``charlie_inference``), so "before load" already includes it.
 """
 
 from __future__ import annotations
@@ -37,20 +39,16 @@ def child(cycles: int) -> None:
     """One worker-like process: the measurements, printed as one JSON line."""
     import gc
 
-    from _common import entry_texts
-    from charlie_worker import (
-        cli,  # noqa: F401  (what the worker process imports at start)
-        manager,
-    )
-    from charlie_worker.database.lifecycle import close_db, get_db
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.queue import bind_queue
-    from charlie_worker.tasks import extract_nodes_task
+    from _common import entry_texts, read_in_process
+    from charlie_worker.pipeline import cli  # noqa: F401  (what the worker imports at start)
+    from charlie_worker.pipeline.manager import manager
+    from charlie_worker.store.connection import close_db, get_db
+    from charlie_worker.store.entries import add_entry
 
     get_db()
+    journal = f"bench-mem-{os.getpid()}"
     texts = entry_texts(cycles)
-    uuids = [add_entry(text, f"bench-mem-{os.getpid()}") for text in texts]
-    bind_queue().storage.flush_queue()
+    uuids = [add_entry(text, journal) for text in texts]  # saved, not queued: read here
     gc.collect()
     out: dict[str, object] = {"before load": memory()}
     import dspy  # noqa: F401
@@ -61,13 +59,13 @@ def child(cycles: int) -> None:
     out["dspy+llama_cpp imported"] = memory()
     unloaded = []
     for cycle, uuid in enumerate(uuids):
-        manager.get_model("llm")
+        manager().get("llm")
         if cycle == 0:
             out["loaded"] = memory()
-        extract_nodes_task.call_local(uuid, f"bench-mem-{os.getpid()}")
+        read_in_process(uuid, journal)
         if cycle == 0:
             out["after extraction"] = memory()
-        manager.unload_all_models()  # the last task already did; this makes sure
+        manager().unload_all()  # the last task's hook already did; this makes sure
         gc.collect()
         unloaded.append(memory())
     out["unloaded"] = unloaded[0]

@@ -5,8 +5,9 @@ demos); with the model kept warm, llama.cpp keeps them in its KV cache and evalu
 new entry's text. This measures how much of each prompt is reused, and what that saves,
 against the same backlog with the cache reset before every entry (``Llama.reset()``).
 
-Both modes run the worker's own task (``extract_nodes_task.call_local``) in this process on a
-private database, with the Model Manager loading the model once per backlog; each run uses a
+Both modes run the worker's own task (``read_entry``, executed with the worker's Huey hooks)
+in this process on a private database, with the Model Manager loading the model once per
+backlog; each run uses a
 journal of its own so the graph (and so the entity-matcher calls) start the same. Ground truth
 for "evaluated" is llama.cpp's ``n_p_eval`` counter around each engine call; it is checked
 against what the engine reports to DSPy (``lm.history[i]["usage"]``, ``cached_tokens``).
@@ -29,6 +30,7 @@ from _common import (
     median,
     private_db,
     ratio,
+    read_in_process,
     table,
 )
 
@@ -93,29 +95,26 @@ class Recorder:
 
 def run_backlog(mode: str, rep: int, texts: list[str], recorder: Recorder) -> list[dict]:
     """One warm backlog through the worker's task; per entry, its calls and wall time."""
-    from charlie_worker import manager
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.queue import bind_queue
-    from charlie_worker.tasks import extract_nodes_task
+    from charlie_worker.pipeline.manager import MODELS, manager
+    from charlie_worker.store.entries import add_entry
 
     journal = f"bench-{mode}-{rep}"
-    uuids = [add_entry(text, journal) for text in texts]
-    bind_queue().storage.flush_queue()  # run here, not by a consumer; pending marks stay
+    uuids = [add_entry(text, journal) for text in texts]  # saved, not queued: read here
     histories: list[list[dict]] = []
     entries = []
     for index, uuid in enumerate(uuids):
-        lm = manager.MODELS["llm"]["model"]
+        lm = MODELS["llm"]["model"]
         if mode == "reset" and lm is not None:
             lm.llama_engine.llama.reset()  # forget the previous entry's KV cache
         first_call = len(recorder.calls)
         start = time.perf_counter()
-        extract_nodes_task.call_local(uuid, journal)
+        read_in_process(uuid, journal)
         wall = time.perf_counter() - start
-        lm = manager.MODELS["llm"]["model"] or lm
+        lm = MODELS["llm"]["model"] or lm
         if lm is not None and (not histories or histories[-1] is not lm.history):
             histories.append(lm.history)
         entries.append({"index": index, "wall": wall, "calls": recorder.calls[first_call:]})
-    manager.unload_all_models()
+    manager().unload_all()  # the last entry's hook already did; this makes sure
     # What DSPy saw must be what llama.cpp did: the engine's report, via lm.history.
     reported = [
         h["usage"]["prompt_tokens_details"]["cached_tokens"] for hist in histories for h in hist

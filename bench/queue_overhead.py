@@ -5,7 +5,7 @@ costs (pickling, the redis round trips, the consumer's blocking pop, thread hand
 trivial task so the model is not involved.
 
 The task and its Huey instance are defined here and live on the same embedded server as the
-journal (``huey_pool()``); the consumer is a subprocess running this script with
+journal (``queue_pool()``); the consumer is a subprocess running this script with
 ``--consumer``: the same consumer class, worker type (one thread) and niceness as
 ``charlie-worker``. The task pushes ``time.monotonic()`` (CLOCK_MONOTONIC, one clock for all
 processes on Linux) to a redis list the bench pops. Queued and direct calls alternate.
@@ -29,7 +29,7 @@ from _common import (
     ratio,
     socket_env,
     table,
-    wait_for,
+    wait_until,
 )
 
 QUEUE = "charlie-bench-latency"
@@ -40,9 +40,9 @@ def make_huey() -> Any:
     """The bench's queue on this process's embedded server (non-decoding pool, as the worker's)."""
     from huey import RedisHuey
 
-    from charlie_worker.database.lifecycle import huey_pool
+    from charlie_worker.store.connection import queue_pool
 
-    huey = RedisHuey(QUEUE, connection_pool=huey_pool(), results=False)
+    huey = RedisHuey(QUEUE, connection_pool=queue_pool(), results=False)
 
     @huey.task(name="stamp")
     def stamp(seq: int) -> None:
@@ -54,8 +54,8 @@ def make_huey() -> Any:
 
 def consumer() -> None:
     """Run a consumer like charlie-worker's (one thread, niced) until SIGTERM."""
-    from charlie_worker.cli import DEFAULT_NICE, GracefulConsumer
-    from charlie_worker.database.lifecycle import close_db, get_db
+    from charlie_worker.pipeline.cli import DEFAULT_NICE, GracefulConsumer
+    from charlie_worker.store.connection import close_db, get_db
 
     os.nice(DEFAULT_NICE)
     get_db()
@@ -78,7 +78,7 @@ def measure(
     lat: dict[str, list[float]] = {}
     enqueue_ms: list[float] = []
     with private_db():
-        from charlie_worker.database.lifecycle import get_redis
+        from charlie_worker.store.connection import get_redis
 
         huey = make_huey()
         redis = get_redis()
@@ -95,7 +95,7 @@ def measure(
         )
         try:
             huey.stamp(-1)  # ready when the warm-up task has run
-            wait_for(lambda: redis.llen(STARTS) > 0, 60, "the consumer to start")
+            wait_until(lambda: redis.llen(STARTS) > 0, 60, "the consumer to start")
             redis.delete(STARTS)
 
             def queued(seq: int) -> float:

@@ -5,9 +5,9 @@ hundreds or thousands of entries at once. This checks that all of them are read,
 stays bounded while they wait (one ``episode:*`` hash and one queued task per entry, nothing
 left behind once read: no hash, no task, no Huey result key), and reports the throughput.
 
-Entries go through ``add_entry`` (appendfsync always, as in the app) in a private data dir;
-the real ``charlie-worker`` subprocess reads them with the real model. The default N=100
-takes a few minutes on 2 cores; ``--n 1000`` is the full soak (tens of minutes).
+Entries go through ``save_entry`` (saved and queued, appendfsync always, as in the app) in a
+private data dir; the real ``charlie-worker`` subprocess reads them with the real model. The
+default N=100 takes a few minutes on 2 cores; ``--n 1000`` is the full soak (tens of minutes).
 
     uv run python bench/soak_load.py --n 100
 """
@@ -28,7 +28,7 @@ from _common import (
     machine,
     private_db,
     rss_mb,
-    wait_for,
+    wait_until,
     worker,
     worker_ready,
 )
@@ -46,7 +46,7 @@ KEY_KINDS = (
 
 
 def key_counts() -> Counter[str]:
-    from charlie_worker.database.lifecycle import get_redis
+    from charlie_worker.store.connection import get_redis
 
     counts: Counter[str] = Counter()
     for key in get_redis().scan_iter(count=1000):
@@ -56,7 +56,7 @@ def key_counts() -> Counter[str]:
 
 
 def used_memory() -> int:
-    from charlie_worker.database.lifecycle import get_redis
+    from charlie_worker.store.connection import get_redis
 
     return int(get_redis().info("memory")["used_memory"])
 
@@ -76,9 +76,11 @@ def main() -> int:
     n: int = args.n
     timeout = args.timeout if args.timeout is not None else 30.0 * n + 120
 
-    from charlie_worker.database.lifecycle import get_redis, select_graph
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.queue import bind_queue
+    from charlie_worker.store.connection import get_redis
+    from charlie_worker.store.graphs import select_graph
+    from charlie_worker.store.journal import save_entry
+    from charlie_worker.store.queue import bind_queue
+    from charlie_worker.store.worker_state import read_status
 
     problems: list[str] = []
     with private_db() as data:
@@ -89,7 +91,7 @@ def main() -> int:
         show("empty journal", base_mem, base_keys)
 
         started = time.perf_counter()
-        uuids = [add_entry(text) for text in texts]
+        uuids = [save_entry(text) for text in texts]
         enqueue_s = time.perf_counter() - started
         queued_mem, queued_keys = used_memory(), key_counts()
         show(f"{n} enqueued", queued_mem, queued_keys)
@@ -101,7 +103,7 @@ def main() -> int:
 
         log = data / "worker.log"
         with worker(log=log) as proc:
-            wait_for(worker_ready(proc), 120, "the worker to start")
+            wait_until(worker_ready(proc), 120, "the worker to start")
             started = time.perf_counter()
             peak_rss = 0.0
             last = time.perf_counter()
@@ -119,10 +121,10 @@ def main() -> int:
                     print(f"  … {done}/{n} read, {rate:.2f}/s", flush=True)
                 return left == 0
 
-            wait_for(drained, timeout, "the backlog to be read", poll=0.5)
+            wait_until(drained, timeout, "the backlog to be read", poll=0.5)
             read_s = time.perf_counter() - started
             # The last task unloads the model; then the worker is idle.
-            wait_for(lambda: get_redis().hget("charlie:worker", "model") == "", 60, "unload")
+            wait_until(lambda: read_status().model == "", 60, "unload")
         done_mem, done_keys = used_memory(), key_counts()
         show("all read", done_mem, done_keys)
         n_failed = failed(uuids)

@@ -43,13 +43,11 @@ SIZE = (120, 30)
 
 def seed_done(n: int) -> None:
     """``n`` entries already read, so the list has rows to move through."""
-    from charlie_worker.database.redis_ops import remove_episode_from_queue
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.queue import bind_queue
+    from charlie_worker.store.entries import add_entry
+    from charlie_worker.store.episode_state import remove_episode_from_queue
 
     for text in entry_texts(n):
-        remove_episode_from_queue(add_entry(text))
-    bind_queue().storage.flush_queue()
+        remove_episode_from_queue(add_entry(text))  # saved (not queued) and read: no entities
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,8 +57,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from charlie_tui.app import CharlieApp
     from charlie_tui.widgets.entry_table import EntryTable
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.status import read_status
+    from charlie_worker.store.journal import save_entry
+    from charlie_worker.store.worker_state import read_status
 
     samples: dict[tuple[str, str], list[float]] = {}
     cpu: dict[str, list[float]] = {"idle": [], "busy": []}
@@ -120,7 +118,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
         for rep, phase in alternating(["idle", "busy"], args.reps):
             if phase == "busy":
-                uuids = [add_entry(text) for text in backlog_texts]
+                uuids = [save_entry(text) for text in backlog_texts]
                 await until(lambda: read_status().model != "", 120, "the model to load")
 
                 def still_busy(uuids: list[str] = uuids) -> bool:

@@ -1,7 +1,7 @@
 """``charlie-tui`` start: process start → first frame, and → "Worker running", in a real pty.
 
 Why: the UI process must start fast and must never import the model stack (dspy,
-llama_cpp): those belong to the worker. The app runs unmodified (``charlie_tui.app.main``,
+llama_cpp): those belong to the worker. The app runs unmodified (``charlie_tui.cli.main``,
 instance lock, logs, database, worker) in a pseudo-terminal of 120x30; the bench reads what
 it draws. "First frame" is the moment the footer's key hints have been drawn; "ready" is the
 status bar showing "Worker running" (database opened, worker spawned and heartbeating). Then
@@ -25,7 +25,6 @@ import subprocess
 import sys
 import termios
 import time
-from pathlib import Path
 
 from _common import (
     alternating,
@@ -37,6 +36,7 @@ from _common import (
     ratio,
     redis_servers_under,
     table,
+    workers_of,
 )
 
 ROWS, COLS = 30, 120
@@ -53,7 +53,7 @@ def _dump():
     with open(os.environ["BENCH_MODULES_OUT"], "w") as f:
         json.dump(heavy, f)
 atexit.register(_dump)
-from charlie_tui.app import main
+from charlie_tui.cli import main
 sys.exit(main([]))
 """
 
@@ -120,31 +120,14 @@ def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, floa
 
 def seed_journal(n: int) -> None:
     """A journal with ``n`` read entries, so the first screen lists something."""
-    from charlie_worker.database.lifecycle import close_db, get_db
-    from charlie_worker.database.redis_ops import remove_episode_from_queue
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.queue import bind_queue
+    from charlie_worker.store.connection import close_db, get_db
+    from charlie_worker.store.entries import add_entry
+    from charlie_worker.store.episode_state import remove_episode_from_queue
 
     get_db()
     for text in entry_texts(n):
-        remove_episode_from_queue(add_entry(text))  # saved and read (no entities)
-    bind_queue().storage.flush_queue()
+        remove_episode_from_queue(add_entry(text))  # saved (not queued) and read: no entities
     close_db()
-
-
-def workers_of(data: Path) -> list[str]:
-    """Worker processes whose command line names this data dir (its log file)."""
-    import psutil
-
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            cmd = proc.info["cmdline"] or []
-            if "charlie_worker.cli" in cmd and any(str(data) in part for part in cmd):
-                found.append(str(proc.pid))
-        except psutil.Error:
-            continue
-    return found
 
 
 def main() -> None:
@@ -173,7 +156,7 @@ def main() -> None:
                 f"{result['ready'] * 1000:6.0f} ms, quit {result['quit'] * 1000:5.0f} ms",
                 flush=True,
             )
-        left = [*(str(p.pid) for p in redis_servers_under(data)), *workers_of(data)]
+        left = [str(p.pid) for p in [*redis_servers_under(data), *workers_of(data)]]
 
     rows = [
         [

@@ -4,10 +4,10 @@ Why: the Model Manager keeps the model resident while a backlog remains. This me
 that buys against a process-per-task style consumer that loads the model for every task.
 
 Both modes run the real ``charlie-worker`` consumer subprocess (Huey, redis, niceness, the
-same ``extract_nodes_task``), on the same entries, each run in a journal of its own so the
+same ``read_entry`` task), on the same entries, each run in a journal of its own so the
 graph starts empty every time. The only difference is the load policy: the cold worker is
-the same ``charlie_worker.cli.main`` with a Huey post-execute hook that calls
-``manager.unload_all_models()`` after every task. The import of dspy/llama_cpp that a real
+the same ``charlie_worker.pipeline.cli.main`` with one more Huey ``post_execute`` hook, which
+calls ``manager().unload_all()`` after every task. The import of dspy/llama_cpp that a real
 process-per-task consumer would also repeat is NOT included: the cold figure is a best case.
 """
 
@@ -29,7 +29,7 @@ from _common import (
     ratio,
     table,
     unfinished,
-    wait_for,
+    wait_until,
     worker,
     worker_ready,
 )
@@ -38,11 +38,12 @@ COLD_WORKER_CMD = [
     WORKER_CMD[0],
     "-c",
     "import sys\n"
-    "from charlie_worker import cli, manager\n"
-    "from charlie_worker.queue import huey\n"
+    "from charlie_worker.pipeline import cli\n"
+    "from charlie_worker.pipeline.manager import manager\n"
+    "from charlie_worker.store.queue import huey\n"
     "@huey.post_execute()\n"
     "def unload_after_each_task(task, value, exc):\n"
-    "    manager.unload_all_models()\n"
+    "    manager().unload_all()\n"
     "sys.exit(cli.main())\n",
 ]
 """charlie-worker, unloading after every task: the process-per-task load policy."""
@@ -52,14 +53,15 @@ MODES = {"warm": WORKER_CMD, "cold": COLD_WORKER_CMD}
 
 def run_once(mode: str, rep: int, texts: list[str], log_dir: Path, timeout: float) -> dict:
     """Queue ``texts`` in a fresh journal, start a worker, time it from ready to drained."""
-    from charlie_worker.graph.episodes import add_entry
-    from charlie_worker.status import read_status
+    from charlie_worker.store.journal import save_entry
+    from charlie_worker.store.worker_state import read_status
 
     journal = f"bench-{mode}-{rep}"
-    uuids = [add_entry(text, journal) for text in texts]  # a real backlog before the worker
+    uuids = [save_entry(text, journal) for text in texts]  # a real backlog before the worker
     done_at: dict[str, float] = {}
     with worker(MODES[mode], log=log_dir / f"{journal}.log") as proc:
-        ready = wait_for(worker_ready(proc), 60, "the worker to start", poll=0.01)
+        wait_until(worker_ready(proc), 60, "the worker to start", poll=0.01)
+        ready = time.monotonic()
 
         def drained() -> bool:
             now = time.monotonic()
@@ -69,9 +71,10 @@ def run_once(mode: str, rep: int, texts: list[str], log_dir: Path, timeout: floa
                     done_at.setdefault(uuid, now)
             return not left
 
-        end = wait_for(drained, timeout, f"the {mode} backlog to drain", poll=0.05)
+        wait_until(drained, timeout, f"the {mode} backlog to drain", poll=0.05)
+        end = time.monotonic()
         # The warm worker unloads at the end of the backlog; the cold one after each task.
-        wait_for(lambda: read_status().model == "", 30, "the model to be unloaded")
+        wait_until(lambda: read_status().model == "", 30, "the model to be unloaded")
         report = read_status()
     finishes = sorted(done_at.values())
     gaps = [b - a for a, b in zip([ready, *finishes], finishes, strict=False)]
@@ -133,8 +136,8 @@ def main() -> None:
     print()
     print(
         "code path: both modes through the real charlie-worker subprocess (Huey consumer,"
-        " extract_nodes_task, no optimized program state);\n  cold = same cli.main +"
-        " post-execute hook manager.unload_all_models() after every task: each task pays the"
+        " read_entry, no optimized program state);\n  cold = same cli.main +"
+        " post_execute hook manager().unload_all() after every task: each task pays the"
         "\n  load AND a full prompt evaluation (the KV cache goes with the model), not the"
         " dspy/llama_cpp import a new process would add."
     )

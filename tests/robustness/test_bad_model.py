@@ -22,9 +22,9 @@ from charlie_inference import (
     load_extractor,
     load_model,
 )
-from charlie_worker import status
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import get_entry
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry
 
 SHORT = "Today I met Sarah in London with Tom."
 # ~1,150 characters with few names: its prompt alone overflows a 600-token context, the
@@ -109,7 +109,7 @@ def _bad_settings(tmp_path: Path) -> dict[str, tuple[dict[str, str], str]]:
 
 @pytest.mark.slow
 def test_bad_model_settings_leave_entries_waiting_until_fixed(db, workers, rb, tmp_path) -> None:
-    uuids = [add_entry(SHORT), add_entry("Lunch with Priya at Acme Corp.")]
+    uuids = [save_entry(SHORT), save_entry("Lunch with Priya at Acme Corp.")]
     for name, (env, message) in _bad_settings(tmp_path).items():
         log = tmp_path / f"worker-{name.replace(' ', '-')}.log"
         worker = workers.start(env, log=log)

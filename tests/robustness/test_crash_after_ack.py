@@ -1,9 +1,9 @@
 """An acknowledged entry survives ``kill -9`` of every process at once.
 
 A child process (standing in for the app) owns the database; the real worker runs beside it.
-The moment ``add_entry`` returns in the child, the child, the worker and the redis-server are
-all SIGKILLed. Reopening must recover from the stale socket, find the entry, and a new
-worker must read it.
+The moment ``save_entry`` (the app's save) returns in the child, the child, the worker and the
+redis-server are all SIGKILLed. Reopening must recover from the stale socket, find the entry,
+and a new worker must read it.
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ from pathlib import Path
 import pytest
 import redis
 
-from charlie_worker.graph.queries import get_entry, list_entries
+from charlie_worker.store.queries import get_entry, list_entries
 
 TEXT = "Moved into the flat on Elm Street with Sarah; Tom from Acme Corp helped. 🚚"
 
 APP = """
 import json, sys, time
-from charlie_worker.database.lifecycle import get_db, server_pid, socket_path
-from charlie_worker.graph.episodes import add_entry
+from charlie_worker.store.connection import get_db, server_pid, socket_path
+from charlie_worker.store.journal import save_entry
 
 get_db()
 print(json.dumps({"socket": socket_path(), "server": server_pid()}), flush=True)
-for line in sys.stdin:  # one entry per line, acknowledged on stdout once add_entry returns
-    print(json.dumps({"uuid": add_entry(json.loads(line))}), flush=True)
+for line in sys.stdin:  # one entry per line, acknowledged on stdout once save_entry returns
+    print(json.dumps({"uuid": save_entry(json.loads(line))}), flush=True)
 time.sleep(600)
 """
 

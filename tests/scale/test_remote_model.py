@@ -5,14 +5,15 @@ from __future__ import annotations
 import dspy
 import pytest
 
+import charlie_worker.pipeline.tasks  # noqa: F401  (installs the reader of read_entry)
 from charlie_inference import EntityExtractor, ModelSettings, make_lm
 from charlie_inference.remote import ModelServerError, RemoteEngine
-from charlie_worker import manager
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import get_entry
-from charlie_worker.queue import bind_queue
+from charlie_worker.pipeline import manager
+from charlie_worker.pipeline.manager import ModelManager
 from charlie_worker.settings import DEFAULT_JOURNAL
-from charlie_worker.tasks import extract_nodes_task
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry
+from charlie_worker.store.queue import bind_queue, read_entry
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +30,23 @@ def test_extractor_runs_on_the_server_with_schema_grammar(model_server: str) -> 
 def test_worker_uses_the_server_and_unloading_frees_nothing_local(
     model_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    from charlie_worker.database.lifecycle import close_db, get_db
+    from charlie_worker.store.connection import close_db, get_db
 
     close_db()
     monkeypatch.setenv("CHARLIE_LLM_API_BASE", model_server)
     monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "no-local-model.gguf"))
+    monkeypatch.setattr(manager, "_manager", ModelManager())  # this test's worker process
     get_db()
     try:
-        episode_uuid = add_entry("Today I met Sarah.")
-        bind_queue().storage.flush_queue()
-        result = extract_nodes_task.call_local(episode_uuid, DEFAULT_JOURNAL)
+        episode_uuid = save_entry("Today I met Sarah.")
+        huey = bind_queue()
+        huey.storage.flush_queue()  # taken off the queue, as the consumer does
+        # Run as the consumer runs it: the task, then its hooks (post_execute unloads).
+        result = huey.execute(read_entry.s(episode_uuid, DEFAULT_JOURNAL))
         assert result["extracted_count"] >= 0
         assert get_entry(episode_uuid).state == "done"
-        assert manager.loaded_kinds() == []  # the remote "model" was released after the backlog
+        # The remote "model" was released after the backlog.
+        assert manager.manager().loaded_kinds() == []
     finally:
         close_db()
 

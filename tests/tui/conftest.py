@@ -1,43 +1,31 @@
 """Fixtures for the TUI tests: a private data dir, a real embedded database, seeded entries.
 
-No mocks of the database. Extraction is simulated the way the worker finishes an entry:
-entities and MENTIONS written by a parameterised query, then the episode's redis hash
-removed. Times are pinned (``NOW`` and ``created_at`` set by a query) so snapshots are stable.
+No mocks of the database, and no hand-written Cypher: entries are saved through the store's
+write path and read the way the worker files a read entry (``kit.seeds``: its entities
+resolved and filed, then the episode's redis hash removed). Times are pinned (``NOW``, and
+each seeded entry saved at its own ``created_at``) so snapshots are stable.
 """
 
 from __future__ import annotations
 
 import time
 import types
-import uuid as uuidlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
-import psutil
 import pytest
 from textual.pilot import Pilot
 
-from charlie_worker.database.lifecycle import select_graph
-from charlie_worker.database.redis_ops import (
-    mark_episode_processing,
-    remove_episode_from_queue,
-    set_episode_failed,
-)
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.settings import DEFAULT_JOURNAL
-from testkit import redis_servers_under, wait_until
+from charlie_worker.store import entries
+from charlie_worker.store.episode_state import mark_episode_processing, set_episode_failed
+from kit.processes import redis_servers_under, wait_until, workers_of
+from kit.seeds import read_as, read_entry_as
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
 """The app's clock in these tests: a Friday evening."""
-
-_SET_CREATED = "MATCH (e:Episode {uuid: $uuid}) SET e.created_at = $ts, e.updated_at = $ts"
-_MENTION = """
-MATCH (e:Episode {uuid: $entry})
-MERGE (n:Entity {norm_name: $norm})
-  ON CREATE SET n.uuid = $uuid, n.name = $name, n.type = $type, n.journal = $journal
-MERGE (e)-[:MENTIONS]->(n)
-"""
 
 
 def fixed_clock() -> datetime:
@@ -49,6 +37,15 @@ def ago(days: int = 0, hours: float = 0) -> float:
     return (NOW - timedelta(days=days, hours=hours)).timestamp()
 
 
+@contextmanager
+def saved_at(timestamp: float) -> Iterator[None]:
+    """Entries saved inside are stamped ``timestamp`` (``created_at``, ``updated_at``) by the
+    store's own write path, as if saved at that moment."""
+    clock = types.SimpleNamespace(time=lambda: timestamp)
+    with mock.patch.object(entries, "time", clock):
+        yield
+
+
 def seed(
     content: str,
     created_at: float,
@@ -57,36 +54,20 @@ def seed(
     entities: Sequence[tuple[str, str]] = (),
     error: str = "",
 ) -> str:
-    """Save an entry as the app would, pin its time, then put it in ``state``."""
-    entry = add_entry(content)
-    graph = select_graph(DEFAULT_JOURNAL)
-    graph.query(_SET_CREATED, {"uuid": entry, "ts": created_at})
-    if state == "done":
-        finish(entry, entities)
-    elif state == "reading":
+    """Save an entry at ``created_at`` as the store does, then put it in ``state``; a done
+    entry is read as mentioning ``entities`` (``(name, type)`` pairs)."""
+    assert state == "done" or not entities, "only a read entry has entities"
+    with saved_at(created_at):
+        if state == "done":
+            return read_entry_as(content, *entities)
+        entry = entries.add_entry(content)
+    if state == "reading":
         mark_episode_processing(entry)
     elif state == "failed":
         set_episode_failed(entry, error or "The model's answer was not valid JSON")
+    else:
+        assert state == "waiting", state
     return entry
-
-
-def finish(entry: str, entities: Sequence[tuple[str, str]]) -> None:
-    """Do what the worker does when it has read an entry: mentions, then forget the hash."""
-    graph = select_graph(DEFAULT_JOURNAL)
-    for name, kind in entities:
-        norm = name.casefold()
-        graph.query(
-            _MENTION,
-            {
-                "entry": entry,
-                "norm": norm,
-                "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, norm)),
-                "name": name,
-                "type": kind,
-                "journal": DEFAULT_JOURNAL,
-            },
-        )
-    remove_episode_from_queue(entry)
 
 
 def seed_journal() -> dict[str, str]:
@@ -132,20 +113,6 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
-def workers_of(data_dir: Path) -> list[psutil.Process]:
-    """Running worker processes whose log file is in ``data_dir``."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            cmdline = proc.info["cmdline"] or []
-            ours = any(str(data_dir) in part for part in cmdline)
-            if "charlie_worker.cli" in cmdline and ours and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
-
-
 @pytest.fixture
 def journal(data_dir: Path) -> dict[str, str]:
     """The seeded journal (the test process opens the database to seed it; the app joins)."""
@@ -160,7 +127,7 @@ def tui() -> types.SimpleNamespace:
         clock=fixed_clock,
         ago=ago,
         seed=seed,
-        finish=finish,
+        read_as=read_as,
         wait_for=wait_for,
         settle=settle,
         redis_servers_under=redis_servers_under,

@@ -16,9 +16,14 @@ import time
 from textual.pilot import Pilot
 
 from charlie_tui.app import CharlieApp
-from charlie_worker.database.lifecycle import server_pid
+from charlie_worker.store.connection import server_pid
 
-HEAVY = ("dspy", "llama_cpp", "charlie_inference")
+HEAVY = ("dspy", "llama_cpp", "charlie_inference", "charlie_worker.pipeline")
+"""Model code, and the worker's pipeline that loads it: never in the UI process."""
+
+
+def is_heavy(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in HEAVY)
 
 
 def parse() -> argparse.Namespace:
@@ -62,7 +67,7 @@ def main() -> int:
             "ui": os.getpid(),
             "worker": snapshot.process.pid,
             "redis": server_pid(),
-            "heavy": sorted(m for m in sys.modules if m.split(".")[0] in HEAVY),
+            "heavy": sorted(m for m in sys.modules if is_heavy(m)),
             "model_error": snapshot.worker.error,
             "status": [str(label.render()) for label in app.screen.query("StatusBar Label")],
             "rows": [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)],

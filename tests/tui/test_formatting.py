@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charlie_tui.formatting import first_line, full_date, plural, when
-from charlie_tui.journal import QueueState
 from charlie_tui.runtime import Snapshot
 from charlie_tui.widgets.status_bar import StatusView, describe
 from charlie_tui.worker_process import ProcessState
-from charlie_worker.status import WorkerStatus
+from charlie_worker import QueueState, WorkerStatus
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
 

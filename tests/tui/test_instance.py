@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from charlie_tui.app import main
+from charlie_tui.cli import main
 from charlie_tui.instance import AlreadyOpenError, InstanceLock
 
 CHARLIE_TUI = Path(sys.executable).with_name("charlie-tui")

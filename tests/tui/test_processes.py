@@ -66,7 +66,7 @@ def test_a_missing_model_is_shown_and_the_ui_never_loads_one(tui, data_dir) -> N
     )
     up = report(proc)
     assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
-    assert up["heavy"] == []  # the save imported the queue and tasks, and no model code
+    assert up["heavy"] == []  # the save queued the entry, and loaded no model or pipeline code
     assert str(missing) in up["model_error"] and "does not exist" in up["model_error"]
     assert any(text.startswith("Model error:") for text in up["status"])
     assert up["rows"][0][1] != "✗ failed"  # not the entry's fault: it waits for a model

@@ -1,6 +1,7 @@
 """Pilot tests of the screens on a real embedded database, without the worker process.
 
-Extraction is simulated (``tui.finish``) where a test needs an entry to be read.
+Extraction is simulated (``tui.read_as``: what the worker files once the model has answered)
+where a test needs an entry to be read.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from charlie_tui.screens.entry import EntryScreen
 from charlie_tui.screens.problem import ProblemScreen
 from charlie_tui.widgets.entry_table import EntryTable
 from charlie_tui.widgets.row_table import RowTable
-from charlie_worker.database.lifecycle import is_open
-from charlie_worker.graph.queries import get_entry, list_entities, list_entries
-from charlie_worker.status import publish
+from charlie_worker.store.connection import is_open
+from charlie_worker.store.queries import get_entry, list_entities, list_entries
+from charlie_worker.store.worker_state import publish
 
 SIZE = (120, 30)
 
@@ -175,7 +176,7 @@ async def test_an_entry_updates_itself_when_it_has_been_read(tui, journal) -> No
         await tui.wait_for(pilot, lambda: "Waiting to be read" in str(note.render()))
         # The worker finishes it in another thread; no key is pressed until it shows.
         seen.clear()
-        done = threading.Thread(target=tui.finish, args=(journal["waiting"], [("Book", "Thing")]))
+        done = threading.Thread(target=tui.read_as, args=(journal["waiting"], ("Book", "Thing")))
         done.start()
         done.join()
         entities = screen.query_one("#entry-entities", OptionList)

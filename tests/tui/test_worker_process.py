@@ -115,7 +115,7 @@ def test_output_goes_to_the_log_and_the_worker_knows_its_parent(tmp_path: Path) 
 
 def test_the_default_command_runs_the_worker_with_a_short_graceful_timeout(tmp_path) -> None:
     command = worker_process.worker_command(tmp_path / "worker.log", 10.0)
-    assert command[:3] == [sys.executable, "-m", "charlie_worker.cli"]
+    assert command[:3] == [sys.executable, "-m", "charlie_worker"]
     assert command[3:] == ["--log-file", str(tmp_path / "worker.log"), "--graceful-timeout", "10.0"]
 
 

@@ -15,7 +15,7 @@ import types
 
 import pytest
 
-from testkit import alive, redis_servers_under
+from kit.processes import alive, redis_servers_under
 
 
 def wait_dead(pid: int, timeout: float = 5.0) -> None:
@@ -52,16 +52,18 @@ def procs() -> types.SimpleNamespace:
 
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Stand-in for ``charlie_worker.tasks.enqueue_extraction``: records (uuid, journal).
+    """Records what the store queues for reading, as (uuid, journal), instead of queueing it.
 
-    The queue is not under test here; the stub keeps these tests independent of Huey.
+    ``charlie_worker.store.journal`` (``save_entry``, ``Journal``, ``add_journal_entry``)
+    queues through ``enqueue_reading``; ``store.entries`` only writes and never calls it.
+    The queue itself is not under test here: the recorder keeps these tests off Huey.
     """
+    from charlie_worker.store import journal
+
     calls: list[tuple[str, str]] = []
-    stub = types.ModuleType("charlie_worker.tasks")
 
-    def enqueue_extraction(episode_uuid: str, journal: str) -> None:
-        calls.append((episode_uuid, journal))
+    def enqueue_reading(episode_uuid: str, journal_name: str) -> None:
+        calls.append((episode_uuid, journal_name))
 
-    stub.enqueue_extraction = enqueue_extraction  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "charlie_worker.tasks", stub)
+    monkeypatch.setattr(journal, "enqueue_reading", enqueue_reading)
     return calls

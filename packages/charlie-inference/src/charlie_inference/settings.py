@@ -49,21 +49,35 @@ class ModelSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CHARLIE_LLM_", extra="ignore")
 
-    model_path: Path = Field(default_factory=bundled_model_path)
-    n_ctx: int = Field(default=2048, ge=256)
-    gpu_layers: int = Field(default=0, ge=-1)
-    threads: int = Field(default_factory=default_threads, ge=1)
+    model_path: Path = Field(
+        default_factory=bundled_model_path,
+        description="the GGUF model file (default: the bundled SmolLM2-135M)",
+        examples=["~/models/Qwen3-4B-Instruct-2507-Q4_K_M.gguf"],
+    )
+    n_ctx: int = Field(default=2048, ge=256, description="the model's context size in tokens")
+    gpu_layers: int = Field(default=0, ge=-1, description="layers offloaded to a GPU (-1: all)")
+    threads: int = Field(
+        default_factory=default_threads,
+        ge=1,
+        description="CPU threads for the model (default: half the cores; oversubscribing "
+        "the CPU is catastrophic)",
+    )
     max_tokens: int = Field(default=384, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     repeat_penalty: float = Field(default=1.15, ge=1.0)
     seed: int = 0
-    # An OpenAI-compatible server (llama.cpp's llama-server, vLLM, Ollama) instead of a local
-    # GGUF: e.g. http://gpu-box:8080/v1. The model path is then unused.
-    api_base: str | None = None
-    api_model: str = "local"
-    api_key: str = "not-needed"
+    # llama.cpp's llama-server, vLLM, Ollama... The model path is then unused.
+    api_base: str | None = Field(
+        default=None,
+        description="an OpenAI-compatible model server to use instead of a local GGUF",
+        examples=["http://gpu-box:8080/v1"],
+    )
+    api_model: str = Field(default="local", description="the model name sent to that server")
+    api_key: str = Field(default="not-needed", description="the key sent to that server")
     program_state: Path = Field(
-        default_factory=lambda: data_dir() / "programs" / "entity_extractor.json"
+        default_factory=lambda: data_dir() / "programs" / "entity_extractor.json",
+        description="the optimized extractor state (default: programs/entity_extractor.json "
+        "in the data dir)",
     )
 
     @property

@@ -1,6 +1,6 @@
-"""``charlie-tui``: the journal app. It owns the database and runs the worker beside it.
+"""The journal app. It owns the database and runs the worker beside it.
 
-Startup: take the instance lock (``main``), open the database in a thread, then start the
+Startup (after ``cli.main`` took the instance lock): open the database in a thread, then start the
 worker subprocess on the database's server. While running: a timer polls the worker's report
 and the queue from a thread once a second, and reloads the screen only when something
 changed. Quit (q, ctrl+q, SIGTERM, SIGHUP): stop the worker gracefully, close the database,
@@ -9,32 +9,31 @@ exit.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import signal
-import sys
 import threading
 from dataclasses import replace
-from pathlib import Path
 from typing import ClassVar
 
-from pydantic import ValidationError
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 
-from charlie_worker.graph.episodes import EntryError, EntryNotFoundError
-from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+from charlie_worker import (
+    DEFAULT_JOURNAL,
+    EntryError,
+    EntryNotFoundError,
+    Journal,
+    WorkerSettings,
+)
 
 from .background import run_blocking
 from .commands import CharlieCommands
 from .formatting import Clock, local_now
-from .instance import AlreadyOpenError, InstanceLock
-from .journal import Journal
 from .messages import (
     Closed,
     DatabaseFailed,
@@ -65,7 +64,6 @@ from .worker_process import GRACEFUL_TIMEOUT_S
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
-APP_LOG = Path("logs") / "charlie-tui.log"
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
 
 
@@ -334,76 +332,3 @@ class CharlieApp(App[None]):
 
     def on_operation_failed(self, message: OperationFailed) -> None:
         self.notify(message.error, severity="error")
-
-
-# ---------------------------------------------------------------------- command line
-
-DESCRIPTION = """\
-Charlie: a journal in your terminal. Write entries; a local model reads each one in the
-background and files the people, places and organisations in it. Nothing leaves your machine.
-
-Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
-p people & places, escape back, ctrl+p all commands, q quit."""
-
-ENVIRONMENT = """\
-settings (environment variables):
-  CHARLIE_DATA_DIR         where the journal, its logs and settings live
-                           (default: ~/.local/share/charlie)
-  CHARLIE_LLM_MODEL_PATH   the GGUF model file (default: the bundled SmolLM2)
-  CHARLIE_LLM_THREADS      CPU threads for the model (default: half the cores)
-  CHARLIE_LLM_API_BASE     an OpenAI-compatible model server to use instead
-                           (e.g. http://gpu-box:8080/v1)
-  CHARLIE_FALKORDB_URL     an existing FalkorDB server to use instead of the
-                           embedded one (e.g. redis://db-host:6379)
-  CHARLIE_APPENDFSYNC      always (default: an acknowledged entry survives a crash)
-                           or everysec (faster, may lose the last second)
-  CHARLIE_MAX_ENTRY_CHARS  the longest entry accepted (default 100000)
-
-Only one Charlie can be open per data dir. The worker's log is
-<data dir>/logs/worker.log, the app's <data dir>/logs/charlie-tui.log."""
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, take the instance lock, run the app; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="charlie-tui",
-        description=DESCRIPTION,
-        epilog=ENVIRONMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.parse_args(argv)
-    try:
-        data_dir = WorkerSettings().data_dir
-    except ValidationError as exc:
-        print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
-        return 2
-    lock = InstanceLock(data_dir)
-    try:
-        lock.acquire()
-        _log_to_file(data_dir / APP_LOG)
-    except AlreadyOpenError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"charlie-tui: cannot use the data dir {data_dir}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        app = CharlieApp()
-        app.run()
-    finally:
-        lock.release()
-    return app.return_code or 0
-
-
-def _log_to_file(path: Path) -> None:
-    """Log to a file: anything written to the terminal would tear through the screen."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

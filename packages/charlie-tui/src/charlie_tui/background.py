@@ -15,7 +15,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker, get_current_worker
 
-from .journal import JournalClosedError
+from charlie_worker import JournalClosedError
+
 from .messages import OperationFailed
 
 logger = logging.getLogger(__name__)

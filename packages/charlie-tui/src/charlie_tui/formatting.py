@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from charlie_worker.graph.queries import EntryState
+from charlie_worker import EntryState
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware: entry times are shown in its timezone."""

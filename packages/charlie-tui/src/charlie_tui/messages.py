@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from charlie_worker.graph.queries import EntityStat, EntryDetail
+from charlie_worker import EntityStat, EntryDetail, EntryRow
 
-from .journal import EntryRow
 from .runtime import Snapshot
 
 # ---------------------------------------------------------------- results (thread -> loop)

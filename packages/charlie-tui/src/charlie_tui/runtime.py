@@ -11,9 +11,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from charlie_worker.status import WorkerStatus
+from charlie_worker import Journal, QueueState, WorkerStatus
 
-from .journal import Journal, QueueState
 from .worker_process import GRACEFUL_TIMEOUT_S, ProcessState, WorkerProcess
 
 WORKER_LOG = Path("logs") / "worker.log"

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from charlie_worker.cli import PARENT_ENV
-from charlie_worker.database.lifecycle import SOCKET_ENV
+from charlie_worker import WorkerSettings
 
 Phase = Literal["running", "restarting", "stopping", "stopped"]
 
@@ -51,7 +50,7 @@ def worker_command(log_path: Path, graceful_timeout: float) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "charlie_worker.cli",
+        "charlie_worker",
         "--log-file",
         str(log_path),
         "--graceful-timeout",
@@ -129,9 +128,9 @@ class WorkerProcess:
 
     def _spawn(self) -> None:
         self._log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        env = {**os.environ, WorkerSettings.env_name("parent_pid"): str(os.getpid())}
         if self._socket:  # empty for an external server: the worker reads its URL itself
-            env[SOCKET_ENV] = self._socket
+            env[WorkerSettings.env_name("redis_socket")] = self._socket
         with open(self._log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self._command,

@@ -1,1 +1,92 @@
-"""charlie-worker."""
+"""charlie-worker: a journal's store and the worker that reads it.
+
+The public face is the store's, and light: importing ``charlie_worker`` or any name below
+loads no model code (no dspy, no llama.cpp, no ``charlie_inference``). The names load on
+first use::
+
+    from charlie_worker import Journal, add_journal_entry
+
+    journal = Journal()          # the default journal
+    journal.open()               # starts (or joins) the embedded database
+    uuid = journal.add("Lunch with Priya at the Ferry Building.")
+    journal.close()
+
+``python -m charlie_worker`` (the ``charlie-worker`` command) runs the worker that reads the
+queued entries; ``charlie_worker.pipeline`` is its code and only it loads a model.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
+    from .store.connection import close_db
+    from .store.entries import EntryError, EntryNotFoundError
+    from .store.journal import (
+        LIST_LIMIT,
+        Journal,
+        JournalClosedError,
+        QueueState,
+        add_journal_entry,
+    )
+    from .store.queries import (
+        EntityRef,
+        EntityStat,
+        EntryDetail,
+        EntryRow,
+        EntryState,
+        EntrySummary,
+    )
+    from .store.worker_state import WorkerStatus
+
+_LAZY = {
+    "DEFAULT_JOURNAL": ".settings",
+    "WorkerSettings": ".settings",
+    "settings_help": ".settings",
+    "validate_journal": ".settings",
+    "close_db": ".store.connection",
+    "EntryError": ".store.entries",
+    "EntryNotFoundError": ".store.entries",
+    "Journal": ".store.journal",
+    "LIST_LIMIT": ".store.journal",
+    "JournalClosedError": ".store.journal",
+    "QueueState": ".store.journal",
+    "add_journal_entry": ".store.journal",
+    "EntityRef": ".store.queries",
+    "EntityStat": ".store.queries",
+    "EntryDetail": ".store.queries",
+    "EntryRow": ".store.queries",
+    "EntryState": ".store.queries",
+    "EntrySummary": ".store.queries",
+    "WorkerStatus": ".store.worker_state",
+}
+
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "LIST_LIMIT",
+    "EntityRef",
+    "EntityStat",
+    "EntryDetail",
+    "EntryError",
+    "EntryNotFoundError",
+    "EntryRow",
+    "EntryState",
+    "EntrySummary",
+    "Journal",
+    "JournalClosedError",
+    "QueueState",
+    "WorkerSettings",
+    "WorkerStatus",
+    "add_journal_entry",
+    "close_db",
+    "settings_help",
+    "validate_journal",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

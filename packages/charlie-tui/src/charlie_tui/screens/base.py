@@ -7,9 +7,10 @@ from collections.abc import Callable
 from textual.message import Message
 from textual.screen import Screen
 
+from charlie_worker import Journal
+
 from ..background import run_blocking
 from ..formatting import Clock
-from ..journal import Journal
 from ..messages import OperationFailed
 
 

@@ -10,10 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
-from charlie_worker.graph.episodes import EntryError, EntryNotFoundError
+from charlie_worker import EntryError, EntryNotFoundError, Journal
 
 from ..background import run_blocking
-from ..journal import Journal
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen

@@ -11,10 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
-from charlie_worker.graph.queries import EntityStat
+from charlie_worker import EntityStat, Journal
 
 from ..formatting import Clock, entity_type_label, entity_type_sort_key
-from ..journal import Journal
 from ..messages import EntitiesLoaded, OpenEntity
 from ..widgets.row_table import RowTable
 from ..widgets.status_bar import StatusBar

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
+from charlie_worker import Journal
+
 from ..formatting import Clock, entity_type_label, plural
-from ..journal import Journal
 from ..messages import EntriesLoaded, OpenEntry
 from ..widgets.entry_table import EntryTable
 from ..widgets.status_bar import StatusBar

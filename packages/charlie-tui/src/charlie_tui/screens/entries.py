@@ -10,8 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from charlie_worker import LIST_LIMIT, Journal
+
 from ..formatting import Clock, plural
-from ..journal import LIST_LIMIT, Journal
 from ..messages import DeleteEntry, EditEntry, EntriesLoaded, OpenEntry, RetryEntry
 from ..widgets.entry_table import EntryTable
 from ..widgets.status_bar import StatusBar

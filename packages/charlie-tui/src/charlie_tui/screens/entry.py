@@ -12,10 +12,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from charlie_worker.graph.queries import EntityRef
+from charlie_worker import EntityRef, Journal
 
 from ..formatting import STATE_LABELS, Clock, entity_type_label, full_date
-from ..journal import Journal
 from ..messages import DeleteEntry, EditEntry, EntryLoaded, OpenEntity, RetryEntry
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen

@@ -9,8 +9,9 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 
+from charlie_worker import EntryRow
+
 from ..formatting import STATE_LABELS, first_line, when
-from ..journal import EntryRow
 from .row_table import RowTable
 
 WHEN_WIDTH = 15

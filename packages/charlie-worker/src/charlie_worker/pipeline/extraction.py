@@ -1,4 +1,4 @@
-"""``extract_nodes``: one episode's entities, extracted, resolved and written to its graph."""
+"""``extract_nodes``: one entry's entities, extracted, resolved and filed in its graph."""
 
 from __future__ import annotations
 
@@ -7,32 +7,13 @@ from dataclasses import asdict, dataclass
 import dspy
 
 from charlie_inference import EntityMatcher, load_extractor
+from charlie_worker.store.entities import entry_content, file_mentions, known_entities
+from charlie_worker.store.episode_state import PENDING, set_episode_status
 
-from ..database.lifecycle import select_graph
-from ..database.redis_ops import PENDING, set_episode_status
-from ..manager import get_model
-from .resolution import Known, resolve
+from .manager import get_model
+from .resolution import resolve
 
 RETRY_TEMPERATURE = 0.7
-
-_CONTENT = "MATCH (e:Episode {uuid: $uuid}) RETURN e.content"
-_KNOWN = "MATCH (n:Entity) RETURN n.uuid, n.name, n.norm_name, n.type"
-_OLD = "MATCH (:Episode {uuid: $uuid})-[:MENTIONS]->(n:Entity) RETURN n.uuid"
-# One query, so it is atomic: a worker killed mid-write leaves all of it or none of it.
-_WRITE = """
-MATCH (ep:Episode {uuid: $uuid})
-OPTIONAL MATCH (ep)-[old:MENTIONS]->()
-DELETE old
-WITH DISTINCT ep
-UNWIND $rows AS row
-MERGE (n:Entity {uuid: row.uuid})
-  ON CREATE SET n.name = row.name, n.norm_name = row.norm, n.type = row.type, n.journal = $journal
-MERGE (ep)-[:MENTIONS]->(n)
-"""
-_DROP_ORPHANS = """
-MATCH (n:Entity) WHERE n.uuid IN $uuids AND NOT ()-[:MENTIONS]->(n)
-DELETE n
-"""
 
 
 class EpisodeNotFoundError(LookupError):
@@ -58,11 +39,9 @@ def _model_for(attempt: int) -> dspy.LM:
 
 def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractResult:
     """Extract, resolve and store the entities of one episode; idempotent on re-runs."""
-    graph = select_graph(journal)
-    rows = graph.ro_query(_CONTENT, {"uuid": episode_uuid}).result_set
-    if not rows:
+    content = entry_content(episode_uuid, journal)
+    if content is None:
         raise EpisodeNotFoundError(episode_uuid)
-    content = rows[0][0]
     lm = _model_for(attempt)
     extractor = load_extractor()
     matcher = EntityMatcher()
@@ -72,24 +51,11 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
         def ask(name: str, candidates: list[str]) -> str | None:
             return matcher(name=name, entry=content, candidates=candidates).match
 
-        known = [Known(*row) for row in graph.ro_query(_KNOWN).result_set]
-        resolved = resolve(entities, known, ask)
+        resolved = resolve(entities, known_entities(journal), ask)
     try:
         set_episode_status(episode_uuid, PENDING, uuid_map={r.name: r.uuid for r in resolved})
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read
         raise EpisodeNotFoundError(episode_uuid) from exc
-    old = [row[0] for row in graph.ro_query(_OLD, {"uuid": episode_uuid}).result_set]
-    graph.query(
-        _WRITE,
-        {
-            "uuid": episode_uuid,
-            "journal": journal,
-            "rows": [
-                {"uuid": r.uuid, "name": r.name, "norm": r.norm, "type": r.type} for r in resolved
-            ],
-        },
-    )
-    if old:
-        graph.query(_DROP_ORPHANS, {"uuids": old})
+    file_mentions(episode_uuid, journal, resolved)
     new = sum(r.is_new for r in resolved)
     return ExtractResult(episode_uuid, len(resolved), new, len(resolved) - new)

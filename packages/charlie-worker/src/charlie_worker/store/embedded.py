@@ -1,9 +1,9 @@
-"""The process's single connection to the embedded FalkorDB server (falkordblite).
+"""The embedded server: a private falkordblite redis-server (FalkorDB module) per data dir.
 
-falkordblite starts a private redis-server (FalkorDB module loaded) for a database file and
-writes ``<db>.settings`` naming its unix socket; any process opening the same file attaches to
-that server instead of starting another. On top of that this module adds what the journal
-needs (each point measured with falkordblite 0.11 / Redis 8.10 on Linux):
+falkordblite starts a redis-server for a database file and writes ``<db>.settings`` naming its
+unix socket; any process opening the same file attaches to that server instead of starting
+another. On top of that this module adds what the journal needs (each point measured with
+falkordblite 0.11 / Redis 8.10 on Linux):
 
 * opening is serialised with an exclusive ``flock`` beside the db: three processes opening at
   once otherwise start three servers on the same files and lose writes;
@@ -19,7 +19,6 @@ needs (each point measured with falkordblite 0.11 / Redis 8.10 on Linux):
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import fcntl
 import json
@@ -27,236 +26,97 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import redis
-from falkordb import FalkorDB as FalkorDBClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redislite import FalkorDB, Graph
 
-from charlie_worker.graph.schema import ensure_schema
 from charlie_worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
 
-SOCKET_ENV = "CHARLIE_REDIS_SOCKET"
-"""Set by a parent for its worker subprocess: the socket of the server it already runs."""
-
-GRAPH_PREFIX = "journal:"
-"""One FalkorDB graph per journal, stored under the redis key ``journal:<name>``."""
-
-MAX_JOURNAL_CHARS = 64
 LOCK_TIMEOUT_S = 30.0
 """How long to wait for another process's open or close before giving up with a clear error."""
 SHUTDOWN_TIMEOUT_S = 10.0
 
-_lock = threading.RLock()
-_db: FalkorDB | None = None
-_db_path: Path | None = None
-_owner_pid: int | None = None
-_pools: list[redis.ConnectionPool] = []
-_huey_pool: redis.ConnectionPool | None = None
-_graphs: dict[str, Graph] = {}
 
+class EmbeddedServer:
+    """This process's handle on the journal's own server, started or joined at ``open``."""
 
-class ExternalServer:
-    """An existing FalkorDB server (``CHARLIE_FALKORDB_URL``): connected to, never started or
-    stopped by us. Shaped like falkordblite's handle (``client``, ``select_graph``) so the rest
-    of this module, and of the code, does not care which one it has."""
+    def __init__(self, db: FalkorDB, db_path: Path) -> None:
+        self._db = db
+        self.db_path = db_path
+        self.client: redis.Redis = db.client
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._db = FalkorDBClient.from_url(url)
-        self.client: redis.Redis = self._db.connection
-        self.client.ping()  # fail at open, with the URL in the message, not at first use
-        self.socket_file = ""
-        self.pid = 0
+    @classmethod
+    def open(cls, settings: WorkerSettings) -> EmbeddedServer:
+        """Start or join the server for the settings' db under the lock, with private
+        permissions; attaches to ``settings.redis_socket`` when the app handed one over."""
+        db_path = settings.db_path.absolute()
+        old_umask = os.umask(0o077)  # the server inherits it: AOF, RDB, log all 0600
+        try:
+            settings.data_dir.absolute().mkdir(mode=0o700, parents=True, exist_ok=True)
+            db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(db_path.parent, 0o700)
+            with _flocked(_lock_path(db_path)):
+                _prepare_registry(db_path, settings.redis_socket)
+                config = _server_config(settings)
+                try:
+                    db = FalkorDB(str(db_path), serverconfig=config)
+                except redis.ConnectionError:
+                    # The server named by the registry died between our probe and the attach.
+                    logger.warning("stale server for %s; starting a fresh one", db_path)
+                    _registry_path(db_path).unlink(missing_ok=True)
+                    db = FalkorDB(str(db_path), serverconfig=config)
+                _enforce_durability(db.client, settings)
+                return cls(db, db_path)
+        finally:
+            os.umask(old_umask)
+
+    @property
+    def socket(self) -> str:
+        """The unix socket a worker subprocess attaches to (``CHARLIE_REDIS_SOCKET``)."""
+        return str(self.client.socket_file)
+
+    @property
+    def pid(self) -> int:
+        """The redis-server's pid (0 if it is gone)."""
+        return int(self.client.pid or 0)
 
     def select_graph(self, name: str) -> Graph:
         return self._db.select_graph(name)
 
-
-# --------------------------------------------------------------------------- public API
-
-
-def get_db() -> FalkorDB:
-    """The process's FalkorDB handle, opened (and its server started or joined) on first use."""
-    global _db, _db_path, _owner_pid
-    with _lock:
-        if _db is not None and _owner_pid == os.getpid():
-            return _db
-        if _db is not None:
-            # Inherited through fork: the parent owns those sockets; never reuse or close them.
-            _forget()
-        settings = WorkerSettings()
-        db_path = settings.db_path.absolute()
-        started = time.perf_counter()
-        url = settings.falkordb_url
-        db = _open_external(url) if url else _open(db_path, settings)
-        _db, _db_path, _owner_pid = db, db_path, os.getpid()
-        # Registered after falkordblite's own atexit hook, so it runs first (atexit is LIFO)
-        # and a clean exit takes our fast close path instead of its slow one.
-        atexit.unregister(close_db)
-        atexit.register(close_db)
-        logger.debug(
-            "opened %s (server pid %s) in %.3f s",
-            db_path,
-            server_pid(),
-            time.perf_counter() - started,
+    def new_pool(self) -> redis.ConnectionPool:
+        """A non-decoding pool (Huey's payloads are pickled bytes) on the same socket."""
+        return redis.ConnectionPool(
+            connection_class=redis.UnixDomainSocketConnection, path=self.socket
         )
-        return db
 
-
-def get_redis() -> redis.Redis:
-    """The decoding (``str``) redis client of the shared connection."""
-    return get_db().client
-
-
-def socket_path() -> str:
-    """The unix socket of the server: pass it to a worker subprocess as ``CHARLIE_REDIS_SOCKET``.
-
-    Empty for an external server: its URL reaches the worker through ``CHARLIE_FALKORDB_URL``.
-    """
-    db = get_db()
-    return "" if isinstance(db, ExternalServer) else str(db.client.socket_file)
-
-
-def server_pid() -> int:
-    """The redis-server's pid (0 if it is gone): for diagnostics and tests."""
-    db = get_db()
-    return 0 if isinstance(db, ExternalServer) else int(db.client.pid or 0)
-
-
-def huey_pool() -> redis.ConnectionPool:
-    """A non-decoding pool on the same server for Huey, whose task payloads are pickled bytes."""
-    global _huey_pool
-    with _lock:
-        db = get_db()
-        if _huey_pool is None:
-            _huey_pool = (
-                redis.ConnectionPool.from_url(db.url)
-                if isinstance(db, ExternalServer)
-                else redis.ConnectionPool(
-                    connection_class=redis.UnixDomainSocketConnection, path=socket_path()
-                )
-            )
-            _pools.append(_huey_pool)
-        return _huey_pool
-
-
-def track_pool(pool: redis.ConnectionPool) -> None:
-    """Have ``close_db()`` disconnect ``pool``: a connection left open keeps the server alive."""
-    with _lock:
-        if pool not in _pools:
-            _pools.append(pool)
-
-
-def select_graph(journal: str) -> Graph:
-    """The graph of ``journal`` (one per journal), with its indexes ensured once per process."""
-    name = graph_name(journal)
-    with _lock:
-        db = get_db()
-        graph = _graphs.get(journal)
-        if graph is None:
-            graph = db.select_graph(name)
-            ensure_schema(graph)
-            _graphs[journal] = graph
-        return graph
-
-
-def graph_name(journal: str) -> str:
-    """The redis key of a journal's graph; rejects names that are not plain, short text."""
-    return GRAPH_PREFIX + validate_journal(journal)
-
-
-def validate_journal(journal: object) -> str:
-    """A journal name is 1-64 characters with no control characters."""
-    if not isinstance(journal, str) or not journal.strip():
-        raise ValueError("A journal name must be a non-empty string.")
-    if len(journal) > MAX_JOURNAL_CHARS:
-        raise ValueError(f"A journal name is at most {MAX_JOURNAL_CHARS} characters.")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in journal):
-        raise ValueError("A journal name cannot contain control characters.")
-    return journal
-
-
-def is_open() -> bool:
-    """Whether this process currently holds the connection."""
-    return _db is not None and _owner_pid == os.getpid()
-
-
-def close_db() -> None:
-    """Disconnect, and shut the server down if this process held its last connection.
-
-    Safe to call twice and at exit; a later ``get_db()`` opens again.
-    """
-    with _lock:
-        db, db_path, owner, pools = _db, _db_path, _owner_pid, list(_pools)
-        _reset_state()
-        if db is None or db_path is None:
-            return
-        client = db.client
-        if isinstance(db, ExternalServer):
-            for pool in [*pools, client.connection_pool]:
-                pool.disconnect()
-            return
-        if owner != os.getpid():
-            _neutralize(client)
-            return
+    def close(self, pools: list[redis.ConnectionPool]) -> None:
+        """Disconnect ``pools``, and shut the server down if ours is its last connection."""
+        client = self.client
         started = time.perf_counter()
         for pool in pools:
             pool.disconnect()
         # redis-py 8 retries a dropped connection with backoff: seconds lost on SHUTDOWN.
         client.set_retry(Retry(NoBackoff(), 0))
         try:
-            with _flocked(_lock_path(db_path)):
-                _shutdown_if_last(client, db_path)
+            with _flocked(_lock_path(self.db_path)):
+                _shutdown_if_last(client, self.db_path)
         finally:
-            _neutralize(client)
+            self.forget()
             client.connection_pool.disconnect()
-        logger.debug("closed %s in %.3f s", db_path, time.perf_counter() - started)
+        logger.debug("closed %s in %.3f s", self.db_path, time.perf_counter() - started)
 
-
-# --------------------------------------------------------------------------- opening
-
-
-def _open_external(url: str) -> ExternalServer:
-    try:
-        return ExternalServer(url)
-    except (redis.ConnectionError, ValueError) as exc:
-        raise ConnectionError(
-            f"Cannot reach the FalkorDB server at {url} ({exc}). Check CHARLIE_FALKORDB_URL, "
-            "or unset it to use the embedded database."
-        ) from exc
-
-
-def _open(db_path: Path, settings: WorkerSettings) -> FalkorDB:
-    """Start or join the server for ``db_path`` under the lock, with private permissions."""
-    old_umask = os.umask(0o077)  # the server inherits it: AOF, RDB, log all 0600
-    try:
-        data_dir = settings.data_dir.absolute()
-        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(db_path.parent, 0o700)
-        with _flocked(_lock_path(db_path)):
-            _prepare_registry(db_path)
-            config = _server_config(settings)
-            try:
-                db = FalkorDB(str(db_path), serverconfig=config)
-            except redis.ConnectionError:
-                # The server named by the registry died between our probe and the attach.
-                logger.warning("stale server for %s; starting a fresh one", db_path)
-                _registry_path(db_path).unlink(missing_ok=True)
-                db = FalkorDB(str(db_path), serverconfig=config)
-            _enforce_durability(db.client, settings)
-            return db
-    finally:
-        os.umask(old_umask)
+    def forget(self) -> None:
+        """Make falkordblite's own cleanup (``__del__``, atexit) a no-op: for a closed handle,
+        or one inherited through fork (the parent owns those sockets)."""
+        _neutralize(self.client)
 
 
 def _server_config(settings: WorkerSettings) -> dict[str, str]:
@@ -277,14 +137,13 @@ def _enforce_durability(client: redis.Redis, settings: WorkerSettings) -> None:
         client.config_set("appendfsync", settings.appendfsync)
 
 
-def _prepare_registry(db_path: Path) -> None:
+def _prepare_registry(db_path: Path, env_sock: str | None) -> None:
     """Make ``<db>.settings`` name a live server for ``db_path``, or remove it.
 
     falkordblite trusts the registry when the pid in its pidfile exists; after a SIGKILL the
     pid can still exist (a zombie, or a reused pid) while the socket refuses connections.
     """
     registry = _registry_path(db_path)
-    env_sock = os.environ.get(SOCKET_ENV)
     if env_sock:
         config = _probe(env_sock)
         if config is not None and _serves(config, db_path):
@@ -292,7 +151,12 @@ def _prepare_registry(db_path: Path) -> None:
             if current is None or current.get("unixsocket") != env_sock:
                 _write_registry(registry, db_path, env_sock, config["pidfile"])
             return
-        logger.warning("%s=%s is not a server of %s; ignoring it", SOCKET_ENV, env_sock, db_path)
+        logger.warning(
+            "%s=%s is not a server of %s; ignoring it",
+            WorkerSettings.env_name("redis_socket"),
+            env_sock,
+            db_path,
+        )
     current = _read_registry(registry)
     if current is None:
         registry.unlink(missing_ok=True)  # absent, or unreadable: either way not usable
@@ -490,21 +354,3 @@ def _neutralize(client: redis.Redis) -> None:
     client.redis_dir = None
     client.cleanupregistry = False
     client.running = False
-
-
-def _forget() -> None:
-    """Drop inherited state without touching the server (after fork)."""
-    db = _db
-    _reset_state()
-    if db is not None:
-        _neutralize(db.client)
-
-
-def _reset_state() -> None:
-    global _db, _db_path, _owner_pid, _huey_pool
-    _db = None
-    _db_path = None
-    _owner_pid = None
-    _huey_pool = None
-    _pools.clear()
-    _graphs.clear()

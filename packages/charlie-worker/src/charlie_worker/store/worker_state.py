@@ -10,8 +10,8 @@ import socket
 import time
 from dataclasses import dataclass
 
-from .database.lifecycle import get_redis
-from .database.redis_ops import LEASE_PREFIX
+from .connection import get_redis
+from .episode_state import LEASE_PREFIX
 
 STATUS_KEY = "charlie:worker"
 HEARTBEAT_S = 2.0

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from charlie_inference import Entity, normalize_name
+from charlie_worker.store.entities import Known, Mention
 
 FUZZY_SAME = 0.92
 """At or above: the same entity (typos, plurals). Below FUZZY_ASK: different."""
 FUZZY_ASK = 0.75
 MAX_CANDIDATES = 5
-
-
-@dataclass(frozen=True)
-class Known:
-    uuid: str
-    name: str
-    norm: str
-    type: str
-
-
-@dataclass(frozen=True)
-class Resolved:
-    name: str
-    type: str
-    uuid: str
-    norm: str
-    is_new: bool
 
 
 Ask = Callable[[str, list[str]], str | None]
@@ -51,10 +34,10 @@ def _ambiguous(norm: str, other: str) -> bool:
     return words < other_words or other_words < words or _similar(norm, other) >= FUZZY_ASK
 
 
-def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) -> list[Resolved]:
+def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) -> list[Mention]:
     """Map each extracted entity to an existing uuid or a new one."""
     by_norm = {k.norm: k for k in known}
-    resolved: list[Resolved] = []
+    resolved: list[Mention] = []
     for entity in entities:
         norm = normalize_name(entity.name)
         match = by_norm.get(norm)
@@ -72,7 +55,7 @@ def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) 
             match = Known(str(uuidlib.uuid4()), entity.name, norm, entity.type)
             by_norm[norm] = match
             known = [*known, match]
-            resolved.append(Resolved(entity.name, entity.type, match.uuid, norm, True))
+            resolved.append(Mention(entity.name, entity.type, match.uuid, norm, True))
         else:
-            resolved.append(Resolved(entity.name, match.type, match.uuid, match.norm, False))
+            resolved.append(Mention(entity.name, match.type, match.uuid, match.norm, False))
     return resolved

@@ -1,0 +1,104 @@
+"""The Huey queue, on the same server as the graph, and the one task it carries.
+
+Whoever saves an entry enqueues it here (``enqueue_reading``); the worker process reads it.
+The task is declared in the store so that enqueueing needs no model code: its body is the
+reader the worker process installs (``charlie_worker.pipeline.tasks`` calls ``serve``). A
+process that enqueues (the app, a script) never imports the pipeline; a process that consumes
+without having installed a reader fails the task loudly instead of dropping entries.
+
+The huey object exists at import so the task can register on it, but is bound to the server
+only by ``bind_queue()``: importing this module must not open (or create) a database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from huey import RedisHuey
+from huey.api import Task
+
+from .connection import queue_pool
+from .episode_state import PENDING, get_episode_data, get_episodes_by_status, reset_processing_marks
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "charlie"
+RETRIES = 2
+"""Extra attempts after unusable model output; each retry samples at a higher temperature."""
+RETRY_DELAY_S = 1
+
+Reader = Callable[[str, str, Task | None], dict[str, Any] | None]
+"""``reader(episode_uuid, journal, task)``: reads one entry in the worker process."""
+
+_reader: Reader | None = None
+
+
+def _unbound_pool() -> redis.ConnectionPool:
+    """A pool that connects nowhere until ``bind_queue()`` replaces it."""
+    return redis.ConnectionPool(connection_class=redis.UnixDomainSocketConnection, path="")
+
+
+huey = RedisHuey(
+    QUEUE_NAME,
+    connection_pool=_unbound_pool(),
+    # Nothing reads task results, and unread results would pile up in redis forever.
+    results=False,
+    # A failed first attempt must not surface as the final error while a retry may succeed.
+    store_intermediate_errors=False,
+)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY_S, context=True)
+def read_entry(episode_uuid: str, journal: str, task: Task | None = None) -> dict | None:
+    """Read one entry: extract, resolve and file its entities (the installed reader does it)."""
+    if _reader is None:
+        raise RuntimeError(
+            "This process has no entry reader: entries are read by charlie-worker "
+            "(charlie_worker.pipeline.tasks installs it)."
+        )
+    return _reader(episode_uuid, journal, task)
+
+
+def serve(reader: Reader) -> None:
+    """Install the body of ``read_entry`` in this process (the worker does, at import)."""
+    global _reader
+    _reader = reader
+
+
+def bind_queue() -> RedisHuey:
+    """Point the queue at the current database's server (again, after a reopen)."""
+    pool = queue_pool()
+    if huey.storage_kwargs.get("connection_pool") is not pool:
+        huey.storage_kwargs["connection_pool"] = pool
+        huey.storage = huey.create_storage()
+    return huey
+
+
+def queued_tasks() -> int:
+    """Tasks waiting in the queue (not counting one being executed)."""
+    return bind_queue().pending_count()
+
+
+def enqueue_reading(episode_uuid: str, journal: str) -> None:
+    """Queue an entry for reading. Raises when the queue cannot be reached: callers that have
+    already saved the entry decide whether that matters (it stays pending for recovery)."""
+    bind_queue()
+    read_entry(episode_uuid, journal)
+
+
+def requeue_pending() -> int:
+    """Rebuild the queue from the episode hashes, the source of truth: exactly one queued task
+    per pending entry (tasks lost with a killed worker come back, none is queued twice), and
+    "reading" marks of workers that are gone dropped. Returns how many entries were queued."""
+    bind_queue().storage.flush_queue()
+    reset_processing_marks()
+    pending = get_episodes_by_status(PENDING)
+    for episode_uuid in pending:
+        journal = get_episode_data(episode_uuid).get("journal")
+        if journal:
+            enqueue_reading(episode_uuid, journal)
+    logger.info("queued %d pending entr%s", len(pending), "y" if len(pending) == 1 else "ies")
+    return len(pending)
