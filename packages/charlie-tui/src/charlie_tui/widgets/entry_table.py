@@ -59,6 +59,10 @@ class EntryTable(RowTable):
         keep = focus or (current.entry.uuid if current else None)
         self._rows = list(rows)
         self._now = now
+        if not self.size.width:
+            # Not laid out yet: rows cut to a zero width would show truncated until the first
+            # resize. ``on_resize`` renders them once the table has its width.
+            return
         self._render_rows()
         uuids = [row.entry.uuid for row in self._rows]
         if keep in uuids:

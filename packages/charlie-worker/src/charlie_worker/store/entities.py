@@ -15,14 +15,17 @@ _CONTENT = "MATCH (e:Episode {uuid: $uuid}) RETURN e.content"
 _KNOWN = "MATCH (n:Entity) RETURN n.uuid, n.name, n.norm_name, n.type"
 _OLD = "MATCH (:Episode {uuid: $uuid})-[:MENTIONS]->(n:Entity) RETURN n.uuid"
 # One query, so it is atomic: a worker killed mid-write leaves all of it or none of it.
+# An entity is its normalised name and type: MERGE on those, not on the uuid resolution
+# proposed, so two workers that both met a new "Sarah" at once file one node (FalkorDB runs
+# a graph's write queries one at a time). The proposed uuid is used only when it creates.
 _WRITE = """
 MATCH (ep:Episode {uuid: $uuid})
 OPTIONAL MATCH (ep)-[old:MENTIONS]->()
 DELETE old
 WITH DISTINCT ep
 UNWIND $rows AS row
-MERGE (n:Entity {uuid: row.uuid})
-  ON CREATE SET n.name = row.name, n.norm_name = row.norm, n.type = row.type, n.journal = $journal
+MERGE (n:Entity {norm_name: row.norm, type: row.type})
+  ON CREATE SET n.uuid = row.uuid, n.name = row.name, n.journal = $journal
 MERGE (ep)-[:MENTIONS]->(n)
 """
 _DROP_ORPHANS = """
