@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from redislite import FalkorDB
 
 from charlie_worker.settings import WorkerSettings
 from charlie_worker.store.connection import close_db, get_db
+from charlie_worker.store.servers import Server
 from kit.processes import assert_no_server_left
 
 
@@ -66,7 +66,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def db(data_dir: Path) -> FalkorDB:
+def db(data_dir: Path) -> Server:
     """The open database of ``data_dir`` (this process starts and owns its server)."""
     return get_db()
 

@@ -13,9 +13,8 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import pytest
 from charlie_worker.settings import WorkerSettings
 from charlie_worker.store.connection import get_redis, socket_path
 from kit.processes import alive as is_alive
-from kit.processes import redis_servers_under
+from kit.processes import episode_keys, redis_servers_under, wait_until
 
 SOAK_ENV = "CHARLIE_SOAK"
 WORKER = [sys.executable, "-m", "charlie_worker"]
@@ -50,22 +49,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str, poll: float = 0.1):
-    """Poll ``condition`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(poll)
-
-
-def episode_keys() -> list[str]:
-    return list(get_redis().scan_iter(match="episode:*", count=1000))
 
 
 def episode_hashes() -> dict[str, dict[str, str]]:
@@ -208,7 +191,7 @@ def rb() -> types.SimpleNamespace:
     return types.SimpleNamespace(
         redis_servers_under=redis_servers_under,
         is_alive=is_alive,
-        wait_for=wait_for,
+        wait_for=wait_until,
         episode_keys=episode_keys,
         episode_hashes=episode_hashes,
         reading_by=reading_by,

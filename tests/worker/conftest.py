@@ -6,16 +6,13 @@ The session ends by checking that no redis-server started by these tests is stil
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 import types
 
 import pytest
 
 from kit.processes import alive, redis_servers_under
+from kit.processes import run_child as kit_run_child
 
 
 def wait_dead(pid: int, timeout: float = 5.0) -> None:
@@ -27,16 +24,7 @@ def wait_dead(pid: int, timeout: float = 5.0) -> None:
 
 def run_child(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> dict:
     """Run Python ``code`` in a fresh process; its last stdout line is JSON, returned parsed."""
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.stdout.strip(), result.stderr
-    return {"returncode": result.returncode, **json.loads(result.stdout.strip().splitlines()[-1])}
+    return kit_run_child(["-c", code], env, timeout, check=False)
 
 
 @pytest.fixture
