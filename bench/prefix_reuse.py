@@ -54,7 +54,7 @@ def write_demo_state(path: Path, k: int) -> None:
 
     train = [e for e in load_entries(default_data_path()) if e.split == "train"]
     program = EntityExtractor()
-    program.extract.demos = [to_example(e) for e in train[-k:]]
+    program.classify.demos = [to_example(e) for e in train[-k:]]
     save_program(program, path)
 
 

@@ -114,9 +114,9 @@ def test_a_program_keeps_its_cached_prefix_across_another_programs_call(lm: Dspy
     from charlie_inference import EntityExtractor, EntityMatcher
 
     with dspy.context(lm=lm):
-        first = EntityExtractor()(text="Today I met Sarah at the cafe.").entities
+        first = EntityExtractor()(text="Lunch at Zorba today, then Sarah.").entities
         EntityMatcher()(name="Sarah", entry="I met Sarah.", candidates=["Sarah Jones"])
-        again = EntityExtractor()(text="Today I met Sarah at the cafe.").entities
+        again = EntityExtractor()(text="Lunch at Zorba today, then Sarah.").entities
     usage = lm.history[-1]["usage"]
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
     assert cached >= 0.8 * usage["prompt_tokens"], usage

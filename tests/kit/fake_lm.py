@@ -21,12 +21,12 @@ Script = Callable[[str], str]
 """``script(last user message) -> the model's raw answer``."""
 
 
-def entities_answer(*entities: tuple[str, str]) -> str:
-    """The extractor's JSON answer naming ``(name, type)`` pairs."""
-    return json.dumps({"entities": [{"name": n, "type": t} for n, t in entities]})
+def types_answer(*types: tuple[str, str]) -> str:
+    """The extractor's JSON answer: the type of each ``(candidate, type)`` it was asked about."""
+    return json.dumps({"types": dict(types)})
 
 
-def by_text(answers: dict[str, str], default: str = entities_answer()) -> Script:
+def by_text(answers: dict[str, str], default: str = types_answer()) -> Script:
     """Answer with ``answers[key]`` for the first key found in the prompt, else ``default``."""
 
     def script(prompt: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from charlie_inference import EntityExtractor, ModelSettings, load_extractor
+from charlie_inference.programs.entity_extractor import HAND_DEMOS
 from charlie_optimize.cli import main
 from charlie_optimize.dataset import load_entries, split_entries, to_example
 from charlie_optimize.optimizers import run_bootstrap
@@ -25,13 +26,22 @@ MakeData = Callable[[int, int], Path]
 
 
 def saved_demos(path: Path) -> list[dict]:
-    return json.loads(path.read_text())["extract"]["demos"]
+    return json.loads(path.read_text())["classify"]["demos"]
 
 
 def test_eval_reports_scores(make_data: MakeData, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--data", str(make_data(0, 2)), "--unoptimized"]) == 0
     out = capsys.readouterr().out
-    for label in ("precision", "recall", "F1", "schema-valid rate", "entries"):
+    for label in (
+        "precision",
+        "recall",
+        "F1",
+        "schema-valid rate",
+        "entries",
+        "Person",
+        "entries/min",
+        "tokens/entry",
+    ):
         assert label in out
     assert re.search(r"entries\W+2\W", out)
 
@@ -64,23 +74,27 @@ def test_loaded_state_is_the_optimized_program(make_data: MakeData, isolated_env
     save_program(outcome.program, settings.program_state)
 
     loaded = load_extractor(ModelSettings())
-    built = outcome.program.extract.dump_state()
-    assert loaded.extract.signature.instructions == outcome.program.extract.signature.instructions
-    assert loaded.extract.dump_state()["demos"] == built["demos"]
+    built = outcome.program.classify.dump_state()
+    assert loaded.classify.signature.instructions == outcome.program.classify.signature.instructions
+    assert loaded.classify.dump_state()["demos"] == built["demos"]
     assert len(built["demos"]) == 2
-    assert EntityExtractor().extract.demos == []  # the state, not the class, carries them
+    # the state, not the class, carries them: the class has only its hand-written demos
+    assert len(EntityExtractor().classify.demos) == len(HAND_DEMOS)
 
 
 def test_mipro_tiny_budget(make_data: MakeData, tmp_path: Path) -> None:
     output = tmp_path / "nested" / "mipro.json"
     args = ["mipro", "--data", str(make_data(3, 2)), "--output", str(output)]
     assert main([*args, "--candidates", "2", "--trials", "1", "--max-demos", "1"]) == 0
-    state = json.loads(output.read_text())["extract"]
+    state = json.loads(output.read_text())["classify"]
     assert state["signature"]["instructions"]
-    assert len(state["demos"]) <= 1
+    # one demo, or the program's own two hand-written ones when that candidate won
+    assert len(state["demos"]) <= 1 or [d["text"] for d in state["demos"]] == [
+        d.text for d in HAND_DEMOS
+    ]
     settings = ModelSettings(program_state=output)
     assert (
-        load_extractor(settings).extract.signature.instructions
+        load_extractor(settings).classify.signature.instructions
         == state["signature"]["instructions"]
     )
 

@@ -35,6 +35,6 @@ def test_sigint_during_bootstrap_saves_partial_demos(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Interrupted" in err and "saved the best so far" in err
-    demos = json.loads(output.read_text())["extract"]["demos"]
+    demos = json.loads(output.read_text())["classify"]["demos"]
     assert len(demos) == 8  # bootstrapped so far, topped up with labelled ones
     assert not list(tmp_path.glob(".*.partial.json"))

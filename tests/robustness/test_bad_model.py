@@ -26,11 +26,13 @@ from charlie_worker.store import worker_state as status
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry
 
-SHORT = "Today I met Sarah in London with Tom."
-# ~1,150 characters with few names: its prompt alone overflows a 600-token context, the
-# prompt of each half fits.
+# Each names a place no rule can type (Zorba), so the extractor must ask the model.
+SHORT = "Lunch at Zorba today with Sarah."
+# ~1,150 characters with few names: its prompt (~850 tokens with the extractor's instructions
+# and demos) overflows a CHUNK_CTX-token context, the prompt of each half (~770) fits.
+CHUNK_CTX = 820
 LONG = (
-    "Today I walked along the river with Sarah. The weather was grey and cold, and the path "
+    "Today I walked along the river past Zorba. The weather was grey and cold, and the path "
     "was muddy after the rain, so we went slowly and talked about nothing in particular. "
 ) * 5 + "In the evening I read a book and went to bed early."
 
@@ -54,14 +56,14 @@ def test_a_context_too_small_for_the_prompt_is_a_configuration_error() -> None:
 def test_a_chunk_the_context_cannot_hold_is_read_in_pieces() -> None:
     # Chunks are sized in characters; CJK or emoji text can be several tokens a character,
     # so a chunk can overflow even the default context. Simulated with a small context.
-    settings = ModelSettings(n_ctx=600)
+    settings = ModelSettings(n_ctx=CHUNK_CTX)
     lm = DspyLM(settings)
     try:
         with dspy.context(lm=lm):
             entities = load_extractor(settings)(text=LONG).entities
         assert isinstance(entities, list)
         prompts = [call["usage"]["prompt_tokens"] for call in lm.history]
-        assert prompts and max(prompts) < 600
+        assert prompts and max(prompts) < CHUNK_CTX
     finally:
         lm.close()
 
@@ -109,7 +111,7 @@ def _bad_settings(tmp_path: Path) -> dict[str, tuple[dict[str, str], str]]:
 
 @pytest.mark.slow
 def test_bad_model_settings_leave_entries_waiting_until_fixed(db, workers, rb, tmp_path) -> None:
-    uuids = [save_entry(SHORT), save_entry("Lunch with Priya at Acme Corp.")]
+    uuids = [save_entry(SHORT), save_entry("Dinner at Zorba, then Kestrel Hall.")]
     for name, (env, message) in _bad_settings(tmp_path).items():
         log = tmp_path / f"worker-{name.replace(' ', '-')}.log"
         worker = workers.start(env, log=log)

@@ -22,7 +22,7 @@ def test_extractor_runs_on_the_server_with_schema_grammar(model_server: str) -> 
     lm = make_lm(ModelSettings(api_base=model_server))
     assert isinstance(lm._engine_spec, RemoteEngine)
     with dspy.context(lm=lm):
-        for text in ["Today I met Sarah at the cafe.", "Priya called from Lisbon."]:
+        for text in ["Lunch at Zorba today.", "Dinner at Zorba, then Kestrel Hall."]:
             EntityExtractor()(text=text)  # raises ExtractionError if the output did not parse
     assert lm.history[-1]["usage"]["prompt_tokens"] > 0
 
@@ -38,7 +38,7 @@ def test_worker_uses_the_server_and_unloading_frees_nothing_local(
     monkeypatch.setattr(manager, "_manager", ModelManager())  # this test's worker process
     get_db()
     try:
-        episode_uuid = save_entry("Today I met Sarah.")
+        episode_uuid = save_entry("Lunch at Zorba today with Sarah.")
         huey = bind_queue()
         huey.storage.flush_queue()  # taken off the queue, as the consumer does
         # Run as the consumer runs it: the task, then its hooks (post_execute unloads).
@@ -54,7 +54,7 @@ def test_worker_uses_the_server_and_unloading_frees_nothing_local(
 def test_unreachable_server_is_a_clear_error() -> None:
     lm = make_lm(ModelSettings(api_base="http://127.0.0.1:9/v1"))
     with dspy.context(lm=lm), pytest.raises(Exception, match="CHARLIE_LLM_API_BASE") as info:
-        EntityExtractor()(text="Today I met Sarah.")
+        EntityExtractor()(text="Lunch at Zorba today.")
     chain, error = [], info.value
     while error is not None:
         chain.append(type(error))

@@ -109,3 +109,18 @@ def test_deleted_entry_is_skipped_and_forgotten(db: object) -> None:
     set_episode_status("ghost", PENDING, journal=DEFAULT_JOURNAL)
     assert run("ghost")["skipped"] is True
     assert get_episode_status("ghost") is None
+
+
+def test_a_name_the_journal_knows_keeps_its_type_from_the_graph(db: object) -> None:
+    """Real model: "Zorba" is an organisation in this journal, so a later "Lunch at Zorba" (which
+    reads like a place) files the mention on that same entity, typed from the graph."""
+    from kit.seeds import read_entry_as
+
+    read_entry_as("Signed the contract with Zorba.", ("Zorba", "Organization"))
+    episode_uuid = add_entry("Lunch at Zorba today.")
+    run(episode_uuid)
+    assert [(e.name, e.type) for e in get_entry(episode_uuid).entities] == [
+        ("Zorba", "Organization")
+    ]
+    zorbas = [e for e in list_entities() if e.name == "Zorba"]
+    assert len(zorbas) == 1 and zorbas[0].mentions == 2

@@ -164,9 +164,13 @@ class LlamaCppEngine:
             try:
                 result = llama.create_chat_completion(**kwargs)
             except ValueError as exc:
-                # llama-cpp-python: "Requested tokens (N) exceed context window of M".
-                if "context window" not in str(exc):
+                # llama-cpp-python: "Requested tokens (N) exceed context window of M"; or,
+                # when a reused prefix plus the new tokens overrun the window, numpy's "could
+                # not broadcast input array" from its token buffer. Both are an overflow: the
+                # caller reads smaller pieces. The half-written sequence is not reused.
+                if "context window" not in str(exc) and "could not broadcast" not in str(exc):
                     raise
+                llama.reset()
                 raise ContextLengthError(str(exc), provider="llamacpp") from exc
             prompt_tokens = result["usage"]["prompt_tokens"]
             reused = _common_prefix(previous, list(llama._input_ids[:prompt_tokens]))

@@ -14,9 +14,21 @@ import dspy
 from rich.console import Console
 
 from charlie_inference import ModelLoadError, ModelSettings, ProgramStateError
-from charlie_inference.programs.entity_extractor import EntityExtractor
+from charlie_inference.programs.entity_extractor import (
+    EntityExtractor,
+    FreeformEntityExtractor,
+    load_extractor,
+    load_freeform_extractor,
+)
 
-from .dataset import DatasetError, default_data_path, load_entries, split_entries, to_example
+from .dataset import (
+    DatasetError,
+    default_data_path,
+    load_entries,
+    load_wnut,
+    split_entries,
+    to_example,
+)
 from .evaluate import evaluate, report_table
 from .optimizers import MiproBudget, Outcome, run_bootstrap, run_mipro
 from .progress import ProgressLine, live_progress
@@ -179,7 +191,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         choices=["val", "train", "all"],
         default="val",
-        help="which entries to score (default val)",
+        help="which entries to score (default val; for WNUT-17, val is its dev split)",
+    )
+    evaluation.add_argument(
+        "--dataset",
+        choices=["journal", "wnut", "both"],
+        default="journal",
+        help="the journal entries (--data), WNUT-17 (--wnut; scored on Person, Place and "
+        "Organization only), or both (default journal)",
+    )
+    evaluation.add_argument(
+        "--wnut",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="WNUT-17 JSONL (default: $CHARLIE_WNUT_PATH, else ../shared/data/wnut17.jsonl). "
+        "Its test split is kept out on purpose: never tune on it",
+    )
+    evaluation.add_argument(
+        "--limit",
+        metavar="N",
+        type=count(1),
+        default=None,
+        help="score only the first N entries of each dataset (a quick look)",
+    )
+    evaluation.add_argument(
+        "--program",
+        choices=["typed", "freeform"],
+        default="typed",
+        help="typed: candidates from the text, typed by the model (the product's); freeform: "
+        "the previous program, where the model writes the list (default typed)",
     )
     return parser
 
@@ -205,8 +246,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         train = [to_example(e) for e in train_entries]
         val = [to_example(e) for e in val_entries]
         if args.command == "eval":
-            examples = {"val": val, "train": train, "all": train + val}[args.split]
-            return run_eval(args, settings, examples, out, err)
+            datasets = {}
+            if args.dataset in ("journal", "both"):
+                datasets["journal"] = {"val": val, "train": train, "all": train + val}[args.split]
+            if args.dataset in ("wnut", "both"):
+                wnut_train, wnut_val = split_entries(load_wnut(args.wnut))
+                chosen = {"val": wnut_val, "train": wnut_train, "all": wnut_train + wnut_val}
+                datasets["wnut"] = [to_example(e) for e in chosen[args.split]]
+            if args.limit is not None:
+                datasets = {name: rows[: args.limit] for name, rows in datasets.items()}
+            return run_eval(args, settings, datasets, out, err)
         return run_optimize(args, settings, train, val, err)
     except KeyboardInterrupt:
         err.print("[yellow]Interrupted; nothing saved.")
@@ -216,30 +265,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def eval_program(args: argparse.Namespace, settings: ModelSettings) -> tuple[dspy.Module, str]:
+    """The program to score and its title."""
+    freeform = args.program == "freeform"
+    if args.unoptimized:
+        program = FreeformEntityExtractor() if freeform else EntityExtractor()
+        return program, f"unoptimized {args.program} program"
+    if args.state is not None:
+        if freeform:
+            return load_freeform_extractor(
+                settings.model_copy(update={"program_state": args.state})
+            ), str(args.state)
+        return load_state(settings, args.state), str(args.state)
+    if freeform:
+        return load_freeform_extractor(settings), f"{args.program} program (user state if any)"
+    state = settings.program_state
+    where = str(state) if state.is_file() else "the shipped state"
+    return load_extractor(settings), f"{args.program} program, {where}"
+
+
 def run_eval(
     args: argparse.Namespace,
     settings: ModelSettings,
-    examples: list[dspy.Example],
+    datasets: dict[str, list[dspy.Example]],
     out: Console,
     err: Console,
 ) -> int:
-    if not examples:
-        raise DatasetError(f"no {args.split} entries to score")
-    if args.unoptimized:
-        program, title = EntityExtractor(), "unoptimized program"
-    else:
-        state = args.state or settings.program_state
-        if args.state is None and not state.is_file():
-            program, title = EntityExtractor(), f"unoptimized program (no state at {state})"
-        else:
-            program, title = load_state(settings, state), str(state)
-    err.print(f"Scoring {title} on {len(examples)} {args.split} entries with {settings.model_name}")
+    for name, examples in datasets.items():
+        if not examples:
+            raise DatasetError(f"no {args.split} entries to score in {name}")
+    program, title = eval_program(args, settings)
+    sizes = ", ".join(f"{len(rows)} {name}" for name, rows in datasets.items())
+    err.print(f"Scoring {title} on {sizes} {args.split} entries with {settings.model_name}")
+    reports = {}
     with live_progress(err, enabled=not args.verbose) as progress:
         line = ProgressLine(progress, "loading model")
         with library_output(shown=args.verbose), dspy_session(settings):
-            line.phase(f"eval {args.split}", total=len(examples))
-            report = evaluate(program, examples, line)
-    out.print(report_table(report, f"{title} — {settings.model_name}"))
+            for name, examples in datasets.items():
+                line.phase(f"eval {name} {args.split}", total=len(examples))
+                reports[name] = evaluate(program, examples, line)
+    for name, report in reports.items():
+        out.print(report_table(report, f"{title} — {name} {args.split} — {settings.model_name}"))
     return 0
 
 

@@ -14,6 +14,7 @@ are named products, works, holidays and events.
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -52,6 +53,43 @@ class Entry:
 def default_data_path() -> Path:
     """The dataset shipped inside this package."""
     return Path(str(resources.files("charlie_optimize") / "data" / "entries.jsonl"))
+
+
+WNUT_ENV = "CHARLIE_WNUT_PATH"
+WNUT_SPLITS = {"train": "train", "dev": "val"}
+"""WNUT-17's splits as ours: its dev split is our val. Its test split is not in the file, on
+purpose (it scores the product): never tune on it."""
+
+
+def default_wnut_path() -> Path:
+    """WNUT-17 train and dev (``$CHARLIE_WNUT_PATH``, else ``../shared/data/wnut17.jsonl``
+    beside the repository). Source: Derczynski et al. (2017), W-NUT shared task, CC-BY 4.0."""
+    if os.environ.get(WNUT_ENV):
+        return Path(os.environ[WNUT_ENV])
+    repo = Path(__file__).resolve().parents[4]
+    return repo.parent / "shared" / "data" / "wnut17.jsonl"
+
+
+def load_wnut(path: Path | None = None) -> list[Entry]:
+    """WNUT-17 rows as entries (dev → ``val``). Only Person, Place and Organization are in its
+    gold (creative works and products are left out), so score it on those three types."""
+    path = path or default_wnut_path()
+    if not path.is_file():
+        raise DatasetError(f"no WNUT-17 data at {path} (set {WNUT_ENV} or pass --wnut PATH)")
+    entries = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                split = record.get("split")
+                if split not in WNUT_SPLITS:
+                    raise ValueError(f"'split' must be one of {tuple(WNUT_SPLITS)}, not {split!r}")
+                entries.append(parse_entry({**record, "split": WNUT_SPLITS[split]}))
+            except ValueError as exc:
+                raise DatasetError(f"{path}:{number}: {exc}") from exc
+    return entries
 
 
 def parse_entry(record: object) -> Entry:
@@ -124,4 +162,18 @@ def to_example(entry: Entry) -> dspy.Example:
     import dspy
 
     entities = [{"name": e.name, "type": e.type} for e in entry.entities]
-    return dspy.Example(text=entry.text, entities=entities).with_inputs("text")
+    candidates, types = candidate_labels(entry)
+    return dspy.Example(
+        text=entry.text, entities=entities, candidates=candidates, types=types
+    ).with_inputs("text")
+
+
+def candidate_labels(entry: Entry) -> tuple[list[str], dict[str, str]]:
+    """The candidates the typing program would ask the model about, with their gold types
+    ("None" for a candidate that is no gold entity): what a labelled demo of it shows."""
+    from charlie_inference.programs.entity_extractor import MAX_ASKED, asked_candidates
+    from charlie_inference.programs.names import normalize_name
+
+    gold = {normalize_name(e.name): e.type for e in entry.entities}
+    asked = [c.name for c in asked_candidates(entry.text)][:MAX_ASKED]
+    return asked, {name: gold.get(normalize_name(name), "None") for name in asked}

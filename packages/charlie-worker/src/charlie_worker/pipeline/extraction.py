@@ -45,13 +45,15 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     lm = _model_for(attempt)
     extractor = load_extractor()
     matcher = EntityMatcher()
+    known = known_entities(journal)
     with dspy.context(lm=lm):
-        entities = extractor(text=content).entities
+        # The journal's memory first: a name it already knows is found and keeps its type.
+        entities = extractor(text=content, known={k.name: k.type for k in known}).entities
 
         def ask(name: str, candidates: list[str]) -> str | None:
             return matcher(name=name, entry=content, candidates=candidates).match
 
-        resolved = resolve(entities, known_entities(journal), ask)
+        resolved = resolve(entities, known, ask)
     try:
         set_episode_status(episode_uuid, PENDING, uuid_map={r.name: r.uuid for r in resolved})
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read
