@@ -105,6 +105,24 @@ async def test_new_entry_is_saved_and_listed_at_once(tui, data_dir) -> None:
     assert saved[0].state == "waiting"
 
 
+async def test_an_entry_read_between_two_polls_is_shown_done(tui, data_dir) -> None:
+    """The worker can read a saved entry before any poll sees it queued: the queue then looks
+    unchanged to every poll, yet the list must not keep showing it as waiting."""
+    app = make_app(tui, poll_interval=3600)  # polls only when the test says so
+    async with app.run_test(size=SIZE) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("ctrl+n", *"Lunch with Priya.", "ctrl+s")
+        await tui.wait_for(pilot, lambda: isinstance(app.screen, EntriesScreen), what="save")
+        await open_list(pilot, tui, 1)
+        assert table_rows(app)[0][1] == "○ waiting"
+        (entry,) = list_entries()
+        tui.read_as(entry.uuid, ("Priya", "Person"))  # the worker, faster than a poll
+        for _ in range(2):
+            app._poll()
+            await tui.settle(pilot)
+        assert table_rows(app)[0][1:4] == ["● done", "Lunch with Priya.", "Priya"]
+
+
 async def test_an_empty_entry_is_refused_and_the_editor_stays(tui, data_dir) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:

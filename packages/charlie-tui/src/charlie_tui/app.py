@@ -64,6 +64,7 @@ from .worker_process import GRACEFUL_TIMEOUT_S
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
+RECHECK_POLLS = 2
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
 
 
@@ -104,6 +105,10 @@ class CharlieApp(App[None]):
         self.poll_interval = poll_interval
         self._poll_timer: Timer | None = None
         self._fingerprint: frozenset[tuple[str, str, bool]] | None = None
+        # Set by the app's own writes: the worker may read a saved entry between two polls, so
+        # the queue looks unchanged to the polls while the screen shows it "reading". The next
+        # two polls reload (one of them surely started after the write).
+        self._recheck = 0
         self._model_error = ""
         self._quitting = False
         self._asking_to_quit = False
@@ -232,11 +237,12 @@ class CharlieApp(App[None]):
         if error and error != self._model_error:
             self.notify(error, title="The model could not be loaded", severity="error", timeout=15)
         self._model_error = error
-        if snapshot.queue.fingerprint != self._fingerprint:
-            changed = self._fingerprint is not None
-            self._fingerprint = snapshot.queue.fingerprint
-            if changed:
-                self._reload_screen()
+        changed = snapshot.queue.fingerprint != self._fingerprint
+        first = self._fingerprint is None
+        self._fingerprint = snapshot.queue.fingerprint
+        recheck, self._recheck = self._recheck > 0, max(0, self._recheck - 1)
+        if (changed and not first) or recheck:
+            self._reload_screen()
 
     def on_poll_failed(self, message: PollFailed) -> None:
         if not self._quitting:
@@ -290,6 +296,7 @@ class CharlieApp(App[None]):
 
     def _saved(self, uuid: str | None) -> None:
         if uuid is not None:
+            self._recheck = RECHECK_POLLS
             self.notify("Saved. Charlie reads it in the background.", timeout=3)
             self._reload_screen(focus=uuid)
 
@@ -327,6 +334,7 @@ class CharlieApp(App[None]):
         return EntryRetried(uuid)
 
     def on_entry_retried(self) -> None:
+        self._recheck = RECHECK_POLLS
         self.notify("Queued again: Charlie will read it shortly.", timeout=3)
         self._reload_screen()
 
