@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -76,18 +77,26 @@ def load_wnut(path: Path | None = None) -> list[Entry]:
     path = path or default_wnut_path()
     if not path.is_file():
         raise DatasetError(f"no WNUT-17 data at {path} (set {WNUT_ENV} or pass --wnut PATH)")
+    return _read_jsonl(path, _parse_wnut)
+
+
+def _parse_wnut(record: object) -> Entry:
+    split = record.get("split") if isinstance(record, dict) else None
+    if split not in WNUT_SPLITS:
+        raise ValueError(f"'split' must be one of {tuple(WNUT_SPLITS)}, not {split!r}")
+    return parse_entry({**record, "split": WNUT_SPLITS[split]})  # type: ignore[dict-item]
+
+
+def _read_jsonl(path: Path, parse: Callable[[object], Entry]) -> list[Entry]:
+    """Every non-blank line of ``path`` parsed; a bad one fails with its line number."""
     entries = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                split = record.get("split")
-                if split not in WNUT_SPLITS:
-                    raise ValueError(f"'split' must be one of {tuple(WNUT_SPLITS)}, not {split!r}")
-                entries.append(parse_entry({**record, "split": WNUT_SPLITS[split]}))
-            except ValueError as exc:
+                entries.append(parse(json.loads(line)))
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError too
                 raise DatasetError(f"{path}:{number}: {exc}") from exc
     return entries
 
@@ -117,15 +126,7 @@ def parse_entry(record: object) -> Entry:
 
 def load_entries(path: Path) -> list[Entry]:
     """Read a JSONL data file, failing with the line number of the first bad record."""
-    entries = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                entries.append(parse_entry(json.loads(line)))
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError too
-                raise DatasetError(f"{path}:{number}: {exc}") from exc
+    entries = _read_jsonl(path, parse_entry)
     if not entries:
         raise DatasetError(f"{path}: no entries")
     return entries
