@@ -57,8 +57,8 @@ def get_db() -> Server:
         # and a clean exit takes our fast close path instead of its slow one.
         atexit.unregister(close_db)
         atexit.register(close_db)
-        logger.debug("opened the database (server pid %s) in %.3f s", server.pid,
-                     time.perf_counter() - started)  # fmt: skip
+        elapsed = time.perf_counter() - started
+        logger.debug("opened the database (server pid %s) in %.3f s", server.pid, elapsed)
         return server
 
 
