@@ -6,20 +6,16 @@ The session ends by checking that no redis-server started by these tests is stil
 
 from __future__ import annotations
 
-import time
 import types
 
 import pytest
 
-from kit.processes import alive, redis_servers_under
+from kit.processes import alive, redis_servers_under, wait_until
 from kit.processes import run_child as kit_run_child
 
 
 def wait_dead(pid: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while alive(pid):
-        assert time.monotonic() < deadline, f"pid {pid} still alive"
-        time.sleep(0.01)
+    wait_until(lambda: not alive(pid), timeout, f"pid {pid} to exit", poll=0.01)
 
 
 def run_child(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> dict:
