@@ -91,3 +91,26 @@ def test_the_model_is_not_asked_about_shouting_hashtags_or_bare_sentence_starts(
     assert [
         c.name for c in find_candidates("Sam is here.", known) if worth_asking("Sam is here.", c)
     ] == ["Sam"]
+
+
+def test_a_short_entry_with_several_names_is_not_taken_for_a_headline() -> None:
+    """Names and sentence starts do not make a headline: the model is asked about Sarah
+    (Priya has a cue, Mom is a kinship word)."""
+    from charlie_inference.programs.entity_extractor import asked_candidates
+
+    text = "Lunch with Priya and Sarah. Texted Mom afterwards."
+    assert [c.name for c in asked_candidates(text)] == ["Sarah"]
+
+
+def test_context_cues_type_without_the_model() -> None:
+    from charlie_inference.programs.entity_extractor import typed_candidates
+
+    text = "Read Piranesi by Susanna Clarke. Flew to Nairobi with Wanjiru and Sam."
+    typed = {c.name: c.type for c in typed_candidates(text)}
+    assert typed == {
+        "Piranesi": None,  # a book or a person: the model's call
+        "Susanna Clarke": "Person",
+        "Nairobi": "Place",
+        "Wanjiru": "Person",
+        "Sam": None,
+    }

@@ -113,3 +113,21 @@ def test_eval_takes_dataset_limit_and_program() -> None:
     assert (args.dataset, args.limit, args.program) == ("both", 5, "freeform")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["eval", "--limit", "0"])
+
+
+def test_mipro_can_select_on_wnut_train_rows_only(tmp_path: Path) -> None:
+    from charlie_optimize.cli import selection_rows
+
+    args = build_parser().parse_args(
+        [
+            "mipro",
+            "--select-on",
+            "wnut",
+            "--select-rows",
+            "5",
+            "--wnut",
+            str(write_wnut(tmp_path / "w.jsonl")),
+        ]
+    )
+    rows = selection_rows(args)
+    assert [row.text for row in rows] == ["MetroPCS is the worst"]  # the one train row, no dev

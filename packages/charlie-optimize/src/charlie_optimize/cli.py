@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 error, 2 bad usage, 130 interrupted (after saving what the
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -92,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
         "DSPy itself runs one entry at a time, as the in-process model serializes calls",
     )
     common.add_argument(
+        "--wnut",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="WNUT-17 JSONL (default: $CHARLIE_WNUT_PATH, else ../shared/data/wnut17.jsonl). "
+        "Its test split is kept out on purpose: never tune on it",
+    )
+    common.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -161,6 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of candidate combinations to score; with --candidates, replaces --auto",
     )
     mipro.add_argument(
+        "--select-on",
+        choices=["journal", "wnut"],
+        default="journal",
+        help="score candidates on the journal val split (default), or on --select-rows rows "
+        "of WNUT-17's train split: then neither val split is seen and both can report",
+    )
+    mipro.add_argument(
+        "--select-rows",
+        metavar="N",
+        type=count(1),
+        default=150,
+        help="WNUT-17 train rows to score candidates on with --select-on wnut (default 150, "
+        "a seeded sample)",
+    )
+    mipro.add_argument(
         "--prompt-model",
         metavar="PATH",
         type=Path,
@@ -199,14 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="journal",
         help="the journal entries (--data), WNUT-17 (--wnut; scored on Person, Place and "
         "Organization only), or both (default journal)",
-    )
-    evaluation.add_argument(
-        "--wnut",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help="WNUT-17 JSONL (default: $CHARLIE_WNUT_PATH, else ../shared/data/wnut17.jsonl). "
-        "Its test split is kept out on purpose: never tune on it",
     )
     evaluation.add_argument(
         "--limit",
@@ -256,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.limit is not None:
                 datasets = {name: rows[: args.limit] for name, rows in datasets.items()}
             return run_eval(args, settings, datasets, out, err)
+        if args.command == "mipro" and args.select_on == "wnut":
+            val = selection_rows(args)
         return run_optimize(args, settings, train, val, err)
     except KeyboardInterrupt:
         err.print("[yellow]Interrupted; nothing saved.")
@@ -361,6 +379,13 @@ def run_optimize(
                     prompt_model=models.prompt,
                 )
     return finish(outcome, output, err)
+
+
+def selection_rows(args: argparse.Namespace) -> list[dspy.Example]:
+    """A seeded sample of WNUT-17 *train* rows to select candidates on (never its dev split)."""
+    wnut_train, _ = split_entries(load_wnut(args.wnut))
+    rows = random.Random(args.seed).sample(wnut_train, min(args.select_rows, len(wnut_train)))
+    return [to_example(e) for e in rows]
 
 
 def mipro_budget(args: argparse.Namespace) -> MiproBudget:

@@ -353,8 +353,17 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
 
 
 def _title_case(text: str) -> bool:
-    words = re.findall(r"[^\W\d_][\w'\u2019]*", text)
-    return len(words) >= 8 and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
+    """A headline or promotion: most of the common words inside its sentences are capitalised
+    ("Support Raw Illest And Storm At The Whiskey"). Names do not count, however many an
+    entry holds ("Read Piranesi by Susanna Clarke. Flew to Nairobi with Wanjiru"), nor do
+    sentence starts."""
+    common = [
+        m.group()
+        for m in _WORD.finditer(text)
+        if _base(m.group()) in COMMON_WORDS
+        and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
+    ]
+    return len(common) >= 3 and sum(w[0].isupper() for w in common) >= 0.5 * len(common)
 
 
 def worth_asking(text: str, candidate: Candidate) -> bool:

@@ -75,4 +75,6 @@ def cue_type(text: str, candidate: Candidate) -> str | None:
         return "Person"
     if nxt == "and" and prev in {"with", "and"}:
         return "Person"
+    if prev == "by" and len(candidate.name.split()) == 2:
+        return "Person"  # an author or maker: "Piranesi by Susanna Clarke"
     return None

@@ -3,15 +3,47 @@
 Used only for the ambiguous leftovers of cheap resolution (exact and fuzzy name matching).
 The answer's type is a ``Literal`` of the candidates plus ``"none"``, so llama.cpp's grammar
 can only produce a valid choice; the caller still checks it.
+
+The model sees a window of the entry around the name, not the whole entry: what decides
+"which Sarah" is the sentence she is in, and a long entry would overflow a small context
+(the extractor reads long entries in chunks; the matcher has no such fallback).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import dspy
 
 NO_MATCH = "none"
+WINDOW_CHARS = 600
+"""At most this much of the entry, around the name's first mention, goes into the prompt."""
+
+
+def mention_window(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
+    """About ``size`` characters of ``entry`` centred on the first mention of ``name``.
+
+    Cut at word boundaries, marked with "…" where text was left out; the whole entry when it
+    fits. A name not found as written (the extractor grounds names in the text, so only case
+    or spacing differ) centres the window on the entry's start.
+    """
+    entry = entry.strip()
+    if len(entry) <= size:
+        return entry
+    found = re.search(re.escape(name), entry, flags=re.IGNORECASE)
+    middle = (found.start() + found.end()) // 2 if found else 0
+    start = max(0, min(middle - size // 2, len(entry) - size))
+    end = start + size
+    if start > 0:
+        space = entry.find(" ", start)
+        start = space + 1 if 0 <= space < middle else start
+    if end < len(entry):
+        space = entry.rfind(" ", middle, end)
+        end = space if space > 0 else end
+    before = "… " if start > 0 else ""
+    after = " …" if end < len(entry) else ""
+    return f"{before}{entry[start:end].strip()}{after}"
 
 
 class MatchEntity(dspy.Signature):
@@ -44,6 +76,8 @@ class EntityMatcher(dspy.Module):
         predictor = dspy.Predict(signature)
         predictor.demos = self.match.demos
         with dspy.context(adapter=dspy.JSONAdapter()):
-            answer = predictor(name=name, entry=entry, candidates=list(choices))
+            answer = predictor(
+                name=name, entry=mention_window(entry, name), candidates=list(choices)
+            )
         match = answer.match if answer.match in choices else None
         return dspy.Prediction(match=match)

@@ -1,0 +1,53 @@
+"""The entity matcher sees the text around the name, so a long entry cannot overflow it."""
+
+from __future__ import annotations
+
+import json
+
+import dspy
+import pytest
+
+from charlie_inference import DspyLM, EntityMatcher
+from charlie_inference.engine import to_chat_messages
+from charlie_inference.programs.entity_matcher import WINDOW_CHARS, mention_window
+from kit.fake_lm import ScriptedLM
+
+FILLER = "The rain kept on and the kettle sang and nothing at all happened for hours. "
+LONG_ENTRY = FILLER * 60 + "Then Sarah from the climbing gym called about Saturday. " + FILLER * 60
+
+
+def test_a_short_entry_is_shown_whole() -> None:
+    assert mention_window("Met Sarah at the cafe.", "Sarah") == "Met Sarah at the cafe."
+
+
+def test_a_long_entry_is_cut_around_the_name_at_word_boundaries() -> None:
+    window = mention_window(LONG_ENTRY, "sarah")
+    assert "Sarah from the climbing gym" in window
+    assert len(window) <= WINDOW_CHARS + 4  # the two "…" marks
+    assert window.startswith("… ") and window.endswith(" …")
+    body = window.removeprefix("… ").removesuffix(" …")
+    assert f" {body} " in f" {LONG_ENTRY} "  # whole words, in order
+
+
+def test_a_name_near_an_end_keeps_that_end() -> None:
+    entry = "Sarah called. " + FILLER * 40
+    window = mention_window(entry, "Sarah")
+    assert window.startswith("Sarah called.") and window.endswith(" …")
+
+
+def test_the_prompt_holds_the_window_not_the_entry() -> None:
+    lm = ScriptedLM(lambda prompt: json.dumps({"match": "Sarah Jones"}))
+    with dspy.context(lm=lm):
+        found = EntityMatcher()(name="Sarah", entry=LONG_ENTRY, candidates=["Sarah Jones"])
+    text = to_chat_messages(lm.scripted.requests[0])[-1]["content"]
+    assert found.match == "Sarah Jones"
+    assert "climbing gym" in text
+    assert text.count("kettle sang") < 10  # the entry repeats it 120 times
+
+
+@pytest.mark.slow
+def test_real_model_matches_in_an_entry_longer_than_its_context(lm: DspyLM) -> None:
+    """About 9,000 characters: the whole entry would overflow the default 2,048-token context."""
+    with dspy.context(lm=lm):
+        found = EntityMatcher()(name="Sarah", entry=LONG_ENTRY, candidates=["Sarah Jones"])
+    assert found.match in {"Sarah Jones", None}
