@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
-from charlie_inference import ExtractionError
+from charlie_inference import ExtractionError, ModelServerError
 from charlie_worker import add_journal_entry
-from charlie_worker.pipeline import extraction
+from charlie_worker.pipeline import (
+    extraction,
+    tasks,  # installs read_entry's body and the hooks
+)
 from charlie_worker.pipeline.manager import manager
 from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store.entries import add_entry
@@ -19,6 +22,7 @@ from charlie_worker.store.episode_state import FAILED, get_episode_data, get_epi
 from charlie_worker.store.graphs import select_graph
 from charlie_worker.store.queries import get_entry, list_entities
 from charlie_worker.store.queue import bind_queue, queued_tasks, read_entry
+from charlie_worker.store.worker_state import read_status
 
 HOSTILE = 'Mo said "hi" \\ then \'}) DETACH DELETE n // and MATCH (n) DELETE n; met Sarah.'
 
@@ -90,17 +94,71 @@ def test_unusable_output_is_recorded_as_the_failure_reason(
     assert get_entry(episode_uuid).state == "failed"
 
 
+@pytest.fixture
+def backoff() -> Iterator[tasks.Backoff]:
+    """The worker's backoff, cleared before and after (it is per process)."""
+    tasks.BACKOFF.reset()
+    yield tasks.BACKOFF
+    tasks.BACKOFF.reset()
+
+
 def test_missing_model_keeps_the_entry_pending(
-    db: object, monkeypatch: pytest.MonkeyPatch, tmp_path
+    db: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backoff: tasks.Backoff
 ) -> None:
     monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "gone.gguf"))
     episode_uuid = add_entry("Today I met Sarah.")
-    result = run(episode_uuid)
-    assert "gone.gguf" in result["error"] and "CHARLIE_LLM_MODEL_PATH" in result["error"]
+    scheduled = bind_queue().scheduled_count()
+    assert run(episode_uuid) is None  # released and scheduled again, not failed
+    assert bind_queue().scheduled_count() == scheduled + 1
+    error = read_status().error
+    assert "gone.gguf" in error and "CHARLIE_LLM_MODEL_PATH" in error and "retrying in" in error
     assert get_entry(episode_uuid).state == "waiting"  # not failed: it is not the entry's fault
     monkeypatch.delenv("CHARLIE_LLM_MODEL_PATH")
+    backoff.reset()  # as when the wait is over
     assert run(episode_uuid)["extracted_count"] >= 0
     assert get_episode_status(episode_uuid) is None
+    assert read_status().error == ""
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ModelServerError("The model server at http://127.0.0.1:9/v1 failed: refused"),
+        ConnectionError("redis went away"),
+        KeyError("a bug"),
+    ],
+    ids=["model server down", "database", "bug"],
+)
+def test_a_failure_that_is_not_the_entrys_waits_and_tries_again(
+    db: object, monkeypatch: pytest.MonkeyPatch, backoff: tasks.Backoff, fault: Exception
+) -> None:
+    calls: list[str] = []
+
+    def broken(episode_uuid: str, *args: object, **kwargs: object) -> None:
+        calls.append(episode_uuid)
+        raise fault
+
+    monkeypatch.setattr(extraction, "extract_nodes", broken)
+    first, second = add_entry("Today I met Sarah."), add_entry("Then I met Tom.")
+    assert run(first) is None
+    assert get_entry(first).state == "waiting"  # released: not "reading", not failed
+    assert get_episode_data(first).get("processing_since") in (None, "")
+    assert backoff.remaining() > 0 and "retrying in 5 s" in read_status().error
+    assert run(second) is None  # while the backoff lasts no entry is tried
+    assert calls == [first] and get_entry(second).state == "waiting"
+    monkeypatch.undo()
+    backoff.reset()
+    for episode_uuid in (first, second):
+        assert "extracted_count" in run(episode_uuid)
+        assert get_episode_status(episode_uuid) is None
+
+
+def test_the_backoff_grows_and_resets() -> None:
+    backoff = tasks.Backoff()
+    delays = [backoff.fail("down") for _ in range(len(tasks.BACKOFF_S) + 2)]
+    assert delays == [*tasks.BACKOFF_S, tasks.BACKOFF_S[-1], tasks.BACKOFF_S[-1]]
+    backoff.reset()
+    assert backoff.remaining() == 0 and backoff.fail("down") == tasks.BACKOFF_S[0]
 
 
 def test_deleted_entry_is_skipped_and_forgotten(db: object) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         normalize_name,
     )
     from .programs.entity_matcher import EntityMatcher
+    from .remote import ModelServerError
 
 _LAZY = {
     "DspyLM": ".lm",
@@ -39,6 +40,7 @@ _LAZY = {
     "ExtractionError": ".programs.entity_extractor",
     "FreeformEntityExtractor": ".programs.entity_extractor",
     "ProgramStateError": ".programs.entity_extractor",
+    "ModelServerError": ".remote",
     "load_extractor": ".programs.entity_extractor",
     "normalize_name": ".programs.entity_extractor",
 }
@@ -53,6 +55,7 @@ __all__ = [
     "ExtractionError",
     "FreeformEntityExtractor",
     "ModelLoadError",
+    "ModelServerError",
     "ModelSettings",
     "ProgramStateError",
     "bundled_model_path",

@@ -30,6 +30,7 @@ import dspy
 import pydantic
 from pydantic import BaseModel, Field
 
+from ..remote import ModelServerError
 from ..settings import ModelSettings
 from .candidates import Candidate, find_candidates, worth_asking
 from .cues import cue_type
@@ -153,6 +154,8 @@ class FreeformEntityExtractor(dspy.Module):
                     f"({detail}). Raise CHARLIE_LLM_N_CTX (default 2048)."
                 ) from exc
             return [entity for half in halves for entity in self._read(half)]
+        except ModelServerError:
+            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
 
@@ -319,6 +322,8 @@ class EntityExtractor(dspy.Module):
         except dspy.ContextWindowExceededError as exc:
             self._overflow = exc
             return None
+        except ModelServerError:
+            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
         return _answers(answer.types)

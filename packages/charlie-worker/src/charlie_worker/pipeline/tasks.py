@@ -16,7 +16,8 @@ here: the consumer starts and reports itself running without waiting a second fo
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from typing import Any, NoReturn
 
 from huey.api import Task
 from huey.exceptions import RetryTask
@@ -38,24 +39,61 @@ logger = logging.getLogger(__name__)
 huey = queue.huey
 
 
+BACKOFF_S = (5, 15, 30, 60, 120, 300)
+"""Waits after consecutive failures that are not an entry's fault, the last one repeated."""
+
+
+class Backoff:
+    """The worker's wait after failures that are not an entry's fault: the model cannot load,
+    its server is down, the database or a setting is wrong, or a bug.
+
+    While it lasts no entry is tried (each would fail the same way, and trying a thousand of
+    them would load a broken model a thousand times); the first entry read resets it.
+    """
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.until = 0.0
+        self.reason = ""
+
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.monotonic())
+
+    def fail(self, reason: str) -> int:
+        """Record one more failure; the seconds to wait before the next try."""
+        delay = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
+        self.failures += 1
+        self.until = time.monotonic() + delay
+        self.reason = reason
+        return delay
+
+    def reset(self) -> None:
+        self.failures, self.until, self.reason = 0, 0.0, ""
+
+
+BACKOFF = Backoff()
+
+
 def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) -> dict[str, Any]:
     """Read one entry: extract, resolve and file its entities, then forget it in redis.
 
     Idempotent: an entry that is no longer pending (done, deleted, failed) is skipped, so a
-    task queued twice extracts once. Unusable model output is retried, then recorded on the
-    entry as its failure reason. A model that cannot load, or whose context window is too
-    small for the program, leaves the entry pending: it is not the entry's fault, and it is
-    read once the setting is fixed.
+    task queued twice extracts once. Every outcome is one of three, and no claim outlives it:
+    read (done); failed with a reason the user can read and retry, only when the entry itself
+    is the cause (unusable model output, after the retries); or released and tried again
+    after a backoff, for everything else (a model that cannot load, a context too small, a
+    model server that cannot be reached, the database, a bug). The worker's status says why
+    it waits.
     """
-    from charlie_inference import (
-        ContextWindowError,
-        ExtractionError,
-        ModelLoadError,
-        ProgramStateError,
-    )
+    from charlie_inference import ExtractionError
 
     from .extraction import EpisodeNotFoundError, extract_nodes
 
+    if (wait := BACKOFF.remaining()) > 0:
+        logger.info(
+            "entry %s stays pending: waiting %.0f s more (%s)", episode_uuid, wait, BACKOFF.reason
+        )
+        raise RetryTask(delay=wait)
     try:
         token = mark_episode_processing(episode_uuid, worker_state.worker_id())
     except EpisodeClaimedError:
@@ -69,13 +107,6 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     except EpisodeNotFoundError:
         remove_episode_from_queue(episode_uuid)
         return {"episode_uuid": episode_uuid, "skipped": True}
-    except (ModelLoadError, ProgramStateError, ContextWindowError) as exc:
-        logger.error("model unavailable; entry %s stays pending: %s", episode_uuid, exc)
-        worker_state.publish(error=str(exc))  # the UI shows it: a setting to fix, not an entry
-        release_episode(episode_uuid, token)  # waiting again, not "reading" while we idle
-        if not queue.queued_tasks():  # nothing else to try: do not sit on a model we cannot use
-            manager().unload_all()
-        return {"episode_uuid": episode_uuid, "error": str(exc)}
     except ExtractionError as exc:
         if task is not None and task.retries > 0:
             logger.warning(
@@ -84,9 +115,34 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
             raise
         set_episode_failed(episode_uuid, f"{exc} (after {attempt + 1} attempts)")
         return {"episode_uuid": episode_uuid, "failed": str(exc)}
+    except Exception as exc:
+        _wait_and_retry(episode_uuid, token, exc)
     finish_episode(episode_uuid, token)
+    if BACKOFF.failures:
+        BACKOFF.reset()
+        worker_state.publish(error="")
     logger.info("entry %s: %s", episode_uuid, result)
     return result.as_dict()
+
+
+def _wait_and_retry(episode_uuid: str, token: str, exc: Exception) -> NoReturn:
+    """Release the entry (waiting, not "reading"), say why, and try it again after a backoff."""
+    from charlie_inference import (
+        ContextWindowError,
+        ModelLoadError,
+        ModelServerError,
+        ProgramStateError,
+    )
+
+    reason = str(exc) or type(exc).__name__
+    delay = BACKOFF.fail(reason)
+    expected = (ModelLoadError, ProgramStateError, ContextWindowError, ModelServerError)
+    log = logger.error if isinstance(exc, expected) else logger.exception
+    log("entry %s stays pending, retrying in %d s: %s", episode_uuid, delay, reason)
+    worker_state.publish(error=f"{reason} (retrying in {delay} s)")
+    release_episode(episode_uuid, token)
+    manager().unload_all()  # nothing is tried while the backoff lasts: free the memory
+    raise RetryTask(delay=delay) from exc
 
 
 queue.serve(read_entry_now)
