@@ -77,7 +77,6 @@ def test_a_thousand_entries_are_queued_once_with_bounded_memory(db, workers, rb)
     assert huey.pending_count() == N  # one task per entry
     assert _unexpected_keys() == []
     assert grown < N * MAX_BYTES_PER_PENDING_ENTRY, f"{grown / N:.0f} B per pending entry"
-    assert enqueue_s < 120, f"enqueueing {N} entries took {enqueue_s:.0f} s"
 
     worker = workers.start()
     rb.wait_for(lambda: _keys()["episode:*"] <= N - HANDFUL, 300, f"{HANDFUL} entries to be read")

@@ -108,6 +108,34 @@ def _next_json(proc: subprocess.Popen[str]) -> dict:
     return json.loads(line)
 
 
+WAITING_LOOPS = {"_cleanup", "_wait_for_pid_exit", "shutdown", "call_with_retry"}
+"""falkordblite's close and shutdown waits and redis-py's retry backoff: the slow paths our
+open and close exist to avoid (they took 1-6 s). Waiting for a starting server is fine."""
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The function that asked for each ``time.sleep`` during the test (each still sleeps)."""
+    import redis.retry
+
+    asked: list[str] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        asked.append(sys._getframe(1).f_code.co_name)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(redis.retry, "sleep", sleep)  # imported by name there
+    return asked
+
+
+def assert_no_long_wait(sleeps: list[str]) -> None:
+    """No sleep in a close wait or a backoff: what happened, not how long (timings: bench/)."""
+    slow = sorted(set(sleeps) & WAITING_LOOPS)
+    assert not slow, f"waited in {slow}"
+
+
 def test_settings_defaults(data_dir: Path) -> None:
     settings = WorkerSettings()
     assert settings.data_dir == data_dir
@@ -268,16 +296,15 @@ def test_server_stays_up_while_another_process_uses_it(
 
 
 def test_acknowledged_write_survives_kill_9_of_the_server(
-    db: EmbeddedServer, procs: SimpleNamespace
+    db: EmbeddedServer, procs: SimpleNamespace, sleeps: list[str]
 ) -> None:
     get_redis().hset("episode:durable", mapping={"status": "pending_nodes", "journal": "default"})
     select_graph(DEFAULT_JOURNAL).query("CREATE (:Episode {uuid: 'durable', content: 'safe'})")
     pid = server_pid()
     os.kill(pid, signal.SIGKILL)
     procs.wait_dead(pid)
-    started = time.perf_counter()
     close_db()
-    assert time.perf_counter() - started < 1.0
+    assert_no_long_wait(sleeps)
     assert server_pid() != pid  # reopens a fresh server
     assert get_redis().hgetall("episode:durable") == {
         "status": "pending_nodes",
@@ -290,7 +317,7 @@ def test_acknowledged_write_survives_kill_9_of_the_server(
 
 
 def test_recovers_from_a_stale_socket_after_kill_9_of_every_process(
-    data_dir: Path, procs: SimpleNamespace
+    data_dir: Path, procs: SimpleNamespace, sleeps: list[str]
 ) -> None:
     child = procs.run_child(KILL_EVERYTHING)
     assert child["returncode"] == -signal.SIGKILL
@@ -300,9 +327,8 @@ def test_recovers_from_a_stale_socket_after_kill_9_of_every_process(
     with pytest.raises(redis.ConnectionError):
         redis.Redis(unix_socket_path=child["socket"], retry=Retry(NoBackoff(), 0)).ping()
 
-    started = time.perf_counter()
     get_db()
-    assert time.perf_counter() - started < 1.5  # the stale registry is dropped, not waited out
+    assert_no_long_wait(sleeps)  # the stale registry is dropped, not waited out
     assert server_pid() != child["pid"]
     assert get_redis().hget("episode:ep-killed", "status") == "pending_nodes"
     rows = select_graph(DEFAULT_JOURNAL).query(
@@ -322,10 +348,8 @@ def test_clean_exit_without_close_never_orphans_the_server(
         "L.get_redis().set('k', 'v')\n"
         "print(json.dumps({'pid': L.server_pid()}))\n"
     )
-    started = time.perf_counter()
     child = procs.run_child(code)  # exits without close_db(): the atexit hook closes
     assert child["returncode"] == 0
-    assert time.perf_counter() - started < 10
     procs.wait_dead(child["pid"], timeout=2)
     assert not procs.redis_servers_under(data_dir)
     assert not _registry(data_dir).exists()
@@ -333,14 +357,12 @@ def test_clean_exit_without_close_never_orphans_the_server(
 
 
 def test_close_shuts_the_server_down_and_cleans_up(
-    db: EmbeddedServer, data_dir: Path, procs: SimpleNamespace
+    db: EmbeddedServer, data_dir: Path, procs: SimpleNamespace, sleeps: list[str]
 ) -> None:
     pid, sock = server_pid(), socket_path()
     redis.Redis(connection_pool=queue_pool()).ping()  # an extra pool with a live connection
-    started = time.perf_counter()
     close_db()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"close took {elapsed:.2f} s"
+    assert_no_long_wait(sleeps)
     assert not is_open()
     assert not procs.alive(pid)
     assert not _registry(data_dir).exists()
@@ -393,12 +415,10 @@ def test_bad_journal_names_are_refused(db: EmbeddedServer, journal: object) -> N
         select_graph(journal)  # type: ignore[arg-type]
 
 
-def test_open_and_close_are_fast(data_dir: Path) -> None:
-    started = time.perf_counter()
+def test_open_and_close_never_wait_out_a_backoff(data_dir: Path, sleeps: list[str]) -> None:
+    """How long they take is measured by the benchmarks; here, that they never sit in
+    falkordblite's or redis-py's waiting loops."""
     get_db()
-    opened = time.perf_counter() - started
-    started = time.perf_counter()
     close_db()
-    closed = time.perf_counter() - started
-    assert opened < 2.0, f"open took {opened:.2f} s"
-    assert closed < 1.0, f"close took {closed:.2f} s"
+    assert_no_long_wait(sleeps)
+    assert not is_open()
