@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
     from .store.connection import close_db
-    from .store.entries import EntryError, EntryNotFoundError
+    from .store.entries import EntryError, EntryNotFoundError, NewEntry
     from .store.journal import (
         LIST_LIMIT,
         Journal,
@@ -35,9 +35,11 @@ if TYPE_CHECKING:
         EntityRef,
         EntityStat,
         EntryDetail,
+        EntryPage,
         EntryRow,
         EntryState,
         EntrySummary,
+        PageCursor,
     )
     from .store.worker_state import WorkerStatus
 
@@ -49,6 +51,7 @@ _LAZY = {
     "close_db": ".store.connection",
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
+    "NewEntry": ".store.entries",
     "Journal": ".store.journal",
     "LIST_LIMIT": ".store.journal",
     "JournalClosedError": ".store.journal",
@@ -57,6 +60,8 @@ _LAZY = {
     "EntityRef": ".store.queries",
     "EntityStat": ".store.queries",
     "EntryDetail": ".store.queries",
+    "EntryPage": ".store.queries",
+    "PageCursor": ".store.queries",
     "EntryRow": ".store.queries",
     "EntryState": ".store.queries",
     "EntrySummary": ".store.queries",
@@ -71,11 +76,14 @@ __all__ = [
     "EntryDetail",
     "EntryError",
     "EntryNotFoundError",
+    "EntryPage",
     "EntryRow",
     "EntryState",
     "EntrySummary",
     "Journal",
     "JournalClosedError",
+    "NewEntry",
+    "PageCursor",
     "QueueState",
     "WorkerSettings",
     "WorkerStatus",

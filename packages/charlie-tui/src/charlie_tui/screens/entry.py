@@ -72,7 +72,7 @@ class EntryScreen(DataScreen):
         self._entities = {ref.uuid: ref for ref in entry.entities}
         self.query_one("#entry-body").loading = False
         self.query_one("#entry-meta", Label).update(
-            f"{full_date(entry.created_at, self.clock())}  ·  {STATE_LABELS[entry.state]}"
+            f"{full_date(entry.date, self.clock())}  ·  {STATE_LABELS[entry.state]}"
         )
         self.query_one("#entry-text", Static).update(entry.content)
         note = self.query_one("#entry-note", Static)

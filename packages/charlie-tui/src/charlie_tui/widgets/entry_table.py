@@ -103,7 +103,7 @@ class EntryTable(RowTable):
         found = self._found(row)
         found.truncate(found_width, overflow="ellipsis")
         return [
-            Text(when(entry.created_at, self._now), style=self._style("when")),
+            Text(when(entry.date, self._now), style=self._style("when")),
             Text(STATE_LABELS[entry.state], style=self._style(entry.state)),
             title,
             found,

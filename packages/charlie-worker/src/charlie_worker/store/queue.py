@@ -8,16 +8,20 @@ without having installed a reader fails the task loudly instead of dropping entr
 
 The huey object exists at import so the task can register on it, but is bound to the server
 only by ``bind_queue()``: importing this module must not open (or create) a database.
+
+The queue is a priority queue: what the user writes or edits is read first (``USER``); an
+import's thousands of entries and the entries recovered at start wait as ``BACKLOG`` behind
+it, in the order they were queued (an import queues them newest first).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
-from huey import RedisHuey
+from huey import PriorityRedisHuey
 from huey.api import Task
 
 from .connection import queue_pool
@@ -30,6 +34,11 @@ RETRIES = 2
 """Extra attempts after unusable model output; each retry samples at a higher temperature."""
 RETRY_DELAY_S = 1
 
+USER = 10
+"""The priority of an entry the user just wrote, edited or retried: read before any backlog."""
+BACKLOG = 0
+"""The priority of imported and recovered entries."""
+
 Reader = Callable[[str, str, Task | None], dict[str, Any] | None]
 """``reader(episode_uuid, journal, task)``: reads one entry in the worker process."""
 
@@ -41,7 +50,7 @@ def _unbound_pool() -> redis.ConnectionPool:
     return redis.ConnectionPool(connection_class=redis.UnixDomainSocketConnection, path="")
 
 
-huey = RedisHuey(
+huey = PriorityRedisHuey(
     QUEUE_NAME,
     connection_pool=_unbound_pool(),
     # Nothing reads task results, and unread results would pile up in redis forever.
@@ -68,7 +77,7 @@ def serve(reader: Reader) -> None:
     _reader = reader
 
 
-def bind_queue() -> RedisHuey:
+def bind_queue() -> PriorityRedisHuey:
     """Point the queue at the current database's server (again, after a reopen)."""
     pool = queue_pool()
     if huey.storage_kwargs.get("connection_pool") is not pool:
@@ -82,11 +91,17 @@ def queued_tasks() -> int:
     return bind_queue().pending_count()
 
 
-def enqueue_reading(episode_uuid: str, journal: str) -> None:
+def enqueue_reading(episode_uuid: str, journal: str, priority: int = USER) -> None:
     """Queue an entry for reading. Raises when the queue cannot be reached: callers that have
     already saved the entry decide whether that matters (it stays pending for recovery)."""
-    bind_queue()
-    read_entry(episode_uuid, journal)
+    bind_queue().enqueue(read_entry.s(episode_uuid, journal, priority=priority))
+
+
+def enqueue_backlog(episode_uuids: Sequence[str], journal: str) -> None:
+    """Queue many entries behind anything the user writes, read in the order given."""
+    queue = bind_queue()
+    for episode_uuid in episode_uuids:
+        queue.enqueue(read_entry.s(episode_uuid, journal, priority=BACKLOG))
 
 
 def requeue_pending() -> int:
@@ -99,6 +114,6 @@ def requeue_pending() -> int:
     for episode_uuid in pending:
         journal = get_episode_data(episode_uuid).get("journal")
         if journal:
-            enqueue_reading(episode_uuid, journal)
+            enqueue_reading(episode_uuid, journal, BACKLOG)
     logger.info("queued %d pending entr%s", len(pending), "y" if len(pending) == 1 else "ies")
     return len(pending)
