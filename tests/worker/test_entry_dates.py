@@ -20,7 +20,7 @@ from charlie_worker.store.graphs import select_graph
 from charlie_worker.store.imports import already_there, save_backlog
 from charlie_worker.store.journal import Journal
 from charlie_worker.store.queries import get_entry, list_entries, list_page, search_entries
-from charlie_worker.store.queue import bind_queue, enqueue_reading
+from charlie_worker.store.queue import BACKLOG, bind_queue, enqueue_reading
 
 LISBON = timezone(timedelta(hours=1))
 MARCH = datetime(2024, 3, 5, 9, 12, tzinfo=LISBON)
@@ -146,14 +146,18 @@ def test_already_there_by_source_id_else_by_date_and_text() -> None:
 def test_user_entries_are_read_before_the_backlog_which_is_read_newest_first() -> None:
     huey = bind_queue()
     huey.storage.flush_queue()
-    items = [NewEntry(f"imported {i}", MARCH + timedelta(days=i)) for i in range(3)]
-    backlog = save_backlog(items)
+    days = [MARCH + timedelta(days=i) for i in range(6)]
+    first = save_backlog([NewEntry(f"first import {i}", days[i]) for i in (0, 2, 4)])
+    second = save_backlog([NewEntry(f"second import {i}", days[i]) for i in (5, 3, 1)])
+    recovered = add_entry("left waiting by a killed worker")
+    enqueue_reading(recovered, DEFAULT_JOURNAL, BACKLOG)
     user = add_entry("written while importing")
     enqueue_reading(user, DEFAULT_JOURNAL)
     order = []
     while (task := huey.dequeue()) is not None:
         order.append(task.args[0])
-    assert order == [user, backlog[2], backlog[1], backlog[0]]
+    by_date = [second[0], first[2], second[1], first[1], second[2], first[0]]
+    assert order == [user, *by_date, recovered]
 
 
 def test_save_backlog_reports_progress_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""``charlie-tui``: the command line. Help, the instance lock and logging, then the app."""
+"""``charlie-tui``: the command line. Bare, it takes the instance lock, logs to a file and runs
+the app; ``import`` and ``export`` run without the app (see their modules)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from charlie_worker import WorkerSettings, settings_help
 
 from .app import CharlieApp
+from .importers import command as import_command
 from .instance import AlreadyOpenError, InstanceLock
 
 APP_LOG = Path("logs") / "charlie-tui.log"
@@ -21,7 +23,9 @@ Charlie: a journal in your terminal. Write entries; a local model reads each one
 background and files the people, places and organisations in it. Nothing leaves your machine.
 
 Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
-p people & places, escape back, ctrl+p all commands, q quit."""
+p people & places, escape back, ctrl+p all commands, q quit.
+
+`charlie-tui import --help` brings in Day One, jrnl or a folder of text files."""
 
 FOOTER = """\
 The model that reads your entries is set with CHARLIE_LLM_MODEL_PATH (any GGUF; default: the
@@ -31,19 +35,28 @@ is <data dir>/logs/worker.log, the app's <data dir>/logs/charlie-tui.log."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, take the instance lock, run the app; returns the exit code."""
+    """Parse the command line and run the app or the command; returns the exit code."""
     parser = argparse.ArgumentParser(
         prog="charlie-tui",
         description=DESCRIPTION,
         epilog=settings_help(WorkerSettings) + "\n\n" + FOOTER,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import_command.add_parser(commands)
+    args = parser.parse_args(argv)
     try:
         data_dir = WorkerSettings().data_dir
     except ValidationError as exc:
         print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
         return 2
+    if args.command == "import":
+        return import_command.run(args)
+    return _run_app(data_dir)
+
+
+def _run_app(data_dir: Path) -> int:
+    """Take the instance lock, log to a file, run the app."""
     lock = InstanceLock(data_dir)
     try:
         lock.acquire()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
     from .store.connection import close_db
-    from .store.entries import EntryError, EntryNotFoundError, NewEntry
+    from .store.entries import EntryError, EntryNotFoundError, NewEntry, validate_entry
     from .store.journal import (
         LIST_LIMIT,
         Journal,
@@ -52,6 +52,7 @@ _LAZY = {
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "NewEntry": ".store.entries",
+    "validate_entry": ".store.entries",
     "Journal": ".store.journal",
     "LIST_LIMIT": ".store.journal",
     "JournalClosedError": ".store.journal",
@@ -90,6 +91,7 @@ __all__ = [
     "add_journal_entry",
     "close_db",
     "settings_help",
+    "validate_entry",
     "validate_journal",
 ]
 

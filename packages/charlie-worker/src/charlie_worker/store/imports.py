@@ -45,8 +45,8 @@ def already_there(items: Sequence[NewEntry], journal: str = DEFAULT_JOURNAL) -> 
 def save_backlog(
     items: Sequence[NewEntry], journal: str = DEFAULT_JOURNAL, progress: Progress | None = None
 ) -> list[str]:
-    """Save ``items`` (validated; EntryError otherwise) and queue their reading as backlog,
-    newest first; returns their uuids in the order of ``items``.
+    """Save ``items`` (validated; EntryError otherwise) and queue their reading as backlog
+    (newest first); returns their uuids in the order of ``items``.
 
     If queueing fails the entries stay pending: the worker queues them when it next starts.
     """
@@ -56,11 +56,9 @@ def save_backlog(
         uuids.extend(add_entries(chunk, journal))
         if progress is not None:
             progress(len(chunk))
-    newest_first = sorted(
-        range(len(items)), key=lambda i: aware(items[i].date).timestamp(), reverse=True
-    )
+    dates = [aware(item.date).timestamp() for item in items]
     try:
-        enqueue_backlog([uuids[i] for i in newest_first], journal)
+        enqueue_backlog(list(zip(uuids, dates, strict=True)), journal)
     except Exception:
         logger.warning(
             "could not queue %d imported entries; they stay pending until the worker starts",
