@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from charlie_worker import WorkerSettings, settings_help
 
 from .app import CharlieApp
+from .exporters import command as export_command
 from .importers import command as import_command
 from .instance import AlreadyOpenError, InstanceLock
 
@@ -25,7 +26,8 @@ background and files the people, places and organisations in it. Nothing leaves 
 Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
 p people & places, escape back, ctrl+p all commands, q quit.
 
-`charlie-tui import --help` brings in Day One, jrnl or a folder of text files."""
+`charlie-tui import --help` brings in Day One, jrnl or a folder of text files;
+`charlie-tui export --help` writes the journal out as JSON or Markdown."""
 
 FOOTER = """\
 The model that reads your entries is set with CHARLIE_LLM_MODEL_PATH (any GGUF; default: the
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     import_command.add_parser(commands)
+    export_command.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         data_dir = WorkerSettings().data_dir
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "import":
         return import_command.run(args)
+    if args.command == "export":
+        return export_command.run(args)
     return _run_app(data_dir)
 
 
