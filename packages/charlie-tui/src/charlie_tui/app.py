@@ -266,7 +266,7 @@ class CharlieApp(App[None]):
         return True
 
     def action_new_entry(self) -> None:
-        self.push_screen(EditorScreen(self.journal), self._saved)
+        self.push_screen(EditorScreen(self.journal, self.clock), self._saved)
 
     def action_entities(self) -> None:
         self.push_screen(EntitiesScreen(self.journal, self.clock))
@@ -292,7 +292,8 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ writes
 
     def on_edit_entry(self, message: EditEntry) -> None:
-        self.push_screen(EditorScreen(self.journal, message.uuid, message.content), self._saved)
+        editor = EditorScreen(self.journal, self.clock, message.uuid, message.content, message.date)
+        self.push_screen(editor, self._saved)
 
     def _saved(self, uuid: str | None) -> None:
         if uuid is not None:

@@ -4,6 +4,7 @@ from screens up to the app (which owns the journal's write operations and naviga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual.message import Message
 
@@ -102,6 +103,7 @@ class OpenEntity(Message):
 class EditEntry(Message):
     uuid: str
     content: str
+    date: datetime
 
 
 @dataclass

@@ -126,7 +126,7 @@ class EntriesScreen(DataScreen):
 
     def action_edit(self) -> None:
         if row := self.query_one(EntryTable).highlighted:
-            self.post_message(EditEntry(row.entry.uuid, row.entry.content))
+            self.post_message(EditEntry(row.entry.uuid, row.entry.content, row.entry.date))
 
     def action_delete(self) -> None:
         if row := self.query_one(EntryTable).highlighted:
