@@ -190,3 +190,14 @@ def test_the_journal_door_dates_pages_and_imports(monkeypatch: pytest.MonkeyPatc
         assert journal.entry(written).date == MARCH + timedelta(days=1)  # type: ignore[union-attr]
     finally:
         journal.close()
+
+
+def test_count_is_every_entry_of_the_journal() -> None:
+    add_entries([NewEntry(f"n{i}", MARCH) for i in range(3)])
+    add_entry("elsewhere", "other")
+    journal = Journal()
+    journal.open()
+    try:
+        assert journal.count() == 3
+    finally:
+        journal.close()

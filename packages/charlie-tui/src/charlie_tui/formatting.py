@@ -7,7 +7,7 @@ Times are shown relative to an injected "now" (``Clock``), so the same entry rea
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from charlie_worker import EntryState
 
@@ -64,6 +64,22 @@ def when(date: datetime, now: datetime) -> str:
     if moment.year == now.year:
         return f"{moment.day} {moment:%b} {clock}"
     return f"{moment.day} {moment:%b %Y}"
+
+
+def group_label(date: datetime, now: datetime) -> str:
+    """The heading an entry is listed under: "Today", "This week", "Last week", then its month
+    ("March 2024"); "Later" for a date after today. Weeks start on Monday."""
+    day, today = date.astimezone(now.tzinfo).date(), now.date()
+    this_week = today - timedelta(days=today.weekday())
+    if day > today:
+        return "Later"
+    if day == today:
+        return "Today"
+    if day >= this_week:
+        return "This week"
+    if day >= this_week - timedelta(days=7):
+        return "Last week"
+    return f"{day:%B %Y}"
 
 
 def full_date(date: datetime, now: datetime) -> str:

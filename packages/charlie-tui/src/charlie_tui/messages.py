@@ -40,6 +40,8 @@ class EntriesLoaded(Message):
     rows: list[EntryRow]
     query: str
     """The search it answers ("" for the plain list)."""
+    total: int | None = None
+    """How many entries the journal holds (the plain list only: it shows them page by page)."""
 
 
 @dataclass

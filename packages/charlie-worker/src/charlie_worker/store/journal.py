@@ -106,6 +106,11 @@ class Journal:
             summaries = queries.list_entries(self.name, limit, offset)
             return queries.with_entities(summaries, self.name)
 
+    def count(self) -> int:
+        """How many entries the journal holds (the list shows them page by page)."""
+        with self._use():
+            return queries.count_entries(self.name)
+
     def page(self, limit: int = LIST_LIMIT, after: PageCursor | None = None) -> EntryPage:
         """The page of the list after ``after`` (the first when None), with the next cursor."""
         with self._use():

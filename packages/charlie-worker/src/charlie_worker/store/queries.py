@@ -120,6 +120,8 @@ WITH e, collect(DISTINCT n) AS ents
 RETURN e.uuid, e.content, e.created_at, e.date, [x IN ents | [x.uuid, x.name, x.type]]
 """
 
+_COUNT = "MATCH (e:Episode) RETURN count(e)"
+
 _SOURCES = "MATCH (e:Episode) WHERE e.source_id IN $ids RETURN e.source_id"
 
 _SAME_TEXT = f"MATCH (e:Episode) WHERE e.content IN $texts RETURN e.content, {_AT}"
@@ -162,6 +164,11 @@ def list_entries(
 ) -> list[EntrySummary]:
     """``limit`` entries from the ``offset``-th, newest entry date first."""
     return _summaries(_list_rows(journal, limit, None, offset))
+
+
+def count_entries(journal: str = DEFAULT_JOURNAL) -> int:
+    """How many entries the journal holds."""
+    return int(select_graph(journal).ro_query(_COUNT).result_set[0][0])
 
 
 def list_page(
