@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from charlie_worker import WorkerSettings, settings_help
 
 from .app import CharlieApp
+from .backup import command as backup_command
 from .exporters import command as export_command
 from .importers import command as import_command
 from .instance import AlreadyOpenError, InstanceLock
@@ -27,7 +28,8 @@ Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
 p people & places, escape back, ctrl+p all commands, q quit.
 
 `charlie-tui import --help` brings in Day One, jrnl or a folder of text files;
-`charlie-tui export --help` writes the journal out as JSON or Markdown."""
+`charlie-tui export --help` writes the journal out as JSON or Markdown; `backup` and
+`restore` keep the whole database in one archive."""
 
 FOOTER = """\
 The model that reads your entries is set with CHARLIE_LLM_MODEL_PATH (any GGUF; default: the
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     import_command.add_parser(commands)
     export_command.add_parser(commands)
+    backup_command.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
         data_dir = WorkerSettings().data_dir
@@ -57,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return import_command.run(args)
     if args.command == "export":
         return export_command.run(args)
+    if args.command == "backup":
+        return backup_command.run_backup(args)
+    if args.command == "restore":
+        return backup_command.run_restore(args)
     return _run_app(data_dir)
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         EntrySummary,
         PageCursor,
     )
+    from .store.snapshots import SnapshotError, restore_snapshot, save_snapshot
     from .store.worker_state import WorkerStatus
 
 _LAZY = {
@@ -67,6 +68,9 @@ _LAZY = {
     "EntryState": ".store.queries",
     "EntrySummary": ".store.queries",
     "WorkerStatus": ".store.worker_state",
+    "SnapshotError": ".store.snapshots",
+    "restore_snapshot": ".store.snapshots",
+    "save_snapshot": ".store.snapshots",
 }
 
 __all__ = [
@@ -86,10 +90,13 @@ __all__ = [
     "NewEntry",
     "PageCursor",
     "QueueState",
+    "SnapshotError",
     "WorkerSettings",
     "WorkerStatus",
     "add_journal_entry",
     "close_db",
+    "restore_snapshot",
+    "save_snapshot",
     "settings_help",
     "validate_entry",
     "validate_journal",
