@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import dateparser
-
 FIELD_FORMAT = "%Y-%m-%d %H:%M"
 """How an entry's date is shown in the field, and read back unchanged."""
 
@@ -20,6 +18,8 @@ def parse_entry_date(text: str, now: datetime) -> datetime | None:
     a year or a direction are the past ones: a journal is about what happened."""
     if not text.strip():
         return None
+    import dateparser  # on first use: it takes ~150 ms to import, the app starts without it
+
     parsed = dateparser.parse(
         text,
         settings={

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from charlie_worker import EntryRow
 
 
@@ -26,6 +24,8 @@ def render(row: EntryRow) -> str:
         "date": row.entry.date.isoformat(),
         "entities": [{"name": e.name, "type": e.type} for e in row.entities],
     }
+    import yaml  # on first use: the app and the other commands start without it (~50 ms)
+
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n\n{row.entry.content}"
 
