@@ -70,7 +70,7 @@ def main() -> int:
             "heavy": sorted(m for m in sys.modules if is_heavy(m)),
             "model_error": snapshot.worker.error,
             "status": [str(label.render()) for label in app.screen.query("StatusBar Label")],
-            "rows": [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)],
+            "rows": [[c.plain for c in table.get_row(r.entry.uuid)] for r in table.entries],
         }
         print(json.dumps(report), flush=True)
         if args.quit:

@@ -19,7 +19,9 @@ async def test_a_saved_entry_turns_done_and_shows_who_was_found(tui, data_dir) -
 
         def first_row() -> list[str]:
             table = app.screen.query_one(EntryTable)
-            return [cell.plain for cell in table.get_row_at(0)] if table.row_count else []
+            if not table.entries:
+                return []
+            return [cell.plain for cell in table.get_row(table.entries[0].entry.uuid)]
 
         await tui.wait_for(pilot, lambda: "Worker running" in status(), 60, "the worker")
         await pilot.press("ctrl+n", *"Today I met Sarah at the bakery.", "ctrl+s")

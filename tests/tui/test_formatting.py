@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from charlie_tui.formatting import first_line, full_date, plural, when
+from charlie_tui.formatting import first_line, full_date, group_label, plural, when
 from charlie_tui.runtime import Snapshot
 from charlie_tui.widgets.status_bar import StatusView, describe
 from charlie_tui.worker_process import ProcessState
@@ -27,11 +27,36 @@ NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
     ],
 )
 def test_when(before: timedelta, shown: str) -> None:
-    assert when((NOW - before).timestamp(), NOW) == shown
+    assert when(NOW - before, NOW) == shown
+
+
+@pytest.mark.parametrize(
+    ("before", "heading"),
+    [
+        (timedelta(hours=-30), "Later"),
+        (timedelta(hours=18), "Today"),
+        (timedelta(hours=19), "This week"),  # Thursday
+        (timedelta(days=4, hours=18), "This week"),  # Monday 00:00
+        (timedelta(days=4, hours=19), "Last week"),  # Sunday 23:00
+        (timedelta(days=11, hours=18), "Last week"),  # the Monday before
+        (timedelta(days=11, hours=19), "June 2024"),
+        (timedelta(days=14), "May 2024"),
+        (timedelta(days=400), "May 2023"),
+    ],
+)
+def test_group_label(before: timedelta, heading: str) -> None:
+    assert group_label(NOW - before, NOW) == heading
+
+
+def test_group_label_reads_the_date_in_the_clocks_zone() -> None:
+    new_york = timezone(timedelta(hours=-5))
+    early_friday_utc = datetime(2024, 6, 14, 2, 0, tzinfo=UTC)  # Thursday 21:00 in New York
+    assert group_label(early_friday_utc, NOW) == "Today"
+    assert group_label(early_friday_utc, NOW.astimezone(new_york)) == "This week"
 
 
 def test_full_date_and_text_helpers() -> None:
-    assert full_date(NOW.timestamp(), NOW) == "Friday 14 June 2024, 18:00"
+    assert full_date(NOW, NOW) == "Friday 14 June 2024, 18:00"
     assert first_line("\n  \n  Hello there  \nmore") == "Hello there"
     assert (plural(1, "entry", "entries"), plural(3, "entry", "entries")) == (
         "1 entry",

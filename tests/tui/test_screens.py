@@ -25,7 +25,7 @@ from charlie_tui.screens.entity import EntityScreen
 from charlie_tui.screens.entries import EntriesScreen
 from charlie_tui.screens.entry import EntryScreen
 from charlie_tui.screens.problem import ProblemScreen
-from charlie_tui.widgets.entry_table import EntryTable
+from charlie_tui.widgets.entry_table import HEADING_KEY, EntryTable
 from charlie_tui.widgets.row_table import RowTable
 from charlie_worker.store.connection import is_open
 from charlie_worker.store.queries import get_entry, list_entities, list_entries
@@ -39,9 +39,14 @@ def make_app(tui: types.SimpleNamespace, poll_interval: float = 0.2) -> CharlieA
 
 
 def table_rows(app: CharlieApp) -> list[list[str]]:
-    """The plain text of every row of the table on the current screen."""
+    """The plain text of every row of the table on the current screen, headings left out."""
     table = app.screen.query_one(RowTable)
-    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    keys = [row.key.value or "" for row in table.ordered_rows]
+    return [
+        [cell.plain for cell in table.get_row_at(i)]
+        for i, key in enumerate(keys)
+        if not key.startswith(HEADING_KEY)
+    ]
 
 
 def status_text(app: CharlieApp) -> str:
@@ -99,7 +104,7 @@ async def test_new_entry_is_saved_and_listed_at_once(tui, data_dir) -> None:
         row = table_rows(app)[0]
         assert row[1:3] == ["○ waiting", "Lunch with Priya, then [bold]tea[/]."]
         table = app.screen.query_one(EntryTable)
-        assert table.highlighted is not None and table.cursor_row == 0
+        assert table.highlighted is not None and table.cursor_row == 1  # below its heading
     saved = list_entries()
     assert [e.content for e in saved] == ["Lunch with Priya, then [bold]tea[/].\nSecond line."]
     assert saved[0].state == "waiting"

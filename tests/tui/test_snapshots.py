@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, TextArea
 
 from charlie_tui.app import CharlieApp
+from charlie_tui.widgets.entry_table import EntryTable
 from charlie_tui.widgets.row_table import RowTable
 
 SIZE = (100, 28)
@@ -35,7 +36,7 @@ def ready(
             return app.status_view.snapshot is not None
 
         def list_loaded() -> bool:
-            return app.screen.query_one(RowTable).row_count == 5
+            return len(app.screen.query_one(EntryTable).entries) == 5
 
         await tui.wait_for(pilot, status_loaded, what="the status")
         await tui.wait_for(pilot, list_loaded, what="the list")

@@ -140,7 +140,8 @@ def test_pending_mark_comes_before_the_node_and_enqueue_last(
 
     def spy(self: Graph, q: str, params: dict | None = None, **kw: object) -> object:
         if params and "CREATE (:Episode" in q:
-            seen.append(("create", get_episode_status(params["uuid"]), len(enqueued)))
+            (row,) = params["rows"]
+            seen.append(("create", get_episode_status(row["uuid"]), len(enqueued)))
         return real_query(self, q, params, **kw)
 
     monkeypatch.setattr(Graph, "query", spy)
@@ -154,7 +155,7 @@ def test_failed_graph_write_leaves_no_pending_mark(
     monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
 ) -> None:
     select_graph(DEFAULT_JOURNAL)  # schema first, then make the CREATE fail for real
-    monkeypatch.setattr(entries_module, "_CREATE", "CREATE (:Episode {uuid: $uuid}) RETURN nope")
+    monkeypatch.setattr(entries_module, "_CREATE", "CREATE (:Episode {uuid: 'x'}) RETURN nope")
     with pytest.raises(Exception, match="nope"):
         save_entry("will not be saved")
     assert get_redis().keys("episode:*") == []

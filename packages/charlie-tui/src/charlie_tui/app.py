@@ -34,6 +34,7 @@ from charlie_worker import (
 from .background import run_blocking
 from .commands import CharlieCommands
 from .formatting import Clock, local_now
+from .importers.runner import Summary
 from .messages import (
     Closed,
     DatabaseFailed,
@@ -57,6 +58,7 @@ from .screens.entities import EntitiesScreen
 from .screens.entity import EntityScreen
 from .screens.entries import EntriesScreen
 from .screens.entry import EntryScreen
+from .screens.importing import ImportScreen
 from .screens.problem import ProblemScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
@@ -266,10 +268,26 @@ class CharlieApp(App[None]):
         return True
 
     def action_new_entry(self) -> None:
-        self.push_screen(EditorScreen(self.journal), self._saved)
+        self.push_screen(EditorScreen(self.journal, self.clock), self._saved)
 
     def action_entities(self) -> None:
         self.push_screen(EntitiesScreen(self.journal, self.clock))
+
+    def action_import(self, kind: str) -> None:
+        self.push_screen(ImportScreen(self.journal, kind), self._imported)
+
+    def _imported(self, summary: Summary | None) -> None:
+        if summary is None:
+            return
+        self._recheck = RECHECK_POLLS  # the list shows the new entries at the next poll
+        skipped = "; ".join(f"{s.where}: {s.reason}" for s in summary.skipped[:3])
+        more = f" (and {len(summary.skipped) - 3} more)" if len(summary.skipped) > 3 else ""
+        self.notify(
+            summary.line().capitalize() + (f"\nSkipped {skipped}{more}" if skipped else ""),
+            title="Import",
+            severity="information" if summary.exit_code == 0 else "warning",
+            timeout=8,
+        )
 
     def action_home(self) -> None:
         while len(self.screen_stack) > 1:
@@ -292,7 +310,8 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ writes
 
     def on_edit_entry(self, message: EditEntry) -> None:
-        self.push_screen(EditorScreen(self.journal, message.uuid, message.content), self._saved)
+        editor = EditorScreen(self.journal, self.clock, message.uuid, message.content, message.date)
+        self.push_screen(editor, self._saved)
 
     def _saved(self, uuid: str | None) -> None:
         if uuid is not None:

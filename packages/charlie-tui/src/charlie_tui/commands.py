@@ -14,6 +14,9 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Search entries", "Find entries by their words (/)", "search"),
     ("People, places and things", "What Charlie found, with mention counts (p)", "entities"),
     ("All entries", "Back to the list of entries", "home"),
+    ("Import from Day One", "A Day One export: the .zip or the .json in it", "import('dayone')"),
+    ("Import a folder of text files", ".md and .txt files, recursively", "import('files')"),
+    ("Import from jrnl", "The file `jrnl --export json` writes", "import('jrnl')"),
 )
 
 Command = tuple[str, str, DOMNode, str]

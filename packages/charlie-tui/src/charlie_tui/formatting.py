@@ -7,7 +7,7 @@ Times are shown relative to an injected "now" (``Clock``), so the same entry rea
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from charlie_worker import EntryState
 
@@ -50,9 +50,9 @@ def entity_type_sort_key(kind: str) -> int:
         return len(ENTITY_TYPE_ORDER)
 
 
-def when(timestamp: float, now: datetime) -> str:
+def when(date: datetime, now: datetime) -> str:
     """A short time for lists: "Today 09:30", "Yesterday 21:05", "Mon 08:00", "3 Jun 10:15"."""
-    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    moment = date.astimezone(now.tzinfo)
     days = (now.date() - moment.date()).days
     clock = f"{moment:%H:%M}"
     if days == 0:
@@ -66,9 +66,25 @@ def when(timestamp: float, now: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
-def full_date(timestamp: float, now: datetime) -> str:
+def group_label(date: datetime, now: datetime) -> str:
+    """The heading an entry is listed under: "Today", "This week", "Last week", then its month
+    ("March 2024"); "Later" for a date after today. Weeks start on Monday."""
+    day, today = date.astimezone(now.tzinfo).date(), now.date()
+    this_week = today - timedelta(days=today.weekday())
+    if day > today:
+        return "Later"
+    if day == today:
+        return "Today"
+    if day >= this_week:
+        return "This week"
+    if day >= this_week - timedelta(days=7):
+        return "Last week"
+    return f"{day:%B %Y}"
+
+
+def full_date(date: datetime, now: datetime) -> str:
     """A full date for one entry: "Monday 3 June 2024, 09:30"."""
-    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    moment = date.astimezone(now.tzinfo)
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
 
 

@@ -4,6 +4,7 @@ from screens up to the app (which owns the journal's write operations and naviga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual.message import Message
 
@@ -39,6 +40,8 @@ class EntriesLoaded(Message):
     rows: list[EntryRow]
     query: str
     """The search it answers ("" for the plain list)."""
+    total: int | None = None
+    """How many entries the journal holds (the plain list only: it shows them page by page)."""
 
 
 @dataclass
@@ -102,6 +105,7 @@ class OpenEntity(Message):
 class EditEntry(Message):
     uuid: str
     content: str
+    date: datetime
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
     from .store.connection import close_db
-    from .store.entries import EntryError, EntryNotFoundError
+    from .store.entries import EntryError, EntryNotFoundError, NewEntry, validate_entry
     from .store.journal import (
         LIST_LIMIT,
         Journal,
@@ -35,10 +35,13 @@ if TYPE_CHECKING:
         EntityRef,
         EntityStat,
         EntryDetail,
+        EntryPage,
         EntryRow,
         EntryState,
         EntrySummary,
+        PageCursor,
     )
+    from .store.snapshots import SnapshotError, restore_snapshot, save_snapshot
     from .store.worker_state import WorkerStatus
 
 _LAZY = {
@@ -49,6 +52,8 @@ _LAZY = {
     "close_db": ".store.connection",
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
+    "NewEntry": ".store.entries",
+    "validate_entry": ".store.entries",
     "Journal": ".store.journal",
     "LIST_LIMIT": ".store.journal",
     "JournalClosedError": ".store.journal",
@@ -57,10 +62,15 @@ _LAZY = {
     "EntityRef": ".store.queries",
     "EntityStat": ".store.queries",
     "EntryDetail": ".store.queries",
+    "EntryPage": ".store.queries",
+    "PageCursor": ".store.queries",
     "EntryRow": ".store.queries",
     "EntryState": ".store.queries",
     "EntrySummary": ".store.queries",
     "WorkerStatus": ".store.worker_state",
+    "SnapshotError": ".store.snapshots",
+    "restore_snapshot": ".store.snapshots",
+    "save_snapshot": ".store.snapshots",
 }
 
 __all__ = [
@@ -71,17 +81,24 @@ __all__ = [
     "EntryDetail",
     "EntryError",
     "EntryNotFoundError",
+    "EntryPage",
     "EntryRow",
     "EntryState",
     "EntrySummary",
     "Journal",
     "JournalClosedError",
+    "NewEntry",
+    "PageCursor",
     "QueueState",
+    "SnapshotError",
     "WorkerSettings",
     "WorkerStatus",
     "add_journal_entry",
     "close_db",
+    "restore_snapshot",
+    "save_snapshot",
     "settings_help",
+    "validate_entry",
     "validate_journal",
 ]
 

@@ -1,18 +1,22 @@
-"""Write a new entry or edit one. The save happens here, off the loop: a rejected entry
-(empty, too long, a NUL character) keeps its text on screen with the reason."""
+"""Write a new entry or edit one, and say when it happened. The save happens here, off the
+loop: a rejected entry (empty, too long, a NUL character, a date that is not one) keeps its
+text on screen with the reason."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Footer, Header, Input, Static, TextArea
 
 from charlie_worker import EntryError, EntryNotFoundError, Journal
 
 from ..background import run_blocking
+from ..dates import DateError, field_text, parse_entry_date
+from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
@@ -28,16 +32,30 @@ class EditorScreen(Screen[str | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, journal: Journal, uuid: str | None = None, content: str = "") -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        clock: Clock,
+        uuid: str | None = None,
+        content: str = "",
+        date: datetime | None = None,
+    ) -> None:
         super().__init__()
         self.journal = journal
+        self.clock = clock
         self.uuid = uuid
         self.original = content
+        self.original_date = field_text(date, clock()) if date else ""
         self.sub_title = "Edit entry" if uuid else "New entry"
         self._saving = False
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Input(
+            self.original_date,
+            placeholder="When: now (or 2024-03-05, yesterday, last friday)",
+            id="editor-date",
+        )
         yield TextArea(self.original, id="editor", soft_wrap=True, tab_behavior="focus")
         yield Static(id="editor-error")
         yield StatusBar()
@@ -52,13 +70,20 @@ class EditorScreen(Screen[str | None]):
             return
         self._saving = True
         text = self.query_one("#editor", TextArea).text
-        run_blocking(self, lambda: self._save(text), group="save")
+        when = self.query_one("#editor-date", Input).value
+        try:
+            # Unchanged (or blank) keeps the date: now for a new entry, its own for an edit.
+            date = None if when == self.original_date else parse_entry_date(when, self.clock())
+        except DateError as exc:
+            self._show_error(str(exc))
+            return
+        run_blocking(self, lambda: self._save(text, date), group="save")
 
-    def _save(self, text: str) -> EntrySaved | SaveFailed:
+    def _save(self, text: str, date: datetime | None) -> EntrySaved | SaveFailed:
         try:
             if self.uuid is None:
-                return EntrySaved(self.journal.add(text))
-            self.journal.update(self.uuid, text)
+                return EntrySaved(self.journal.add(text, date))
+            self.journal.update(self.uuid, text, date)
             return EntrySaved(self.uuid)
         except EntryError as exc:
             return SaveFailed(str(exc))
@@ -85,8 +110,9 @@ class EditorScreen(Screen[str | None]):
 
     @property
     def has_changes(self) -> bool:
-        """Whether leaving now would lose typed text."""
-        return self.query_one("#editor", TextArea).text != self.original
+        """Whether leaving now would lose typed text (or a changed date)."""
+        changed_date = self.query_one("#editor-date", Input).value != self.original_date
+        return changed_date or self.query_one("#editor", TextArea).text != self.original
 
     def action_cancel(self) -> None:
         if not self.has_changes:

@@ -49,7 +49,7 @@ class EntityScreen(DataScreen):
     def on_entries_loaded(self, message: EntriesLoaded) -> None:
         table = self.query_one(EntryTable)
         table.loading = False
-        table.show(message.rows, self.clock())
+        table.show(message.rows, self.clock(), grouped=True)
         count = len(message.rows)
         label = entity_type_label(self.kind)
         self.sub_title = f"{self.entity_name} ({label}): {plural(count, 'entry', 'entries')}"

@@ -1,4 +1,5 @@
-"""The home screen: every entry, newest first, with its state; search by words."""
+"""The home screen: every entry, newest entry date first under date headings, with its state,
+loaded page by page as the cursor nears the end; search by words."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from .base import DataScreen
 
 SEARCH_DELAY_S = 0.25
 """Search once typing pauses, not on every key."""
+MORE_MARGIN = 20
+"""The next page is loaded when the cursor comes this close to the last entry shown."""
 
 
 class EntriesScreen(DataScreen):
@@ -39,6 +42,10 @@ class EntriesScreen(DataScreen):
         super().__init__(journal, clock)
         self._focus: str | None = None
         self._search_timer: Timer | None = None
+        self._shown = LIST_LIMIT
+        """How many entries the plain list reads: one page more each time the cursor nears
+        the end (a reload after a change keeps them all)."""
+        self._total = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,7 +56,10 @@ class EntriesScreen(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(EntryTable).loading = True
+        table = self.query_one(EntryTable)
+        table.loading = True
+        # The mouse wheel scrolls without moving the cursor: it must load more pages too.
+        self.watch(table, "scroll_y", self._more_if_near_the_end, init=False)
 
     @property
     def search_text(self) -> str:
@@ -61,24 +71,24 @@ class EntriesScreen(DataScreen):
         if query:
             self.load(lambda: EntriesLoaded(self.journal.search(query), query))
         else:
-            self.load(lambda: EntriesLoaded(self.journal.entries(), ""))
+            shown = self._shown
+            self.load(lambda: EntriesLoaded(self.journal.entries(shown), "", self.journal.count()))
 
     def on_entries_loaded(self, message: EntriesLoaded) -> None:
         if message.query != self.search_text:
             return  # the user typed on since: a newer search is on its way
         table = self.query_one(EntryTable)
         table.loading = False
-        table.show(message.rows, self.clock(), focus=self._focus)
+        table.show(message.rows, self.clock(), focus=self._focus, grouped=not message.query)
         self._focus = None
         count = len(message.rows)
         hint = self.query_one("#hint", Static)
         if message.query:
             self.sub_title = f"{plural(count, 'match', 'matches')} for “{message.query}”"
             hint.update("" if count else f"No entry matches “{message.query}”.")
-        elif count >= LIST_LIMIT:
-            self.sub_title = f"the newest {count} entries (search finds older ones)"
         else:
-            self.sub_title = plural(count, "entry", "entries")
+            self._total = message.total or count
+            self.sub_title = plural(self._total, "entry", "entries")
             hint.update("" if count else "No entries yet. Press ctrl+n to write your first one.")
         hint.display = not count
         self.refresh_bindings()
@@ -109,6 +119,20 @@ class EntriesScreen(DataScreen):
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.refresh_bindings()
+        self._more_if_near_the_end()
+
+    def _more_if_near_the_end(self) -> None:
+        """Read one more page when the cursor or the view nears the last entry shown and there
+        are more."""
+        table = self.query_one(EntryTable)
+        shown = len(table.entries)
+        if self.search_text or shown < self._shown or shown >= self._total:
+            return  # a search, a page still loading, or the whole journal is shown
+        near_cursor = table.cursor_row >= table.row_count - MORE_MARGIN
+        near_scroll = table.scroll_y >= table.max_scroll_y - MORE_MARGIN
+        if near_cursor or near_scroll:
+            self._shown += LIST_LIMIT
+            self.reload()
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -126,7 +150,7 @@ class EntriesScreen(DataScreen):
 
     def action_edit(self) -> None:
         if row := self.query_one(EntryTable).highlighted:
-            self.post_message(EditEntry(row.entry.uuid, row.entry.content))
+            self.post_message(EditEntry(row.entry.uuid, row.entry.content, row.entry.date))
 
     def action_delete(self) -> None:
         if row := self.query_one(EntryTable).highlighted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -42,6 +43,7 @@ class EntryScreen(DataScreen):
         super().__init__(journal, clock)
         self.uuid = uuid
         self._content: str | None = None
+        self._date: datetime | None = None
         self._state = ""
         self._entities: dict[str, EntityRef] = {}
 
@@ -68,11 +70,11 @@ class EntryScreen(DataScreen):
             self.notify("This entry no longer exists.", severity="warning")
             self.dismiss()
             return
-        self._content, self._state = entry.content, entry.state
+        self._content, self._state, self._date = entry.content, entry.state, entry.date
         self._entities = {ref.uuid: ref for ref in entry.entities}
         self.query_one("#entry-body").loading = False
         self.query_one("#entry-meta", Label).update(
-            f"{full_date(entry.created_at, self.clock())}  ·  {STATE_LABELS[entry.state]}"
+            f"{full_date(entry.date, self.clock())}  ·  {STATE_LABELS[entry.state]}"
         )
         self.query_one("#entry-text", Static).update(entry.content)
         note = self.query_one("#entry-note", Static)
@@ -111,8 +113,8 @@ class EntryScreen(DataScreen):
         return True
 
     def action_edit(self) -> None:
-        if self._content is not None:
-            self.post_message(EditEntry(self.uuid, self._content))
+        if self._content is not None and self._date is not None:
+            self.post_message(EditEntry(self.uuid, self._content, self._date))
 
     def action_delete(self) -> None:
         self.post_message(DeleteEntry(self.uuid))

@@ -1,4 +1,5 @@
-"""A table of entries: when, state, first line, and what was found (or why it failed)."""
+"""A table of entries: when, state, first line, and what was found (or why it failed);
+in date order it is grouped under headings (Today, This week, Last week, then months)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,31 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.coordinate import Coordinate
 
 from charlie_worker import EntryRow
 
-from ..formatting import STATE_LABELS, first_line, when
+from ..formatting import STATE_LABELS, first_line, group_label, when
 from .row_table import RowTable
 
 WHEN_WIDTH = 15
 STATE_WIDTH = 10
 MIN_TEXT_WIDTH = 16
 SCROLLBAR_WIDTH = 2
+HEADING_KEY = "heading:"
+"""Row keys of headings start with this (an entry's key is its uuid)."""
 
 
 class EntryTable(RowTable):
     """Rows keyed by entry uuid. Re-showing rows keeps the cursor on the same entry.
 
+    With ``grouped`` rows, a heading row goes before each group; the cursor never rests on a
+    heading (it moves on in the direction it was going) and a heading cannot be opened.
     Cells are ``Text``, never markup strings: an entry containing ``[bold]`` is shown as typed.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "entry-table--heading",
         "entry-table--when",
         "entry-table--waiting",
         "entry-table--reading",
@@ -43,47 +50,109 @@ class EntryTable(RowTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[EntryRow] = []
+        self._lines: list[EntryRow | str] = []
+        """What each table row shows: an entry, or a heading's label."""
+        self._grouped = False
         self._now: datetime | None = None
         self._layout_width = 0
 
     @property
+    def entries(self) -> list[EntryRow]:
+        """The entries shown, in order (headings left out)."""
+        return list(self._rows)
+
+    @property
     def highlighted(self) -> EntryRow | None:
         """The entry under the cursor, if any."""
-        if not self._rows or not self.is_valid_row_index(self.cursor_row):
+        if not self.is_valid_row_index(self.cursor_row) or self.cursor_row >= len(self._lines):
             return None
-        return self._rows[self.cursor_row]
+        line = self._lines[self.cursor_row]
+        return line if isinstance(line, EntryRow) else None
 
-    def show(self, rows: Sequence[EntryRow], now: datetime, focus: str | None = None) -> None:
-        """Replace the rows; the cursor goes to ``focus``, else stays on the same entry."""
+    def show(
+        self,
+        rows: Sequence[EntryRow],
+        now: datetime,
+        focus: str | None = None,
+        *,
+        grouped: bool = False,
+    ) -> None:
+        """Replace the rows (under headings if ``grouped``); the cursor goes to ``focus``,
+        else stays on the same entry."""
         current = self.highlighted
         keep = focus or (current.entry.uuid if current else None)
         self._rows = list(rows)
+        self._grouped = grouped
         self._now = now
         if not self.size.width:
             # Not laid out yet: rows cut to a zero width would show truncated until the first
             # resize. ``on_resize`` renders them once the table has its width.
             return
         self._render_rows()
-        uuids = [row.entry.uuid for row in self._rows]
-        if keep in uuids:
-            self.move_cursor(row=uuids.index(keep), scroll=True)
+        rows_of = {
+            line.entry.uuid: i for i, line in enumerate(self._lines) if isinstance(line, EntryRow)
+        }
+        if keep in rows_of:
+            self.move_cursor(row=rows_of[keep], scroll=True)
+        else:
+            self._step_off_heading(0, 1)
+
+    def action_select_cursor(self) -> None:
+        if self.highlighted is not None:
+            super().action_select_cursor()
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        self._step_off_heading(new.row, 1 if new.row >= old.row else -1)
+
+    def _step_off_heading(self, row: int, step: int) -> None:
+        """Move the cursor from a heading at ``row`` to the nearest entry, ``step`` first."""
+        if not (0 <= row < len(self._lines)) or isinstance(self._lines[row], EntryRow):
+            return
+        for direction in (step, -step):
+            target = row + direction
+            while 0 <= target < len(self._lines) and self.is_valid_row_index(target):
+                if isinstance(self._lines[target], EntryRow):
+                    self.move_cursor(row=target)
+                    return
+                target += direction
 
     def on_resize(self) -> None:
         if self.size.width != self._layout_width and self._now is not None:
             cursor = self.cursor_row
             self._render_rows()
             self.move_cursor(row=cursor)
+            self._step_off_heading(self.cursor_row, 1)
 
     def _render_rows(self) -> None:
         self._layout_width = self.size.width
         text_width, found_width = self._widths()
+        self._lines = []  # no stepping off headings while the rows are being replaced
         self.clear(columns=True)
         self.add_column("When", width=WHEN_WIDTH, key="when")
         self.add_column("State", width=STATE_WIDTH, key="state")
         self.add_column("Entry", width=text_width, key="entry")
         self.add_column("Found", width=found_width, key="found")
-        for row in self._rows:
-            self.add_row(*self._cells(row, text_width, found_width), key=row.entry.uuid)
+        lines = self._with_headings() if self._grouped else list(self._rows)
+        for line in lines:
+            if isinstance(line, EntryRow):
+                self.add_row(*self._cells(line, text_width, found_width), key=line.entry.uuid)
+            else:
+                heading = Text(line, style=self._style("heading"), no_wrap=True)
+                self.add_row(heading, Text(), Text(), Text(), key=HEADING_KEY + line)
+        self._lines = lines
+
+    def _with_headings(self) -> list[EntryRow | str]:
+        assert self._now is not None
+        lines: list[EntryRow | str] = []
+        last = None
+        for row in self._rows:  # in date order, so each group is one run
+            label = group_label(row.entry.date, self._now)
+            if label != last:
+                lines.append(label)
+                last = label
+            lines.append(row)
+        return lines
 
     def _widths(self) -> tuple[int, int]:
         """Split what the fixed columns leave between the entry and what was found."""
@@ -103,7 +172,7 @@ class EntryTable(RowTable):
         found = self._found(row)
         found.truncate(found_width, overflow="ellipsis")
         return [
-            Text(when(entry.created_at, self._now), style=self._style("when")),
+            Text(when(entry.date, self._now), style=self._style("when")),
             Text(STATE_LABELS[entry.state], style=self._style(entry.state)),
             title,
             found,

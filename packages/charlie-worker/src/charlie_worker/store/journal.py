@@ -12,23 +12,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from charlie_worker.settings import DEFAULT_JOURNAL
 
-from . import entries, queries
+from . import entries, imports, queries
 from .connection import close_db, get_db, socket_path
+from .entries import NewEntry
 from .episode_state import FAILED, PENDING, scan_episodes
 from .graphs import select_graph
-from .queries import EntityStat, EntryDetail, EntryRow
+from .imports import Progress
+from .queries import EntityStat, EntryDetail, EntryPage, EntryRow, PageCursor
 from .queue import enqueue_reading
 from .worker_state import WorkerStatus, read_status
 
 logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
+"""Entries per page of the list (the list itself has no cap: it pages)."""
 
 
 class JournalClosedError(RuntimeError):
@@ -96,10 +100,31 @@ class Journal:
 
     # ----------------------------------------------------------------- reads
 
-    def entries(self, limit: int = LIST_LIMIT) -> list[EntryRow]:
-        """The newest entries, newest first."""
+    def entries(self, limit: int = LIST_LIMIT, offset: int = 0) -> list[EntryRow]:
+        """``limit`` entries from the ``offset``-th, newest entry date first."""
         with self._use():
-            return queries.with_entities(queries.list_entries(self.name, limit), self.name)
+            summaries = queries.list_entries(self.name, limit, offset)
+            return queries.with_entities(summaries, self.name)
+
+    def count(self) -> int:
+        """How many entries the journal holds (the list shows them page by page)."""
+        with self._use():
+            return queries.count_entries(self.name)
+
+    def page(self, limit: int = LIST_LIMIT, after: PageCursor | None = None) -> EntryPage:
+        """The page of the list after ``after`` (the first when None), with the next cursor."""
+        with self._use():
+            return queries.list_page(self.name, limit, after)
+
+    def all_entries(self) -> Iterator[EntryRow]:
+        """Every entry, newest entry date first, read page by page."""
+        cursor: PageCursor | None = None
+        while True:
+            page = self.page(LIST_LIMIT, after=cursor)
+            yield from page.rows
+            if page.next is None:
+                return
+            cursor = page.next
 
     def search(self, text: str) -> list[EntryRow]:
         """Entries matching every word of ``text``, best match first."""
@@ -142,17 +167,27 @@ class Journal:
 
     # ----------------------------------------------------------------- writes
 
-    def add(self, content: str) -> str:
-        """Save a new entry and queue it for reading (raises EntryError with a message for
-        the user); returns its uuid."""
+    def add(self, content: str, date: datetime | None = None) -> str:
+        """Save a new entry about ``date`` (default: now) and queue it for reading (raises
+        EntryError with a message for the user); returns its uuid."""
         with self._use():
-            return save_entry(content, self.name)
+            return save_entry(content, self.name, date)
 
-    def update(self, uuid: str, content: str) -> None:
-        """Replace an entry's text; it is read again."""
+    def update(self, uuid: str, content: str, date: datetime | None = None) -> None:
+        """Replace an entry's text (and date, when given); it is read again."""
         with self._use():
-            entries.update_entry(uuid, content, self.name)
+            entries.update_entry(uuid, content, self.name, date)
             _enqueue(uuid, self.name)
+
+    def already_there(self, items: Sequence[NewEntry]) -> list[bool]:
+        """For each entry to import, whether this journal already holds it."""
+        with self._use():
+            return imports.already_there(items, self.name)
+
+    def add_backlog(self, items: Sequence[NewEntry], progress: Progress | None = None) -> list[str]:
+        """Save many entries at once and queue their reading behind what the user writes."""
+        with self._use():
+            return imports.save_backlog(items, self.name, progress)
 
     def delete(self, uuid: str) -> bool:
         with self._use():
@@ -165,9 +200,9 @@ class Journal:
             _enqueue(uuid, self.name)
 
 
-def save_entry(content: str, journal: str = DEFAULT_JOURNAL) -> str:
+def save_entry(content: str, journal: str = DEFAULT_JOURNAL, date: datetime | None = None) -> str:
     """Save a new entry and queue it for reading; returns its uuid. Blocks."""
-    uuid = entries.add_entry(content, journal)
+    uuid = entries.add_entry(content, journal, date)
     _enqueue(uuid, journal)
     return uuid
 

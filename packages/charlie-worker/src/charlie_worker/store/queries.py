@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 import redis
@@ -16,6 +18,7 @@ import redis
 from charlie_worker.settings import DEFAULT_JOURNAL
 
 from .connection import get_redis
+from .dates import entry_date, instant
 from .episode_state import FAILED, episode_key
 from .graphs import select_graph
 
@@ -24,16 +27,19 @@ logger = logging.getLogger(__name__)
 EntryState = Literal["waiting", "reading", "done", "failed"]
 
 MAX_SEARCH_TERMS = 16
+_LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
 class EntrySummary:
-    """One entry in a list. ``state``: waiting (queued), reading (the worker is on it),
-    done (read; no longer in redis) or failed (``error`` says why)."""
+    """One entry in a list. ``date``: the moment it is about (timezone-aware); ``created_at``:
+    when it was saved. ``state``: waiting (queued), reading (the worker is on it), done (read;
+    no longer in redis) or failed (``error`` says why)."""
 
     uuid: str
     content: str
     created_at: float
+    date: datetime
     state: EntryState
     error: str | None
     entity_count: int
@@ -64,6 +70,22 @@ class EntryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PageCursor:
+    """Where a page of the list ended: the next page starts after this entry."""
+
+    at: float
+    uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPage:
+    """One page of the list, and the cursor of the next (None: this was the last page)."""
+
+    rows: list[EntryRow]
+    next: PageCursor | None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityStat:
     """An entity with the number of entries that mention it."""
 
@@ -73,23 +95,36 @@ class EntityStat:
     mentions: int
 
 
-# Columns shared by every entry query: uuid, content, created_at, entity count.
-_ENTRY_COLUMNS = """e.uuid, e.content, e.created_at,
-       size([(e)-[:MENTIONS]->(n:Entity) | n.uuid]) AS entity_count"""
+# The moment an entry is about; entries saved before entries had dates are about their save.
+_AT = "coalesce(e.date_ts, e.created_at)"
 
+# Columns shared by every entry query: uuid, content, created_at, date, entity count, instant.
+_ENTRY_COLUMNS = f"""e.uuid, e.content, e.created_at, e.date,
+       size([(e)-[:MENTIONS]->(n:Entity) | n.uuid]) AS entity_count, {_AT} AS at"""
+
+# Newest first by entry date; a page starts after the cursor's entry (keyset paging: stable
+# while entries are added) and skips ``offset`` more.
 _LIST = f"""
 MATCH (e:Episode)
-WITH e ORDER BY e.created_at DESC, e.uuid LIMIT $limit
+WITH e, {_AT} AS at
+WHERE $after_at IS NULL OR at < $after_at OR (at = $after_at AND e.uuid > $after_uuid)
+WITH e ORDER BY {_AT} DESC, e.uuid SKIP $offset LIMIT $limit
 RETURN {_ENTRY_COLUMNS}
-ORDER BY e.created_at DESC, e.uuid
+ORDER BY at DESC, e.uuid
 """
 
 _GET = """
 MATCH (e:Episode {uuid: $uuid})
 OPTIONAL MATCH (e)-[:MENTIONS]->(n:Entity)
 WITH e, collect(DISTINCT n) AS ents
-RETURN e.uuid, e.content, e.created_at, [x IN ents | [x.uuid, x.name, x.type]]
+RETURN e.uuid, e.content, e.created_at, e.date, [x IN ents | [x.uuid, x.name, x.type]]
 """
+
+_COUNT = "MATCH (e:Episode) RETURN count(e)"
+
+_SOURCES = "MATCH (e:Episode) WHERE e.source_id IN $ids RETURN e.source_id"
+
+_SAME_TEXT = f"MATCH (e:Episode) WHERE e.content IN $texts RETURN e.content, {_AT}"
 
 _ENTITIES = """
 MATCH (n:Entity)<-[:MENTIONS]-(e:Episode)
@@ -103,7 +138,7 @@ _MENTIONING = f"""
 MATCH (:Entity {{uuid: $uuid}})<-[:MENTIONS]-(e:Episode)
 WITH DISTINCT e
 RETURN {_ENTRY_COLUMNS}
-ORDER BY e.created_at DESC, e.uuid
+ORDER BY at DESC, e.uuid
 LIMIT $limit
 """
 
@@ -111,7 +146,7 @@ _SEARCH = f"""
 CALL db.idx.fulltext.queryNodes('Episode', $query) YIELD node, score
 WITH node AS e, score
 RETURN {_ENTRY_COLUMNS}
-ORDER BY score DESC, e.created_at DESC
+ORDER BY score DESC, at DESC
 LIMIT $limit
 """
 
@@ -124,10 +159,67 @@ RETURN e.uuid, n.uuid, n.name, n.type
 _WORD = re.compile(r"\w+")
 
 
-def list_entries(journal: str = DEFAULT_JOURNAL, limit: int = 200) -> list[EntrySummary]:
-    """The newest ``limit`` entries, newest first."""
-    rows = select_graph(journal).ro_query(_LIST, {"limit": _limit(limit)}).result_set
-    return _summaries(rows)
+def list_entries(
+    journal: str = DEFAULT_JOURNAL, limit: int = 200, offset: int = 0
+) -> list[EntrySummary]:
+    """``limit`` entries from the ``offset``-th, newest entry date first."""
+    return _summaries(_list_rows(journal, limit, None, offset))
+
+
+def count_entries(journal: str = DEFAULT_JOURNAL) -> int:
+    """How many entries the journal holds."""
+    return int(select_graph(journal).ro_query(_COUNT).result_set[0][0])
+
+
+def list_page(
+    journal: str = DEFAULT_JOURNAL,
+    limit: int = 200,
+    after: PageCursor | None = None,
+    offset: int = 0,
+) -> EntryPage:
+    """A page of the list, newest entry date first: ``limit`` entries after ``after`` (from
+    the start when None) and ``offset`` more. The whole journal is reachable page by page."""
+    rows = _list_rows(journal, _limit(limit) + 1, after, offset)  # one more: is there a next?
+    rows, more = rows[:limit], len(rows) > limit
+    last = rows[-1] if rows and more else None
+    cursor = PageCursor(float(last[-1]), str(last[0])) if last else None  # type: ignore[arg-type]
+    return EntryPage(with_entities(_summaries(rows), journal), cursor)
+
+
+def _list_rows(
+    journal: str, limit: int, after: PageCursor | None, offset: int
+) -> list[list[object]]:
+    params = {
+        "limit": _limit(limit),
+        "offset": _limit(offset),
+        "after_at": after.at if after else None,
+        "after_uuid": after.uuid if after else "",
+    }
+    return select_graph(journal).ro_query(_LIST, params).result_set
+
+
+def existing_sources(source_ids: Sequence[str], journal: str = DEFAULT_JOURNAL) -> set[str]:
+    """Which of ``source_ids`` an entry of the journal was already imported from."""
+    found: set[str] = set()
+    for start in range(0, len(source_ids), _LOOKUP_CHUNK):
+        ids = list(source_ids[start : start + _LOOKUP_CHUNK])
+        rows = select_graph(journal).ro_query(_SOURCES, {"ids": ids}).result_set
+        found.update(str(row[0]) for row in rows)
+    return found
+
+
+def existing_dated_texts(
+    texts: Sequence[str], journal: str = DEFAULT_JOURNAL
+) -> set[tuple[float, str]]:
+    """``(instant, text)`` of the journal's entries whose text is one of ``texts``: an entry
+    with the same text at the same moment (to the millisecond) is already there."""
+    found: set[tuple[float, str]] = set()
+    unique = sorted(set(texts))
+    for start in range(0, len(unique), _LOOKUP_CHUNK):
+        params = {"texts": unique[start : start + _LOOKUP_CHUNK]}
+        rows = select_graph(journal).ro_query(_SAME_TEXT, params).result_set
+        found.update((instant(at), str(content)) for content, at in rows)
+    return found
 
 
 def get_entry(uuid: str, journal: str = DEFAULT_JOURNAL) -> EntryDetail | None:
@@ -135,7 +227,7 @@ def get_entry(uuid: str, journal: str = DEFAULT_JOURNAL) -> EntryDetail | None:
     rows = select_graph(journal).ro_query(_GET, {"uuid": uuid}).result_set
     if not rows:
         return None
-    entry_uuid, content, created_at, ents = rows[0]
+    entry_uuid, content, created_at, date, ents = rows[0]
     entities = sorted(
         (EntityRef(str(u), str(name or ""), str(kind or "")) for u, name, kind in ents),
         key=lambda ref: (ref.name.casefold(), ref.uuid),
@@ -145,6 +237,7 @@ def get_entry(uuid: str, journal: str = DEFAULT_JOURNAL) -> EntryDetail | None:
         uuid=entry_uuid,
         content=content,
         created_at=float(created_at or 0.0),
+        date=entry_date(date, created_at),
         state=state,
         error=error,
         entity_count=len(entities),
@@ -233,11 +326,12 @@ def _summaries(rows: list[list[object]]) -> list[EntrySummary]:
             uuid=u,
             content=str(content),
             created_at=float(created_at or 0.0),  # type: ignore[arg-type]
+            date=entry_date(date, created_at),
             state=states[u][0],
             error=states[u][1],
             entity_count=int(count),  # type: ignore[call-overload]
         )
-        for u, (_, content, created_at, count) in zip(uuids, rows, strict=True)
+        for u, (_, content, created_at, date, count, _at) in zip(uuids, rows, strict=True)
     ]
 
 

@@ -1,6 +1,9 @@
 """The journal graph's shape and its indexes.
 
-``(:Episode {uuid, content, journal, created_at, updated_at})`` is one journal entry;
+``(:Episode {uuid, content, journal, created_at, updated_at, date, date_ts, source_id})`` is
+one journal entry: ``created_at`` is when it was saved, ``date`` the moment it is about (ISO 8601
+with its UTC offset; ``date_ts`` the same instant in epoch seconds, the list's order) and
+``source_id`` where an importer found it (``dayone:<uuid>``; absent for entries written here);
 ``(:Entity {uuid, name, norm_name, type, journal})`` is a person, place, ... extracted from
 entries; ``(:Episode)-[:MENTIONS]->(:Entity)`` links them. Each journal is its own graph.
 """
@@ -16,11 +19,14 @@ MENTIONS = "MENTIONS"
 
 RANGE_INDEXES: tuple[tuple[str, str], ...] = (
     (EPISODE, "uuid"),
+    (EPISODE, "date_ts"),
+    (EPISODE, "source_id"),
     (ENTITY, "uuid"),
     (ENTITY, "norm_name"),
     (ENTITY, "name"),
 )
-"""Exact lookups: an entry by uuid, an entity by uuid or (normalised) name for resolution."""
+"""Exact lookups: an entry by uuid or import source, entries by date (the list pages through
+them in date order), an entity by uuid or (normalised) name for resolution."""
 
 FULLTEXT_INDEXES: tuple[tuple[str, str], ...] = ((EPISODE, "content"),)
 """Word search over entries (RediSearch inside FalkorDB: stemming, English stopwords)."""

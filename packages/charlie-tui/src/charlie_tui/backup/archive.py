@@ -1,0 +1,97 @@
+"""The backup archive: a ``.tar.gz`` holding ``manifest.json``, ``db/charlie.db`` (a consistent
+snapshot of the database, taken with the app and worker running or not) and ``programs/`` (the
+optimized program state, when there is one).
+
+Charlie's settings are environment variables, not a file: there is no settings file to keep;
+the manifest records the settings that shape the data (entry size limit, fsync policy).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+import tempfile
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from charlie_worker import WorkerSettings, close_db, restore_snapshot, save_snapshot
+
+FORMAT = 1
+DB_MEMBER = "db/charlie.db"
+PROGRAMS = "programs"
+MANIFEST = "manifest.json"
+
+
+class ArchiveError(ValueError):
+    """The archive cannot be used; the message is meant for the user."""
+
+
+def write_backup(out: Path, settings: WorkerSettings | None = None) -> dict[str, object]:
+    """Snapshot the database and write the archive to ``out``; returns its manifest."""
+    settings = settings or WorkerSettings()
+    manifest: dict[str, object] = {
+        "format": FORMAT,
+        "created": datetime.now().astimezone().isoformat(),
+        "max_entry_chars": settings.max_entry_chars,
+        "appendfsync": settings.appendfsync,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot = Path(tmp) / "charlie.db"
+        try:
+            save_snapshot(snapshot)
+        finally:
+            close_db()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partial")
+        with tarfile.open(partial, "w:gz") as archive:
+            data = json.dumps(manifest, indent=2).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+            archive.add(snapshot, DB_MEMBER)
+            programs = settings.data_dir / PROGRAMS
+            if programs.is_dir():
+                archive.add(programs, PROGRAMS)
+        partial.replace(out)  # a failed backup never leaves a half archive under the name
+    return manifest
+
+
+def restore_backup(archive_path: Path, settings: WorkerSettings | None = None) -> dict:
+    """Put the archive's database and programs in the settings' data dir; returns the
+    manifest. The caller has made sure nothing runs on that data dir."""
+    settings = settings or WorkerSettings()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        manifest = _extract(archive_path, root)
+        restore_snapshot(root / DB_MEMBER, settings)
+        programs = root / PROGRAMS
+        if programs.is_dir():
+            target = settings.data_dir / PROGRAMS
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(programs, target)
+    return manifest
+
+
+def _extract(archive_path: Path, root: Path) -> dict:
+    try:
+        with tarfile.open(archive_path, "r:*") as archive:
+            members = archive.getmembers()
+            for member in members:
+                name = PurePosixPath(member.name)
+                allowed = name.parts[:1] in ((MANIFEST,), ("db",), (PROGRAMS,))
+                if not allowed or name.is_absolute() or ".." in name.parts:
+                    raise ArchiveError(f"{archive_path} holds {member.name!r}: not a backup.")
+            archive.extractall(root, filter="data")
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"{archive_path} is not a readable backup: {exc}") from None
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        raise ArchiveError(f"{archive_path} has no manifest: not a Charlie backup.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveError(f"{archive_path} is a backup format this Charlie cannot read.")
+    if not (root / DB_MEMBER).is_file():
+        raise ArchiveError(f"{archive_path} holds no database.")
+    return manifest

@@ -1,0 +1,39 @@
+"""The editor's date field: what a person types (``2024-03-05``, ``yesterday``, ``last friday``,
+``3 days ago 9:30``) read by dateparser, relative to the app's clock and in its time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+FIELD_FORMAT = "%Y-%m-%d %H:%M"
+"""How an entry's date is shown in the field, and read back unchanged."""
+
+
+class DateError(ValueError):
+    """The text is not a date; the message is meant for the user."""
+
+
+def parse_entry_date(text: str, now: datetime) -> datetime | None:
+    """The moment ``text`` names (None when blank: the caller's default). Days named without
+    a year or a direction are the past ones: a journal is about what happened."""
+    if not text.strip():
+        return None
+    import dateparser  # on first use: it takes ~150 ms to import, the app starts without it
+
+    parsed = dateparser.parse(
+        text,
+        settings={
+            "RELATIVE_BASE": now.replace(tzinfo=None),
+            "PREFER_DATES_FROM": "past",
+        },
+    )
+    if parsed is None:
+        raise DateError(
+            f"“{text.strip()}” is not a date: try 2024-03-05, yesterday or last friday."
+        )
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=now.tzinfo)
+
+
+def field_text(date: datetime, now: datetime) -> str:
+    """An entry's date as the field shows it, in the app's time zone."""
+    return f"{date.astimezone(now.tzinfo):{FIELD_FORMAT}}"
