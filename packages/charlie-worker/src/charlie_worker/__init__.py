@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
     from .store.connection import close_db
+    from .store.corrections import BlockedName, CorrectionError, Undo
+    from .store.curation import Curation
+    from .store.entity_pages import EntityList, EntityPage, EntityQuote, Highlight, Related
     from .store.entries import EntryError, EntryNotFoundError
     from .store.journal import (
         LIST_LIMIT,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
         EntryState,
         EntrySummary,
     )
+    from .store.quotes import Quote
     from .store.worker_state import WorkerStatus
 
 _LAZY = {
@@ -47,6 +51,16 @@ _LAZY = {
     "settings_help": ".settings",
     "validate_journal": ".settings",
     "close_db": ".store.connection",
+    "BlockedName": ".store.corrections",
+    "CorrectionError": ".store.corrections",
+    "Undo": ".store.corrections",
+    "Curation": ".store.curation",
+    "EntityList": ".store.entity_pages",
+    "EntityPage": ".store.entity_pages",
+    "EntityQuote": ".store.entity_pages",
+    "Highlight": ".store.entity_pages",
+    "Related": ".store.entity_pages",
+    "Quote": ".store.quotes",
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "Journal": ".store.journal",
@@ -66,6 +80,12 @@ _LAZY = {
 __all__ = [
     "DEFAULT_JOURNAL",
     "LIST_LIMIT",
+    "BlockedName",
+    "CorrectionError",
+    "Curation",
+    "EntityList",
+    "EntityPage",
+    "EntityQuote",
     "EntityRef",
     "EntityStat",
     "EntryDetail",
@@ -74,9 +94,13 @@ __all__ = [
     "EntryRow",
     "EntryState",
     "EntrySummary",
+    "Highlight",
     "Journal",
     "JournalClosedError",
     "QueueState",
+    "Quote",
+    "Related",
+    "Undo",
     "WorkerSettings",
     "WorkerStatus",
     "add_journal_entry",

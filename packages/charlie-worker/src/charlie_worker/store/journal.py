@@ -20,6 +20,7 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 
 from . import entries, queries
 from .connection import close_db, get_db, socket_path
+from .curation import Curation
 from .episode_state import FAILED, PENDING, scan_episodes
 from .graphs import select_graph
 from .queries import EntityStat, EntryDetail, EntryRow
@@ -93,6 +94,11 @@ class Journal:
             with self._cond:
                 self._active -= 1
                 self._cond.notify_all()
+
+    @property
+    def curation(self) -> Curation:
+        """Entity pages and corrections (``store.curation``), under this journal's guard."""
+        return Curation(self.name, self._use)
 
     # ----------------------------------------------------------------- reads
 
