@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -25,9 +26,12 @@ from textual.timer import Timer
 
 from charlie_worker import (
     DEFAULT_JOURNAL,
+    CorrectionError,
+    Curation,
     EntryError,
     EntryNotFoundError,
     Journal,
+    Undo,
     WorkerSettings,
 )
 
@@ -36,6 +40,8 @@ from .commands import CharlieCommands
 from .formatting import Clock, local_now
 from .messages import (
     Closed,
+    Correct,
+    Corrected,
     DatabaseFailed,
     DatabaseOpened,
     DeleteEntry,
@@ -48,9 +54,11 @@ from .messages import (
     Polled,
     PollFailed,
     RetryEntry,
+    Undone,
 )
 from .runtime import Runtime
 from .screens.base import DataScreen
+from .screens.blocked import BlockedScreen
 from .screens.confirm import ConfirmScreen
 from .screens.editor import EditorScreen
 from .screens.entities import EntitiesScreen
@@ -78,6 +86,7 @@ class CharlieApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_entry", "New entry"),
         Binding("p", "entities", "People & places"),
+        Binding("u", "undo", "Undo", id="undo"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -110,6 +119,8 @@ class CharlieApp(App[None]):
         # two polls reload (one of them surely started after the write).
         self._recheck = 0
         self._model_error = ""
+        self._undo: Undo | None = None
+        """The last correction's inverse, offered until the next correction or its undo."""
         self._quitting = False
         self._asking_to_quit = False
         self._exit_code = 0
@@ -256,10 +267,14 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_entry", "search", "entities", "home"):
+        if action in ("new_entry", "search", "entities", "home", "blocked", "undo"):
             if not self.journal.is_open or not isinstance(self.screen, DataScreen):
                 return False
             if action == "entities" and isinstance(self.screen, EntitiesScreen):
+                return False
+            if action == "blocked" and isinstance(self.screen, BlockedScreen):
+                return False
+            if action == "undo" and self._undo is None:
                 return False
             if action == "home" and len(self.screen_stack) == 1:
                 return False
@@ -270,6 +285,9 @@ class CharlieApp(App[None]):
 
     def action_entities(self) -> None:
         self.push_screen(EntitiesScreen(self.journal, self.clock))
+
+    def action_blocked(self) -> None:
+        self.push_screen(BlockedScreen(self.journal, self.clock))
 
     def action_home(self) -> None:
         while len(self.screen_stack) > 1:
@@ -340,3 +358,38 @@ class CharlieApp(App[None]):
 
     def on_operation_failed(self, message: OperationFailed) -> None:
         self.notify(message.error, severity="error")
+
+    # ------------------------------------------------------------------ corrections
+
+    def on_correct(self, message: Correct) -> None:
+        apply = message.apply
+        run_blocking(self, lambda: self._correct(apply), group="write", exclusive=False)
+
+    def _correct(self, apply: Callable[[Curation], Undo]) -> Corrected | OperationFailed:
+        try:
+            return Corrected(apply(self.journal.curation))
+        except CorrectionError as exc:
+            return OperationFailed(str(exc))
+
+    def on_corrected(self, message: Corrected) -> None:
+        self._undo = message.undo
+        self.refresh_bindings()
+        self.notify(f"{message.undo.description} Press u to undo.", timeout=8)
+        self._reload_screen()
+
+    def action_undo(self) -> None:
+        """Undo the last correction (u, the palette), right after it was made."""
+        undo, self._undo = self._undo, None
+        self.refresh_bindings()
+        if undo is None:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        run_blocking(self, lambda: self._run_undo(undo), group="write", exclusive=False)
+
+    def _run_undo(self, undo: Undo) -> Undone:
+        self.journal.curation.undo(undo)
+        return Undone(undo)
+
+    def on_undone(self, message: Undone) -> None:
+        self.notify(f"Undone: {message.undo.description}", timeout=4)
+        self._reload_screen()

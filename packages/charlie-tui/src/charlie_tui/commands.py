@@ -14,6 +14,8 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Search entries", "Find entries by their words (/)", "search"),
     ("People, places and things", "What Charlie found, with mention counts (p)", "entities"),
     ("All entries", "Back to the list of entries", "home"),
+    ("Blocked names", "Names Charlie never files; unblock them here", "blocked"),
+    ("Undo the last correction", "Put back what the last correction changed (u)", "undo"),
 )
 
 Command = tuple[str, str, DOMNode, str]

@@ -6,8 +6,11 @@ Times are shown relative to an injected "now" (``Clock``), so the same entry rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
 
 from charlie_worker import EntryState
 
@@ -70,6 +73,25 @@ def full_date(timestamp: float, now: datetime) -> str:
     """A full date for one entry: "Monday 3 June 2024, 09:30"."""
     moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
+
+
+def day(timestamp: float, now: datetime) -> str:
+    """The day of an entry, for grouping: "Today", "Yesterday", "Monday 3 June 2024"."""
+    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    days = (now.date() - moment.date()).days
+    if days == 0:
+        return "Today"
+    if days == 1:
+        return "Yesterday"
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def marked(text: str, marks: Iterable[tuple[int, int]], style: Style | str) -> Text:
+    """``text`` as plain ``Text`` (never markup) with the ``(start, end)`` spans styled."""
+    result = Text(text)
+    for start, end in marks:
+        result.stylize(style, start, end)
+    return result
 
 
 def first_line(content: str) -> str:

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from .store.connection import close_db
     from .store.corrections import BlockedName, CorrectionError, Undo
     from .store.curation import Curation
-    from .store.entity_pages import EntityList, EntityPage, EntityQuote, Highlight, Related
+    from .store.entity_pages import (
+        BROWSER_PAGE,
+        EntityList,
+        EntityPage,
+        EntityQuote,
+        Highlight,
+        Related,
+    )
     from .store.entries import EntryError, EntryNotFoundError
     from .store.journal import (
         LIST_LIMIT,
@@ -55,6 +62,7 @@ _LAZY = {
     "CorrectionError": ".store.corrections",
     "Undo": ".store.corrections",
     "Curation": ".store.curation",
+    "BROWSER_PAGE": ".store.entity_pages",
     "EntityList": ".store.entity_pages",
     "EntityPage": ".store.entity_pages",
     "EntityQuote": ".store.entity_pages",
@@ -78,6 +86,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "BROWSER_PAGE",
     "DEFAULT_JOURNAL",
     "LIST_LIMIT",
     "BlockedName",
