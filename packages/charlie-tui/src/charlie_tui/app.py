@@ -37,7 +37,7 @@ from charlie_worker import (
 
 from .background import run_blocking
 from .commands import CharlieCommands
-from .formatting import Clock, local_now
+from .formatting import Clock, local_now, plural
 from .messages import (
     Closed,
     Correct,
@@ -48,11 +48,13 @@ from .messages import (
     EditEntry,
     EntryDeleted,
     EntryRetried,
+    FailedRetried,
     OpenEntity,
     OpenEntry,
     OperationFailed,
     Polled,
     PollFailed,
+    ReadingToggled,
     RetryEntry,
     Undone,
 )
@@ -276,6 +278,13 @@ class CharlieApp(App[None]):
                 return False
             if action == "undo" and self._undo is None:
                 return False
+        if action in ("pause_reading", "resume_reading", "retry_failed"):
+            snapshot = self.status_view.snapshot
+            if not self.journal.is_open or snapshot is None:
+                return False
+            if action == "retry_failed":
+                return snapshot.queue.failed > 0
+            return snapshot.paused == (action == "resume_reading")
             if action == "home" and len(self.screen_stack) == 1:
                 return False
         return True
@@ -392,4 +401,40 @@ class CharlieApp(App[None]):
 
     def on_undone(self, message: Undone) -> None:
         self.notify(f"Undone: {message.undo.description}", timeout=4)
+        self._reload_screen()
+
+    # ------------------------------------------------------------------ reading
+
+    def action_pause_reading(self) -> None:
+        """Stop reading entries until resumed, across restarts too (the palette)."""
+        self.notify("Pausing: Charlie finishes the entry it is on.", timeout=3)
+        run_blocking(self, self._pause, group="reading")
+
+    def _pause(self) -> ReadingToggled:
+        self.runtime.pause()
+        return ReadingToggled(paused=True)
+
+    def action_resume_reading(self) -> None:
+        run_blocking(self, self._resume, group="reading")
+
+    def _resume(self) -> ReadingToggled:
+        self.runtime.resume()
+        return ReadingToggled(paused=False)
+
+    def on_reading_toggled(self, message: ReadingToggled) -> None:
+        if message.paused:
+            self.notify("Reading paused. Resume it from the command palette (ctrl+p).")
+        else:
+            self.notify("Reading resumed.", timeout=3)
+        self._poll()
+
+    def action_retry_failed(self) -> None:
+        run_blocking(self, self._retry_failed, group="write", exclusive=False)
+
+    def _retry_failed(self) -> FailedRetried:
+        return FailedRetried(self.journal.reading.retry_failed())
+
+    def on_failed_retried(self, message: FailedRetried) -> None:
+        self._recheck = RECHECK_POLLS
+        self.notify(f"Queued again: {plural(message.count, 'entry', 'entries')}.", timeout=3)
         self._reload_screen()

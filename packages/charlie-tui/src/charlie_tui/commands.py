@@ -16,6 +16,9 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("All entries", "Back to the list of entries", "home"),
     ("Blocked names", "Names Charlie never files; unblock them here", "blocked"),
     ("Undo the last correction", "Put back what the last correction changed (u)", "undo"),
+    ("Pause reading", "Charlie reads no entry until you resume (remembered)", "pause_reading"),
+    ("Resume reading", "Charlie reads the waiting entries again", "resume_reading"),
+    ("Retry every failed entry", "Queue every entry whose reading failed again", "retry_failed"),
 )
 
 Command = tuple[str, str, DOMNode, str]

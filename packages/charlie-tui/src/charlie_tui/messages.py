@@ -130,6 +130,18 @@ class OperationFailed(Message):
 
 
 @dataclass
+class ReadingToggled(Message):
+    """Reading was paused (``paused``) or resumed."""
+
+    paused: bool
+
+
+@dataclass
+class FailedRetried(Message):
+    count: int
+
+
+@dataclass
 class Closed(Message):
     """The worker is stopped and the database closed: the app can exit."""
 

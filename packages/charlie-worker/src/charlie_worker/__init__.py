@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         EntrySummary,
     )
     from .store.quotes import Quote
+    from .store.reading import Reading
     from .store.worker_state import WorkerStatus
 
 _LAZY = {
@@ -69,6 +70,7 @@ _LAZY = {
     "Highlight": ".store.entity_pages",
     "Related": ".store.entity_pages",
     "Quote": ".store.quotes",
+    "Reading": ".store.reading",
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "Journal": ".store.journal",
@@ -108,6 +110,7 @@ __all__ = [
     "JournalClosedError",
     "QueueState",
     "Quote",
+    "Reading",
     "Related",
     "Undo",
     "WorkerSettings",

@@ -25,6 +25,7 @@ from .episode_state import FAILED, PENDING, scan_episodes
 from .graphs import select_graph
 from .queries import EntityStat, EntryDetail, EntryRow
 from .queue import enqueue_reading
+from .reading import Reading
 from .worker_state import WorkerStatus, read_status
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,11 @@ class Journal:
     def curation(self) -> Curation:
         """Entity pages and corrections (``store.curation``), under this journal's guard."""
         return Curation(self.name, self._use)
+
+    @property
+    def reading(self) -> Reading:
+        """Pause, resume, retry every failed entry (``store.reading``)."""
+        return Reading(self.name, self._use, self.retry)
 
     # ----------------------------------------------------------------- reads
 
