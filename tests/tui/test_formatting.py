@@ -48,11 +48,13 @@ def snapshot(
     error: str = "",
     waiting: int = 0,
     failed: int = 0,
+    paused: bool = False,
 ) -> Snapshot:
     return Snapshot(
         process,
         WorkerStatus(running, pid, model, error, loads=0, unloads=0),
         QueueState(waiting, failed, frozenset()),
+        paused,
     )
 
 
@@ -87,6 +89,14 @@ def snapshot(
         (
             StatusView("open", snapshot(None), False, problem="Connection refused"),
             ("Worker running", "Model not loaded", "Database problem: Connection refused"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("stopping"), paused=True, waiting=3)),
+            ("Pausing after the entry being read…", "Model not loaded", "3 waiting"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("stopped"), running=False, paused=True)),
+            ("Reading paused", "Model not loaded", "Nothing waiting"),
         ),
     ],
 )

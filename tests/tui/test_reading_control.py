@@ -4,10 +4,11 @@ and retry every failed entry at once."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Label, OptionList
+from textual.widgets import Label, Log, OptionList
 
 from charlie_tui.app import CharlieApp
 from charlie_tui.runtime import Runtime
+from charlie_tui.screens.worker_log import WorkerLogScreen
 from charlie_worker import Journal
 from charlie_worker.store.reading import failed_entries, is_paused
 
@@ -88,3 +89,18 @@ def test_a_paused_journal_starts_no_worker_until_resumed(tui, data_dir) -> None:
         assert tui.workers_of(data_dir) == []
     finally:
         runtime.close()
+
+
+async def test_the_worker_log_from_the_palette(tui, journal, data_dir) -> None:
+    log = data_dir / "logs" / "worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(f"line {i}\n" for i in range(1500)) + "entry abc: failed\n")
+    app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await tui.wait_for(pilot, lambda: app.status_view.snapshot is not None, what="a poll")
+        await run_command(pilot, tui, "Worker log")
+        await tui.wait_for(pilot, lambda: isinstance(app.screen, WorkerLogScreen), what="log")
+        shown = app.screen.query_one(Log)
+        await tui.wait_for(pilot, lambda: shown.line_count == 1000, what="the lines")
+        assert shown.lines[-1] == "entry abc: failed"
+        assert shown.lines[0] == "line 501"

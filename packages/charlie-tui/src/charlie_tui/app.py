@@ -68,6 +68,7 @@ from .screens.entity import EntityScreen
 from .screens.entries import EntriesScreen
 from .screens.entry import EntryScreen
 from .screens.problem import ProblemScreen
+from .screens.worker_log import WorkerLogScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
 
@@ -269,12 +270,14 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_entry", "search", "entities", "home", "blocked", "undo"):
+        if action in ("new_entry", "search", "entities", "home", "blocked", "undo", "worker_log"):
             if not self.journal.is_open or not isinstance(self.screen, DataScreen):
                 return False
             if action == "entities" and isinstance(self.screen, EntitiesScreen):
                 return False
             if action == "blocked" and isinstance(self.screen, BlockedScreen):
+                return False
+            if action == "worker_log" and isinstance(self.screen, WorkerLogScreen):
                 return False
             if action == "undo" and self._undo is None:
                 return False
@@ -294,6 +297,9 @@ class CharlieApp(App[None]):
 
     def action_entities(self) -> None:
         self.push_screen(EntitiesScreen(self.journal, self.clock))
+
+    def action_worker_log(self) -> None:
+        self.push_screen(WorkerLogScreen(self.journal, self.clock, self.runtime.log_path))
 
     def action_blocked(self) -> None:
         self.push_screen(BlockedScreen(self.journal, self.clock))

@@ -19,6 +19,7 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Pause reading", "Charlie reads no entry until you resume (remembered)", "pause_reading"),
     ("Resume reading", "Charlie reads the waiting entries again", "resume_reading"),
     ("Retry every failed entry", "Queue every entry whose reading failed again", "retry_failed"),
+    ("Worker log", "What the worker did: entries read, failures and why", "worker_log"),
 )
 
 Command = tuple[str, str, DOMNode, str]

@@ -130,6 +130,13 @@ class OperationFailed(Message):
 
 
 @dataclass
+class LogLoaded(Message):
+    """The newest lines of the worker's log."""
+
+    lines: list[str]
+
+
+@dataclass
 class ReadingToggled(Message):
     """Reading was paused (``paused``) or resumed."""
 

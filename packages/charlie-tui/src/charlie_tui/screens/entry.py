@@ -115,7 +115,7 @@ class EntryScreen(DataScreen):
         title.display = entry.state == "done"
         entities.display = bool(entry.entities)
         self.refresh_bindings()
-        if entry.entities:
+        if entry.state == "done":  # also when nothing is left to mark (a removal)
             uuid = self.uuid
             run_blocking(
                 self,

@@ -69,6 +69,8 @@ def describe(view: StatusView) -> tuple[Part, Part, Part]:
 
 def _worker(snapshot: Snapshot) -> Part:
     process, report = snapshot.process, snapshot.worker
+    if snapshot.paused and process is not None and process.phase == "stopping":
+        return "Pausing after the entry being read…", "warn"
     if snapshot.paused and not (process and process.phase == "running"):
         return "Reading paused", "warn"
     if process is None:  # this app does not run a worker; one may run on its own

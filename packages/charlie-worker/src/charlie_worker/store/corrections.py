@@ -61,16 +61,10 @@ class Undo:
     block: tuple[BlockedName, ...] = ()
 
 
-def _fields(n: str) -> str:
-    """The fields of entity ``n`` as map entries; ``mentions`` is added where a correction
-    changes them."""
-    return (
-        f"uuid: {n}.uuid, name: {n}.name, norm: {n}.norm_name, type: {n}.type, "
-        f"aliases: coalesce({n}.aliases, []), alias_norms: coalesce({n}.alias_norms, [])"
-    )
-
-
-_FIELDS = _fields("n")
+# An entity ``n``'s own fields, as map entries; ``mentions`` is added where a correction
+# changes them.
+_FIELDS = """uuid: n.uuid, name: n.name, norm: n.norm_name, type: n.type,
+             aliases: coalesce(n.aliases, []), alias_norms: coalesce(n.alias_norms, [])"""
 _MENTIONED = "OPTIONAL MATCH (x:Episode)-[:MENTIONS]->(n) WITH n, collect(x.uuid) AS eps"
 
 _BLOCKED = "MATCH (b:Blocked) RETURN b.name, b.norm ORDER BY b.norm"
@@ -100,9 +94,9 @@ MATCH (s:Entity {{uuid: $survivor}})
 MATCH (n:Entity) WHERE n.uuid IN $others AND n <> s
 {_MENTIONED}, s
 WITH s, collect(n) AS gone, collect({{{_FIELDS}, mentions: eps}}) AS before
-OPTIONAL MATCH (x:Episode)-[:MENTIONS]->(s)
-WITH s, gone, before, collect(x.uuid) AS eps
-WITH s, gone, before, {{{_fields("s")}, mentions: eps}} AS kept
+WITH s AS n, gone, before
+{_MENTIONED}, gone, before
+WITH n AS s, gone, before, {{{_FIELDS}, mentions: eps}} AS kept
 CALL {{
   WITH s, gone
   UNWIND gone AS o

@@ -93,11 +93,10 @@ ORDER BY together DESC, o.name, o.uuid
 LIMIT $limit
 """
 
-# People first, then places, organisations, things; most mentioned first within each.
+# People first, then places, organisations, things (``$types``, in that order), then any
+# other type; most mentioned first within each.
 _TYPE_ORDER = (
-    "CASE n.type "
-    + " ".join(f"WHEN '{kind}' THEN {i}" for i, kind in enumerate(ENTITY_TYPES))
-    + f" ELSE {len(ENTITY_TYPES)} END"
+    "coalesce(head([i IN range(0, size($types) - 1) WHERE $types[i] = n.type]), size($types))"
 )
 _MATCHING = """
 MATCH (n:Entity)<-[:MENTIONS]-(e:Episode)
@@ -157,7 +156,12 @@ def find_entities(
     """Entities some entry mentions whose name or an alias contains ``text`` (accents, case
     and punctuation aside), people first, then most mentioned; ``limit`` from ``offset``."""
     graph = select_graph(journal)
-    params = {"text": normal_name(text), "offset": max(0, offset), "limit": max(0, limit)}
+    params = {
+        "text": normal_name(text),
+        "types": list(ENTITY_TYPES),
+        "offset": max(0, offset),
+        "limit": max(0, limit),
+    }
     rows = graph.ro_query(_FIND, params).result_set
     total = graph.ro_query(_COUNT, params).result_set[0][0]
     return EntityList(
