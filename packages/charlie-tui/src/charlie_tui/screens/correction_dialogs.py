@@ -92,7 +92,7 @@ class MergeScreen(ModalScreen[list[str] | None]):
     AUTO_FOCUS = "#merge-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+m,enter", "merge", "Merge", priority=True, id="merge"),
+        Binding("enter", "merge", "Merge", priority=True, id="merge"),
     ]
 
     def __init__(self, journal: Journal, entity: EntityRef) -> None:

@@ -115,6 +115,7 @@ class EntityScreen(CorrectingScreen):
 
     def _show_related(self, page: EntityPage) -> None:
         related = self.query_one("#entity-related", OptionList)
+        current = related.highlighted_option.id if related.highlighted_option else None
         related.clear_options()
         self._related = {r.entity.uuid: r.entity for r in page.related}
         related.add_options(
@@ -127,8 +128,9 @@ class EntityScreen(CorrectingScreen):
             )
             for r in page.related
         )
-        if page.related:
-            related.highlighted = 0
+        if page.related:  # the cursor stays on the same entity across reloads
+            keep = current if current in self._related else page.related[0].entity.uuid
+            related.highlighted = related.get_option_index(keep)
         self.query_one("#entity-side").display = bool(page.related)
 
     # ------------------------------------------------------------------ opening
