@@ -107,6 +107,17 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+def duration(seconds: float) -> str:
+    """A rough time left: "less than a minute", "2 min", "1 h 10 min"."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def seconds(delay: float) -> str:
     """A countdown: "in 4 s"; anything under a second reads "now"."""
     return "now" if delay < 1 else f"in {int(delay + 0.5)} s"

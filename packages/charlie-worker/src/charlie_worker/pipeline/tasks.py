@@ -16,6 +16,7 @@ here: the consumer starts and reports itself running without waiting a second fo
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from huey.api import Task
@@ -64,6 +65,8 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     if token is None:
         return {"episode_uuid": episode_uuid, "skipped": True}
     attempt = queue.RETRIES - task.retries if task is not None else 0
+    started = time.monotonic()
+    worker_state.doing("reading")
     try:
         result = extract_nodes(episode_uuid, journal, attempt=attempt)
     except EpisodeNotFoundError:
@@ -85,6 +88,7 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
         set_episode_failed(episode_uuid, f"{exc} (after {attempt + 1} attempts)")
         return {"episode_uuid": episode_uuid, "failed": str(exc)}
     finish_episode(episode_uuid, token)
+    worker_state.entry_read(time.monotonic() - started)
     logger.info("entry %s: %s", episode_uuid, result)
     return result.as_dict()
 
