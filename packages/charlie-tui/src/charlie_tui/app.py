@@ -263,8 +263,9 @@ class CharlieApp(App[None]):
             self.status_view = replace(self.status_view, problem=message.error)
 
     def _reload_screen(self, focus: str | None = None) -> None:
-        """Reload the screen in front; the others reload when they come back to the front."""
-        if isinstance(self.screen, DataScreen):
+        """Reload the screen in front; the others reload when they come back to the front.
+        (A poll answered while the app is being torn down finds no screen at all.)"""
+        if self.screen_stack and isinstance(self.screen, DataScreen):
             self.screen.reload(focus)
 
     # ------------------------------------------------------------------ navigation
