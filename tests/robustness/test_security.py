@@ -272,14 +272,16 @@ def test_no_package_formats_values_into_cypher() -> None:
 
 
 CYPHER_MODULES = {
+    "charlie_worker/store/corrections.py",
+    "charlie_worker/store/entity_pages.py",
     "charlie_worker/store/entries.py",
     "charlie_worker/store/queries.py",
     "charlie_worker/store/entities.py",
     "charlie_worker/store/schema.py",
 }
-"""Where the queries live: the store's write and read sides and the index DDL (``graphs``
-selects a graph and ensures the schema through ``schema``; the pipeline writes through
-``entities``)."""
+"""Where the queries live: the store's write and read sides, the user's corrections and the
+entity pages, and the index DDL (``graphs`` selects a graph and ensures the schema through
+``schema``; the pipeline writes through ``entities``)."""
 
 
 def test_the_check_scans_every_module_that_holds_cypher() -> None:

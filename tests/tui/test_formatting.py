@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from charlie_tui.formatting import first_line, full_date, group_label, plural, when
+from charlie_tui.formatting import duration, first_line, full_date, group_label, plural, when
 from charlie_tui.runtime import Snapshot
 from charlie_tui.widgets.status_bar import StatusView, describe
 from charlie_tui.worker_process import ProcessState
@@ -73,11 +73,26 @@ def snapshot(
     error: str = "",
     waiting: int = 0,
     failed: int = 0,
+    paused: bool = False,
+    activity: str = "",
+    read: int = 0,
+    seconds_per_entry: float = 0.0,
 ) -> Snapshot:
     return Snapshot(
         process,
-        WorkerStatus(running, pid, model, error, loads=0, unloads=0),
+        WorkerStatus(
+            running,
+            pid,
+            model,
+            error,
+            loads=0,
+            unloads=0,
+            activity=activity,  # type: ignore[arg-type]
+            read=read,
+            seconds_per_entry=seconds_per_entry,
+        ),
         QueueState(waiting, failed, frozenset()),
+        paused,
     )
 
 
@@ -113,7 +128,54 @@ def snapshot(
             StatusView("open", snapshot(None), False, problem="Connection refused"),
             ("Worker running", "Model not loaded", "Database problem: Connection refused"),
         ),
+        (
+            StatusView("open", snapshot(ProcessState("running", pid=7), activity="loading")),
+            ("Worker running", "Loading the model…", "Nothing waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(
+                    ProcessState("running", pid=7),
+                    model="llm",
+                    activity="reading",
+                    read=2,
+                    waiting=10,
+                    seconds_per_entry=12.0,
+                ),
+            ),
+            ("Worker running", "Reading entry 3 of 12 (about 2 min left)", "10 waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(
+                    ProcessState("running", pid=7), model="llm", activity="reading", waiting=1
+                ),
+            ),
+            ("Worker running", "Reading entry 1 of 1", "1 waiting"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("running", pid=7), activity="unloading")),
+            ("Worker running", "Unloading the model", "Nothing waiting"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("stopping"), paused=True, waiting=3)),
+            ("Pausing after the entry being read…", "Model not loaded", "3 waiting"),
+        ),
+        (
+            StatusView("open", snapshot(ProcessState("stopped"), running=False, paused=True)),
+            ("Reading paused", "Model not loaded", "Nothing waiting"),
+        ),
     ],
 )
 def test_status_line(view: StatusView, parts: tuple[str, str, str]) -> None:
     assert tuple(text for text, _ in describe(view)) == parts
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(20, "less than a minute"), (120, "2 min"), (3600, "1 h"), (4200, "1 h 10 min")],
+)
+def test_duration(seconds: float, words: str) -> None:
+    assert duration(seconds) == words

@@ -10,7 +10,7 @@ import types
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList, TextArea
+from textual.widgets import OptionList, SelectionList, TextArea
 
 from charlie_tui.app import CharlieApp
 from charlie_tui.widgets.entry_table import EntryTable
@@ -89,6 +89,43 @@ def test_entity_browser(snap_compare, tui, journal) -> None:
     assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=ready(tui, "p", rows=4))
 
 
-def test_entity_entries(snap_compare, tui, journal) -> None:
-    run_before = ready(tui, "p", "enter")
+def test_entity_page(snap_compare, tui, journal) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(tui, "p", "enter")(pilot)
+        quotes = pilot.app.screen.query_one("#entity-quotes", OptionList)
+        await tui.wait_for(pilot, lambda: quotes.option_count == 4, what="the quotes")
+
+    assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=run_before)
+
+
+def test_entity_browser_filtered(snap_compare, tui, journal) -> None:
+    run_before = ready(tui, "p", "slash", "l", rows=2)
+    assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=run_before)
+
+
+def test_merge_dialog(snap_compare, tui, journal) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(tui, "p", "enter")(pilot)
+        await pilot.press("m")
+        choices = pilot.app.screen.query_one(SelectionList)
+        await tui.wait_for(pilot, lambda: choices.option_count == 3, what="the choices")
+        await pilot.press("tab", "down", "space")
+        await tui.settle(pilot)
+
+    assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=run_before)
+
+
+def test_rename_dialog(snap_compare, tui, journal) -> None:
+    assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=ready(tui, "p", "n"))
+
+
+def test_blocked_names(snap_compare, tui, journal) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(tui, "p", "down", "b", "y")(pilot)
+        await tui.wait_for(pilot, lambda: pilot.app.screen.query_one(RowTable).row_count == 3)
+        await pilot.press("B")
+        await tui.wait_for(pilot, lambda: pilot.app.screen.query_one(RowTable).row_count == 1)
+        pilot.app.clear_notifications()  # the block's toast would time out mid-run on a slow day
+        await tui.settle(pilot)
+
     assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=run_before)

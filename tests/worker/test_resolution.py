@@ -51,3 +51,9 @@ def test_same_new_name_twice_in_one_batch_is_one_entity() -> None:
         [Entity(name="Sam", type="Person"), Entity(name="sam", type="Person")], [], _never
     )
     assert a.uuid == b.uuid and a.is_new and not b.is_new
+
+
+def test_an_alias_resolves_to_its_entity_without_the_model() -> None:
+    merged = Known("u-priya", "Priya Sharma", "priya sharma", "Person", ("Pri",), ("pri",))
+    [r] = resolve([Entity(name="PRI", type="Person")], [merged, PARIS], _never)
+    assert (r.uuid, r.name, r.norm, r.is_new) == ("u-priya", "PRI", "priya sharma", False)

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -25,33 +26,42 @@ from textual.timer import Timer
 
 from charlie_worker import (
     DEFAULT_JOURNAL,
+    CorrectionError,
+    Curation,
     EntryError,
     EntryNotFoundError,
     Journal,
+    Undo,
     WorkerSettings,
 )
 
 from .background import run_blocking
 from .commands import CharlieCommands
-from .formatting import Clock, local_now
+from .formatting import Clock, local_now, plural
 from .importers.runner import Summary
 from .messages import (
     Closed,
+    Correct,
+    Corrected,
     DatabaseFailed,
     DatabaseOpened,
     DeleteEntry,
     EditEntry,
     EntryDeleted,
     EntryRetried,
+    FailedRetried,
     OpenEntity,
     OpenEntry,
     OperationFailed,
     Polled,
     PollFailed,
+    ReadingToggled,
     RetryEntry,
+    Undone,
 )
 from .runtime import Runtime
 from .screens.base import DataScreen
+from .screens.blocked import BlockedScreen
 from .screens.confirm import ConfirmScreen
 from .screens.editor import EditorScreen
 from .screens.entities import EntitiesScreen
@@ -60,6 +70,7 @@ from .screens.entries import EntriesScreen
 from .screens.entry import EntryScreen
 from .screens.importing import ImportScreen
 from .screens.problem import ProblemScreen
+from .screens.worker_log import WorkerLogScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
 
@@ -80,6 +91,7 @@ class CharlieApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_entry", "New entry"),
         Binding("p", "entities", "People & places"),
+        Binding("u", "undo", "Undo", id="undo"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -112,6 +124,8 @@ class CharlieApp(App[None]):
         # two polls reload (one of them surely started after the write).
         self._recheck = 0
         self._model_error = ""
+        self._undo: Undo | None = None
+        """The last correction's inverse, offered until the next correction or its undo."""
         self._quitting = False
         self._asking_to_quit = False
         self._exit_code = 0
@@ -251,18 +265,32 @@ class CharlieApp(App[None]):
             self.status_view = replace(self.status_view, problem=message.error)
 
     def _reload_screen(self, focus: str | None = None) -> None:
-        """Reload the screen in front; the others reload when they come back to the front."""
-        if isinstance(self.screen, DataScreen):
+        """Reload the screen in front; the others reload when they come back to the front.
+        (A poll answered while the app is being torn down finds no screen at all.)"""
+        if self.screen_stack and isinstance(self.screen, DataScreen):
             self.screen.reload(focus)
 
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_entry", "search", "entities", "home"):
+        if action in ("new_entry", "search", "entities", "home", "blocked", "undo", "worker_log"):
             if not self.journal.is_open or not isinstance(self.screen, DataScreen):
                 return False
             if action == "entities" and isinstance(self.screen, EntitiesScreen):
                 return False
+            if action == "blocked" and isinstance(self.screen, BlockedScreen):
+                return False
+            if action == "worker_log" and isinstance(self.screen, WorkerLogScreen):
+                return False
+            if action == "undo" and self._undo is None:
+                return False
+        if action in ("pause_reading", "resume_reading", "retry_failed"):
+            snapshot = self.status_view.snapshot
+            if not self.journal.is_open or snapshot is None:
+                return False
+            if action == "retry_failed":
+                return snapshot.queue.failed > 0
+            return snapshot.paused == (action == "resume_reading")
             if action == "home" and len(self.screen_stack) == 1:
                 return False
         return True
@@ -288,6 +316,12 @@ class CharlieApp(App[None]):
             severity="information" if summary.exit_code == 0 else "warning",
             timeout=8,
         )
+
+    def action_worker_log(self) -> None:
+        self.push_screen(WorkerLogScreen(self.journal, self.clock, self.runtime.log_path))
+
+    def action_blocked(self) -> None:
+        self.push_screen(BlockedScreen(self.journal, self.clock))
 
     def action_home(self) -> None:
         while len(self.screen_stack) > 1:
@@ -359,3 +393,74 @@ class CharlieApp(App[None]):
 
     def on_operation_failed(self, message: OperationFailed) -> None:
         self.notify(message.error, severity="error")
+
+    # ------------------------------------------------------------------ corrections
+
+    def on_correct(self, message: Correct) -> None:
+        apply = message.apply
+        run_blocking(self, lambda: self._correct(apply), group="write", exclusive=False)
+
+    def _correct(self, apply: Callable[[Curation], Undo]) -> Corrected | OperationFailed:
+        try:
+            return Corrected(apply(self.journal.curation))
+        except CorrectionError as exc:
+            return OperationFailed(str(exc))
+
+    def on_corrected(self, message: Corrected) -> None:
+        self._undo = message.undo
+        self.refresh_bindings()
+        self.notify(f"{message.undo.description} Press u to undo.", timeout=8)
+        self._reload_screen()
+
+    def action_undo(self) -> None:
+        """Undo the last correction (u, the palette), right after it was made."""
+        undo, self._undo = self._undo, None
+        self.refresh_bindings()
+        if undo is None:
+            self.notify("Nothing to undo.", timeout=3)
+            return
+        run_blocking(self, lambda: self._run_undo(undo), group="write", exclusive=False)
+
+    def _run_undo(self, undo: Undo) -> Undone:
+        self.journal.curation.undo(undo)
+        return Undone(undo)
+
+    def on_undone(self, message: Undone) -> None:
+        self.notify(f"Undone: {message.undo.description}", timeout=4)
+        self._reload_screen()
+
+    # ------------------------------------------------------------------ reading
+
+    def action_pause_reading(self) -> None:
+        """Stop reading entries until resumed, across restarts too (the palette)."""
+        self.notify("Pausing: Charlie finishes the entry it is on.", timeout=3)
+        run_blocking(self, self._pause, group="reading")
+
+    def _pause(self) -> ReadingToggled:
+        self.runtime.pause()
+        return ReadingToggled(paused=True)
+
+    def action_resume_reading(self) -> None:
+        run_blocking(self, self._resume, group="reading")
+
+    def _resume(self) -> ReadingToggled:
+        self.runtime.resume()
+        return ReadingToggled(paused=False)
+
+    def on_reading_toggled(self, message: ReadingToggled) -> None:
+        if message.paused:
+            self.notify("Reading paused. Resume it from the command palette (ctrl+p).")
+        else:
+            self.notify("Reading resumed.", timeout=3)
+        self._poll()
+
+    def action_retry_failed(self) -> None:
+        run_blocking(self, self._retry_failed, group="write", exclusive=False)
+
+    def _retry_failed(self) -> FailedRetried:
+        return FailedRetried(self.journal.reading.retry_failed())
+
+    def on_failed_retried(self, message: FailedRetried) -> None:
+        self._recheck = RECHECK_POLLS
+        self.notify(f"Queued again: {plural(message.count, 'entry', 'entries')}.", timeout=3)
+        self._reload_screen()

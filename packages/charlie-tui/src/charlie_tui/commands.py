@@ -17,6 +17,12 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Import from Day One", "A Day One export: the .zip or the .json in it", "import('dayone')"),
     ("Import a folder of text files", ".md and .txt files, recursively", "import('files')"),
     ("Import from jrnl", "The file `jrnl --export json` writes", "import('jrnl')"),
+    ("Blocked names", "Names Charlie never files; unblock them here", "blocked"),
+    ("Undo the last correction", "Put back what the last correction changed (u)", "undo"),
+    ("Pause reading", "Charlie reads no entry until you resume (remembered)", "pause_reading"),
+    ("Resume reading", "Charlie reads the waiting entries again", "resume_reading"),
+    ("Retry every failed entry", "Queue every entry whose reading failed again", "retry_failed"),
+    ("Worker log", "What the worker did: entries read, failures and why", "worker_log"),
 )
 
 Command = tuple[str, str, DOMNode, str]

@@ -6,8 +6,11 @@ Times are shown relative to an injected "now" (``Clock``), so the same entry rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+
+from rich.style import Style
+from rich.text import Text
 
 from charlie_worker import EntryState
 
@@ -88,6 +91,25 @@ def full_date(date: datetime, now: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
 
 
+def day(timestamp: float, now: datetime) -> str:
+    """The day of an entry, for grouping: "Today", "Yesterday", "Monday 3 June 2024"."""
+    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    days = (now.date() - moment.date()).days
+    if days == 0:
+        return "Today"
+    if days == 1:
+        return "Yesterday"
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def marked(text: str, marks: Iterable[tuple[int, int]], style: Style | str) -> Text:
+    """``text`` as plain ``Text`` (never markup) with the ``(start, end)`` spans styled."""
+    result = Text(text)
+    for start, end in marks:
+        result.stylize(style, start, end)
+    return result
+
+
 def first_line(content: str) -> str:
     """The first non-blank line of an entry, stripped: its title in a list."""
     for line in content.splitlines():
@@ -99,6 +121,17 @@ def first_line(content: str) -> str:
 def plural(count: int, one: str, many: str) -> str:
     """``plural(1, "entry", "entries")`` -> "1 entry"; with 2 -> "2 entries"."""
     return f"{count} {one if count == 1 else many}"
+
+
+def duration(seconds: float) -> str:
+    """A rough time left: "less than a minute", "2 min", "1 h 10 min"."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def seconds(delay: float) -> str:

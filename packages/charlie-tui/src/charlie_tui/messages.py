@@ -3,12 +3,23 @@ from screens up to the app (which owns the journal's write operations and naviga
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from textual.message import Message
 
-from charlie_worker import EntityStat, EntryDetail, EntryRow
+from charlie_worker import (
+    BlockedName,
+    Curation,
+    EntityList,
+    EntityPage,
+    EntityStat,
+    EntryDetail,
+    EntryRow,
+    Highlight,
+    Undo,
+)
 
 from .runtime import Snapshot
 
@@ -55,6 +66,46 @@ class EntitiesLoaded(Message):
 
 
 @dataclass
+class HighlightsLoaded(Message):
+    """Where the entry on screen names its entities."""
+
+    entry_uuid: str
+    highlights: list[Highlight]
+
+
+@dataclass
+class EntityPageLoaded(Message):
+    page: EntityPage | None
+
+
+@dataclass
+class EntityListLoaded(Message):
+    """A page of the entity browser; ``text`` is the filter it answers, ``offset`` where
+    the page starts (0 replaces the list, more appends)."""
+
+    found: EntityList
+    text: str
+    offset: int
+
+
+@dataclass
+class BlockedLoaded(Message):
+    names: list[BlockedName]
+
+
+@dataclass
+class Corrected(Message):
+    """A correction was made; ``undo`` reverses it."""
+
+    undo: Undo
+
+
+@dataclass
+class Undone(Message):
+    undo: Undo
+
+
+@dataclass
 class EntrySaved(Message):
     uuid: str
 
@@ -79,6 +130,25 @@ class OperationFailed(Message):
     """A read or write failed for a reason that is not the user's (the database went away)."""
 
     error: str
+
+
+@dataclass
+class LogLoaded(Message):
+    """The newest lines of the worker's log."""
+
+    lines: list[str]
+
+
+@dataclass
+class ReadingToggled(Message):
+    """Reading was paused (``paused``) or resumed."""
+
+    paused: bool
+
+
+@dataclass
+class FailedRetried(Message):
+    count: int
 
 
 @dataclass
@@ -116,3 +186,10 @@ class DeleteEntry(Message):
 @dataclass
 class RetryEntry(Message):
     uuid: str
+
+
+@dataclass
+class Correct(Message):
+    """Make a correction: ``apply`` calls one of the journal's ``Curation`` methods."""
+
+    apply: Callable[[Curation], Undo]

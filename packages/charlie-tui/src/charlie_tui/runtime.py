@@ -25,6 +25,8 @@ class Snapshot:
     process: ProcessState | None
     worker: WorkerStatus
     queue: QueueState
+    paused: bool = False
+    """The user paused reading: the app runs no worker until they resume."""
 
 
 class Runtime:
@@ -47,20 +49,40 @@ class Runtime:
         self.process: WorkerProcess | None = None
 
     def open(self) -> None:
-        """Open the database, then start the worker on its server (unless told not to)."""
+        """Open the database, then start the worker on its server (unless told not to, or
+        the user paused reading)."""
         socket = self.journal.open()
+        paused = self.journal.reading.paused()
         with self._lock:
             if self._closed or not self._start_worker:
                 return
             self.process = WorkerProcess(
                 socket, self.log_path, graceful_timeout=self._graceful_timeout
             )
-            self.process.start()
+            if not paused:
+                self.process.start()
 
     def poll(self) -> Snapshot:
-        """Supervise the worker process, then read its report and the queue."""
-        process = self.process.supervise() if self.process else None
-        return Snapshot(process, self.journal.worker_status(), self.journal.queue())
+        """Supervise the worker process (unless reading is paused), then read its report and
+        the queue."""
+        paused = self.journal.reading.paused()
+        process = None
+        if self.process is not None:
+            process = self.process.state() if paused else self.process.supervise()
+        return Snapshot(process, self.journal.worker_status(), self.journal.queue(), paused)
+
+    def pause(self) -> None:
+        """Remember the pause, then stop the worker gracefully (it finishes its entry)."""
+        self.journal.reading.pause()
+        if self.process is not None:
+            self.process.stop()
+
+    def resume(self) -> None:
+        """Forget the pause and start the worker again."""
+        self.journal.reading.resume()
+        with self._lock:
+            if self.process is not None and not self._closed:
+                self.process.start()
 
     def close(self) -> None:
         """Stop the worker gracefully, then close the database. Idempotent."""

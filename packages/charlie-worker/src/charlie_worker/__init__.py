@@ -23,6 +23,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
     from .store.connection import close_db
+    from .store.corrections import BlockedName, CorrectionError, Undo
+    from .store.curation import Curation
+    from .store.entity_pages import (
+        BROWSER_PAGE,
+        EntityList,
+        EntityPage,
+        EntityQuote,
+        Highlight,
+        Related,
+    )
     from .store.entries import EntryError, EntryNotFoundError, NewEntry, validate_entry
     from .store.journal import (
         LIST_LIMIT,
@@ -41,6 +51,8 @@ if TYPE_CHECKING:
         EntrySummary,
         PageCursor,
     )
+    from .store.quotes import Quote
+    from .store.reading import Reading
     from .store.snapshots import SnapshotError, restore_snapshot, save_snapshot
     from .store.worker_state import WorkerStatus
 
@@ -50,6 +62,18 @@ _LAZY = {
     "settings_help": ".settings",
     "validate_journal": ".settings",
     "close_db": ".store.connection",
+    "BlockedName": ".store.corrections",
+    "CorrectionError": ".store.corrections",
+    "Undo": ".store.corrections",
+    "Curation": ".store.curation",
+    "BROWSER_PAGE": ".store.entity_pages",
+    "EntityList": ".store.entity_pages",
+    "EntityPage": ".store.entity_pages",
+    "EntityQuote": ".store.entity_pages",
+    "Highlight": ".store.entity_pages",
+    "Related": ".store.entity_pages",
+    "Quote": ".store.quotes",
+    "Reading": ".store.reading",
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "NewEntry": ".store.entries",
@@ -74,8 +98,15 @@ _LAZY = {
 }
 
 __all__ = [
+    "BROWSER_PAGE",
     "DEFAULT_JOURNAL",
     "LIST_LIMIT",
+    "BlockedName",
+    "CorrectionError",
+    "Curation",
+    "EntityList",
+    "EntityPage",
+    "EntityQuote",
     "EntityRef",
     "EntityStat",
     "EntryDetail",
@@ -85,12 +116,17 @@ __all__ = [
     "EntryRow",
     "EntryState",
     "EntrySummary",
+    "Highlight",
     "Journal",
     "JournalClosedError",
     "NewEntry",
     "PageCursor",
     "QueueState",
+    "Quote",
+    "Reading",
+    "Related",
     "SnapshotError",
+    "Undo",
     "WorkerSettings",
     "WorkerStatus",
     "add_journal_entry",

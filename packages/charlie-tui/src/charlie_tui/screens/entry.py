@@ -1,4 +1,5 @@
-"""One entry: its text, its state, and the people, places and things found in it."""
+"""One entry: its text (with the people, places and things found in it marked), its state,
+and the list of what was found: enter opens an entity's page, x removes it from this entry."""
 
 from __future__ import annotations
 
@@ -15,8 +16,17 @@ from textual.widgets.option_list import Option
 
 from charlie_worker import EntityRef, Journal
 
-from ..formatting import STATE_LABELS, Clock, entity_type_label, full_date
-from ..messages import DeleteEntry, EditEntry, EntryLoaded, OpenEntity, RetryEntry
+from ..background import run_blocking
+from ..formatting import ENTITY_TYPE_ORDER, STATE_LABELS, Clock, entity_type_label, full_date
+from ..messages import (
+    Correct,
+    DeleteEntry,
+    EditEntry,
+    EntryLoaded,
+    HighlightsLoaded,
+    OpenEntity,
+    RetryEntry,
+)
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 
@@ -37,7 +47,14 @@ class EntryScreen(DataScreen):
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
         Binding("r", "retry", "Retry"),
+        Binding("x", "remove_entity", "Remove from entry", id="remove-entity"),
     ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "entry-text--Person",
+        "entry-text--Place",
+        "entry-text--Organization",
+        "entry-text--Thing",
+    }
 
     def __init__(self, journal: Journal, clock: Clock, uuid: str) -> None:
         super().__init__(journal, clock)
@@ -70,13 +87,14 @@ class EntryScreen(DataScreen):
             self.notify("This entry no longer exists.", severity="warning")
             self.dismiss()
             return
+        if entry.content != self._content:  # else keep the names marked while they reload
+            self.query_one("#entry-text", Static).update(entry.content)
         self._content, self._state, self._date = entry.content, entry.state, entry.date
         self._entities = {ref.uuid: ref for ref in entry.entities}
         self.query_one("#entry-body").loading = False
         self.query_one("#entry-meta", Label).update(
             f"{full_date(entry.date, self.clock())}  ·  {STATE_LABELS[entry.state]}"
         )
-        self.query_one("#entry-text", Static).update(entry.content)
         note = self.query_one("#entry-note", Static)
         note.set_class(entry.state == "failed", "-failed")
         if entry.state == "failed":
@@ -99,15 +117,40 @@ class EntryScreen(DataScreen):
         title.display = entry.state == "done"
         entities.display = bool(entry.entities)
         self.refresh_bindings()
+        if entry.state == "done":  # also when nothing is left to mark (a removal)
+            uuid = self.uuid
+            run_blocking(
+                self,
+                lambda: HighlightsLoaded(uuid, self.journal.curation.highlights(uuid)),
+                group="highlights",
+            )
+
+    def on_highlights_loaded(self, message: HighlightsLoaded) -> None:
+        """Mark each name in the text in its entity type's colour."""
+        if self._content is None or message.entry_uuid != self.uuid:
+            return
+        text = Text(self._content)
+        for found in message.highlights:
+            kind = found.entity.type
+            if kind in ENTITY_TYPE_ORDER:
+                style = self.get_component_rich_style(f"entry-text--{kind}")
+                text.stylize(style, found.start, found.end)
+        self.query_one("#entry-text", Static).update(text)
 
     @on(OptionList.OptionSelected, "#entry-entities")
     def _open_entity(self, event: OptionList.OptionSelected) -> None:
         if ref := self._entities.get(event.option.id or ""):
             self.post_message(OpenEntity(ref.uuid, ref.name, ref.type))
 
+    def _highlighted_entity(self) -> EntityRef | None:
+        option = self.query_one("#entry-entities", OptionList).highlighted_option
+        return self._entities.get(option.id or "") if option else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "delete", "retry") and self._content is None:
             return False
+        if action == "remove_entity":
+            return self._highlighted_entity() is not None
         if action == "retry":
             return self._state == "failed"
         return True
@@ -121,3 +164,8 @@ class EntryScreen(DataScreen):
 
     def action_retry(self) -> None:
         self.post_message(RetryEntry(self.uuid))
+
+    def action_remove_entity(self) -> None:
+        if (ref := self._highlighted_entity()) is not None:
+            entry = self.uuid
+            self.post_message(Correct(lambda c: c.remove_from_entry(ref.uuid, entry)))

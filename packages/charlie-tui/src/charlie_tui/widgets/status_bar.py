@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from ..formatting import seconds
+from ..formatting import duration, seconds
 from ..runtime import Snapshot
 from ..worker_process import ProcessState
 
@@ -69,6 +69,10 @@ def describe(view: StatusView) -> tuple[Part, Part, Part]:
 
 def _worker(snapshot: Snapshot) -> Part:
     process, report = snapshot.process, snapshot.worker
+    if snapshot.paused and process is not None and process.phase == "stopping":
+        return "Pausing after the entry being read…", "warn"
+    if snapshot.paused and not (process and process.phase == "running"):
+        return "Reading paused", "warn"
     if process is None:  # this app does not run a worker; one may run on its own
         return ("Worker running", "ok") if report.running else ("Worker off", "muted")
     if process.phase == "running":
@@ -84,12 +88,27 @@ def _worker(snapshot: Snapshot) -> Part:
 
 
 def _model(snapshot: Snapshot) -> Part:
+    """The model's state, or what the worker is doing with it, in words."""
     report = snapshot.worker
     if report.error:
         return f"Model error: {report.error}", "error"
+    if report.running and report.activity == "loading":
+        return "Loading the model…", "warn"
+    if report.running and report.activity == "unloading":
+        return "Unloading the model", "info"
+    if report.running and report.activity == "reading" and snapshot.queue.waiting:
+        return _reading(report.read, snapshot.queue.waiting, report.seconds_per_entry), "info"
     if report.model:
         return "Model loaded", "ok"
     return "Model not loaded", "muted"
+
+
+def _reading(read: int, waiting: int, seconds_per_entry: float) -> str:
+    """ "Reading entry 3 of 12 (about 2 min left)": ``waiting`` includes the entry being read."""
+    words = f"Reading entry {read + 1} of {read + waiting}"
+    if seconds_per_entry > 0:
+        words += f" (about {duration(seconds_per_entry * waiting)} left)"
+    return words
 
 
 def _queue(snapshot: Snapshot, problem: str) -> Part:

@@ -1,4 +1,6 @@
-"""``extract_nodes``: one entry's entities, extracted, resolved and filed in its graph."""
+"""``extract_nodes``: one entry's entities, extracted, resolved and filed in its graph, as the
+user's corrections say: the journal's names (aliases included) keep their corrected types, an
+alias resolves to its entity, and a blocked name is never filed."""
 
 from __future__ import annotations
 
@@ -6,8 +8,13 @@ from dataclasses import asdict, dataclass
 
 import dspy
 
-from charlie_inference import EntityMatcher, load_extractor
-from charlie_worker.store.entities import entry_content, file_mentions, known_entities
+from charlie_inference import EntityMatcher, load_extractor, normalize_name
+from charlie_worker.store.entities import (
+    blocked_norms,
+    entry_content,
+    file_mentions,
+    known_entities,
+)
 from charlie_worker.store.episode_state import PENDING, set_episode_status
 
 from .manager import get_model
@@ -46,9 +53,12 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     extractor = load_extractor()
     matcher = EntityMatcher()
     known = known_entities(journal)
+    blocked = blocked_norms(journal)
+    names = {name: kind for k in known for name, kind in k.names().items()}
     with dspy.context(lm=lm):
         # The journal's memory first: a name it already knows is found and keeps its type.
-        entities = extractor(text=content, known={k.name: k.type for k in known}).entities
+        found = extractor(text=content, known=names).entities
+        entities = [e for e in found if normalize_name(e.name) not in blocked]
 
         def ask(name: str, candidates: list[str]) -> str | None:
             return matcher(name=name, entry=content, candidates=candidates).match

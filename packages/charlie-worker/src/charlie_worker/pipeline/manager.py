@@ -60,13 +60,14 @@ class ModelManager:
             for other in self.models:
                 if other != kind:
                     self.unload(other)
+            worker_state.doing("loading")
             try:
                 entry["model"] = self.loaders[kind]()
             except Exception as exc:
-                worker_state.publish(error=str(exc), model="")
+                worker_state.publish(error=str(exc), model="", activity="")
                 raise
             worker_state.count("loads")
-            worker_state.publish(model=kind, error="")
+            worker_state.publish(model=kind, error="", activity="reading")
             logger.info("loaded model %s", kind)
         return entry["model"]
 
@@ -76,9 +77,11 @@ class ModelManager:
         model, entry["model"] = entry["model"], None
         if model is None:
             return False
+        worker_state.doing("unloading")
         model.close()
         worker_state.count("unloads")
-        worker_state.publish(model="")
+        worker_state.publish(model="", activity="")
+        worker_state.backlog_done()
         logger.info("unloaded model %s", kind)
         return True
 

@@ -1,8 +1,9 @@
 """Entity resolution: does an extracted name mean an entity the journal already has?
 
-Cheapest first: normalised exact name, then a fuzzy match that only typos pass, then the
-model, for the ambiguous leftovers only (a shared first name, a near miss), with its answer
-validated against the candidates it was given.
+Cheapest first: normalised exact name (or an alias the user left on an entity by merging or
+renaming it), then a fuzzy match that only typos pass, then the model, for the ambiguous
+leftovers only (a shared first name, a near miss), with its answer validated against the
+candidates it was given.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def _ambiguous(norm: str, other: str) -> bool:
 
 def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) -> list[Mention]:
     """Map each extracted entity to an existing uuid or a new one."""
-    by_norm = {k.norm: k for k in known}
+    by_norm = {norm: k for k in known for norm in k.alias_norms}
+    by_norm.update({k.norm: k for k in known})  # an entity's own name wins over an alias
     resolved: list[Mention] = []
     for entity in entities:
         norm = normalize_name(entity.name)

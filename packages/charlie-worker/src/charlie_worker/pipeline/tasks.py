@@ -102,6 +102,8 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     if token is None:
         return {"episode_uuid": episode_uuid, "skipped": True}
     attempt = queue.RETRIES - task.retries if task is not None else 0
+    started = time.monotonic()
+    worker_state.doing("reading")
     try:
         result = extract_nodes(episode_uuid, journal, attempt=attempt)
     except EpisodeNotFoundError:
@@ -121,6 +123,7 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     if BACKOFF.failures:
         BACKOFF.reset()
         worker_state.publish(error="")
+    worker_state.entry_read(time.monotonic() - started)
     logger.info("entry %s: %s", episode_uuid, result)
     return result.as_dict()
 

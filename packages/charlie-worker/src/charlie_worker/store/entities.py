@@ -1,5 +1,6 @@
 """The entity side of the graph as the reader sees it: an entry's text, the entities the
-journal already knows, and filing what was found in one entry.
+journal already knows (with the user's corrections: names, aliases, types), the names the user
+blocked, and filing what was found in one entry.
 
 The worker's extraction and the test seeds both file through ``file_mentions``, so a test
 graph has exactly the shape the worker writes.
@@ -12,7 +13,11 @@ from dataclasses import dataclass
 from .graphs import select_graph
 
 _CONTENT = "MATCH (e:Episode {uuid: $uuid}) RETURN e.content"
-_KNOWN = "MATCH (n:Entity) RETURN n.uuid, n.name, n.norm_name, n.type"
+_KNOWN = """
+MATCH (n:Entity)
+RETURN n.uuid, n.name, n.norm_name, n.type, coalesce(n.aliases, []), coalesce(n.alias_norms, [])
+"""
+_BLOCKED = "MATCH (b:Blocked) RETURN b.norm"
 _OLD = "MATCH (:Episode {uuid: $uuid})-[:MENTIONS]->(n:Entity) RETURN n.uuid"
 # One query, so it is atomic: a worker killed mid-write leaves all of it or none of it.
 # An entity is its normalised name and type: MERGE on those, not on the uuid resolution
@@ -36,12 +41,20 @@ DELETE n
 
 @dataclass(frozen=True)
 class Known:
-    """An entity the journal already has."""
+    """An entity the journal already has. ``aliases`` are the names it was known by before
+    the user merged or renamed it, and ``alias_norms`` their normalised forms: an entry that
+    uses one of them means this entity."""
 
     uuid: str
     name: str
     norm: str
     type: str
+    aliases: tuple[str, ...] = ()
+    alias_norms: tuple[str, ...] = ()
+
+    def names(self) -> dict[str, str]:
+        """Every name of the entity mapped to its type: what the extractor is told it knows."""
+        return dict.fromkeys((self.name, *self.aliases), self.type)
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,17 @@ def entry_content(episode_uuid: str, journal: str) -> str | None:
 
 
 def known_entities(journal: str) -> list[Known]:
-    """Every entity of the journal, for resolution."""
-    return [Known(*row) for row in select_graph(journal).ro_query(_KNOWN).result_set]
+    """Every entity of the journal, for resolution, as the user last corrected it."""
+    rows = select_graph(journal).ro_query(_KNOWN).result_set
+    return [
+        Known(uuid, name, norm, kind, tuple(aliases), tuple(alias_norms))
+        for uuid, name, norm, kind, aliases, alias_norms in rows
+    ]
+
+
+def blocked_norms(journal: str) -> frozenset[str]:
+    """The normalised names the user blocked: extraction never files them in this journal."""
+    return frozenset(row[0] for row in select_graph(journal).ro_query(_BLOCKED).result_set)
 
 
 def file_mentions(episode_uuid: str, journal: str, mentions: list[Mention]) -> None:

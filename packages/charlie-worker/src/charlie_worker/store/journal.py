@@ -21,12 +21,14 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 
 from . import entries, imports, queries
 from .connection import close_db, get_db, socket_path
+from .curation import Curation
 from .entries import NewEntry
 from .episode_state import FAILED, PENDING, scan_episodes
 from .graphs import select_graph
 from .imports import Progress
 from .queries import EntityStat, EntryDetail, EntryPage, EntryRow, PageCursor
 from .queue import enqueue_reading
+from .reading import Reading
 from .worker_state import WorkerStatus, read_status
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,16 @@ class Journal:
             with self._cond:
                 self._active -= 1
                 self._cond.notify_all()
+
+    @property
+    def curation(self) -> Curation:
+        """Entity pages and corrections (``store.curation``), under this journal's guard."""
+        return Curation(self.name, self._use)
+
+    @property
+    def reading(self) -> Reading:
+        """Pause, resume, retry every failed entry (``store.reading``)."""
+        return Reading(self.name, self._use, self.retry)
 
     # ----------------------------------------------------------------- reads
 

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import Literal, cast
 
 from .connection import get_redis
 from .episode_state import LEASE_PREFIX
@@ -18,9 +19,18 @@ HEARTBEAT_S = 2.0
 STALE_AFTER_S = 3 * HEARTBEAT_S
 
 
+Activity = Literal["", "loading", "reading", "unloading"]
+"""What the worker is doing now: loading or unloading the model, reading an entry, or ""."""
+
+AVERAGE_WEIGHT = 0.3
+"""How much the last entry's reading time moves the running average (an estimate, not a log)."""
+
+
 @dataclass(frozen=True)
 class WorkerStatus:
-    """What the worker last said about itself."""
+    """What the worker last said about itself. ``read`` counts the entries read since the
+    model was loaded for this backlog, ``seconds_per_entry`` is a running average of how
+    long one took: with the queue's count they say "entry 3 of 12, about 2 min left"."""
 
     running: bool
     pid: int
@@ -28,11 +38,32 @@ class WorkerStatus:
     error: str  # the last model problem, "" when none
     loads: int
     unloads: int
+    activity: Activity = ""
+    read: int = 0
+    seconds_per_entry: float = 0.0
 
 
 def publish(**fields: str | int | float) -> None:
     """Overwrite some fields of the worker's status."""
     get_redis().hset(STATUS_KEY, mapping={k: str(v) for k, v in fields.items()})
+
+
+def doing(activity: Activity) -> None:
+    """Say what the worker is doing now (``""``: nothing worth saying)."""
+    publish(activity=activity)
+
+
+def entry_read(seconds: float) -> None:
+    """One more entry read in this backlog, in ``seconds``: the count and the average move."""
+    data = get_redis().hmget(STATUS_KEY, "read", "seconds_per_entry")
+    read, average = int(data[0] or 0), float(data[1] or 0.0)
+    average = seconds if not read else average + AVERAGE_WEIGHT * (seconds - average)
+    publish(read=read + 1, seconds_per_entry=round(average, 3), activity="")
+
+
+def backlog_done() -> None:
+    """The backlog is read (the model goes): the next one counts from zero."""
+    publish(read=0)
 
 
 def count(field: str) -> None:
@@ -74,4 +105,7 @@ def read_status() -> WorkerStatus:
         error=data.get("error", ""),
         loads=int(data.get("loads", 0) or 0),
         unloads=int(data.get("unloads", 0) or 0),
+        activity=cast(Activity, data.get("activity", "")),
+        read=int(data.get("read", 0) or 0),
+        seconds_per_entry=float(data.get("seconds_per_entry", 0) or 0),
     )

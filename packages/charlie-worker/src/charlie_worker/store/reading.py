@@ -1,0 +1,68 @@
+"""The user's hand on reading: pause and resume it, and retry every entry whose reading failed.
+
+The pause is a flag in the database (``PAUSED_KEY``), so it is remembered across restarts of
+the app; the app does not run its worker while it is set. ``Reading`` is the door, reached as
+``Journal.reading``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from .connection import get_redis
+from .episode_state import FAILED, scan_episodes
+
+PAUSED_KEY = "charlie:reading-paused"
+
+Guard = Callable[[], AbstractContextManager[None]]
+
+
+def is_paused() -> bool:
+    return bool(get_redis().exists(PAUSED_KEY))
+
+
+def set_paused(paused: bool) -> None:
+    if paused:
+        get_redis().set(PAUSED_KEY, "1")
+    else:
+        get_redis().delete(PAUSED_KEY)
+
+
+def failed_entries(journal: str) -> list[str]:
+    """The entries of ``journal`` whose reading failed (one SCAN, bounded by the backlog)."""
+    return sorted(
+        episode_uuid
+        for episode_uuid, (status, of_journal) in scan_episodes("status", "journal")
+        if status == FAILED and of_journal == journal
+    )
+
+
+class Reading:
+    """Pause, resume and retry, under the journal's open guard; ``retry`` queues one failed
+    entry again (``Journal.retry``)."""
+
+    def __init__(self, journal: str, guard: Guard, retry: Callable[[str], None]) -> None:
+        self.journal = journal
+        self._guard = guard
+        self._retry = retry
+
+    def paused(self) -> bool:
+        with self._guard():
+            return is_paused()
+
+    def pause(self) -> None:
+        with self._guard():
+            set_paused(True)
+
+    def resume(self) -> None:
+        with self._guard():
+            set_paused(False)
+
+    def retry_failed(self) -> int:
+        """Queue every failed entry again; returns how many."""
+        with self._guard():
+            failed = failed_entries(self.journal)
+        for episode_uuid in failed:
+            self._retry(episode_uuid)
+        return len(failed)
