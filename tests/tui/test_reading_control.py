@@ -104,3 +104,19 @@ async def test_the_worker_log_from_the_palette(tui, journal, data_dir) -> None:
         await tui.wait_for(pilot, lambda: shown.line_count == 1000, what="the lines")
         assert shown.lines[-1] == "entry abc: failed"
         assert shown.lines[0] == "line 501"
+
+
+async def test_typing_holds_reading_until_the_editor_closes(tui, journal) -> None:
+    from charlie_tui.screens.editor import EditorScreen
+    from charlie_worker.store.reading import held_for
+
+    app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=0.2)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+n")
+        await tui.wait_for(pilot, lambda: isinstance(app.screen, EditorScreen), what="editor")
+        assert held_for() == 0  # opening the editor is not typing
+        await pilot.press(*"Met Ada")
+        await tui.wait_for(pilot, lambda: held_for() > 0, what="the hold")
+        await pilot.press("ctrl+s")
+        await tui.wait_for(pilot, lambda: held_for() == 0, what="the hold released")
+        assert not isinstance(app.screen, EditorScreen)

@@ -182,3 +182,16 @@ def test_a_name_the_journal_knows_keeps_its_type_from_the_graph(db: object) -> N
     ]
     zorbas = [e for e in list_entities() if e.name == "Zorba"]
     assert len(zorbas) == 1 and zorbas[0].mentions == 2
+
+
+def test_the_hold_lapses_by_itself_and_can_be_released(db: object) -> None:
+    from charlie_worker.store.reading import held_for, hold, release_hold
+
+    assert held_for() == 0
+    hold(seconds=30)
+    assert 0 < held_for() <= 30
+    release_hold()
+    assert held_for() == 0
+    hold(seconds=0.05)
+    tasks._wait_while_typing()  # returns once the hold has lapsed
+    assert held_for() == 0

@@ -4,6 +4,7 @@ text on screen with the reason."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import ClassVar
 
@@ -20,6 +21,9 @@ from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
+
+HOLD_RENEW_S = 1.0
+"""Keystrokes renew the worker's hold at most this often (one small redis write)."""
 
 
 class EditorScreen(Screen[str | None]):
@@ -48,6 +52,7 @@ class EditorScreen(Screen[str | None]):
         self.original_date = field_text(date, clock()) if date else ""
         self.sub_title = "Edit entry" if uuid else "New entry"
         self._saving = False
+        self._held_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -64,6 +69,20 @@ class EditorScreen(Screen[str | None]):
     def on_mount(self) -> None:
         editor = self.query_one("#editor", TextArea)
         editor.move_cursor(editor.document.end)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Typing holds reading: the worker starts no new entry until the typing pauses. The
+        hold expires by itself; it is renewed at most every ``HOLD_RENEW_S``."""
+        now = time.monotonic()
+        if now - self._held_at >= HOLD_RENEW_S:
+            self._held_at = now
+            run_blocking(self, lambda: self.journal.reading.hold(), group="hold")
+
+    def on_unmount(self) -> None:
+        """The editor is gone: reading goes on at once, not when the hold lapses."""
+        if self._held_at:
+            journal = self.journal
+            run_blocking(self.app, lambda: journal.reading.release(), group="release-hold")
 
     def action_save(self) -> None:
         if self._saving:

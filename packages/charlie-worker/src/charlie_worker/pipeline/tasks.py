@@ -31,6 +31,7 @@ from charlie_worker.store.episode_state import (
     remove_episode_from_queue,
     set_episode_failed,
 )
+from charlie_worker.store.reading import held_for
 
 from .manager import manager
 
@@ -89,6 +90,7 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
 
     from .extraction import EpisodeNotFoundError, extract_nodes
 
+    _wait_while_typing()
     if (wait := BACKOFF.remaining()) > 0:
         logger.info(
             "entry %s stays pending: waiting %.0f s more (%s)", episode_uuid, wait, BACKOFF.reason
@@ -126,6 +128,20 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     worker_state.entry_read(time.monotonic() - started)
     logger.info("entry %s: %s", episode_uuid, result)
     return result.as_dict()
+
+
+TYPING_POLL_S = 0.25
+
+
+def _wait_while_typing() -> None:
+    """The user is typing in the editor: start no new entry until they pause.
+
+    Waits here, in the worker thread, rather than rescheduling the task: a reschedule would
+    make the consumer pull and push back every queued entry in turn. The model stays loaded
+    (the Manager closes it only after a task once nothing waits).
+    """
+    while (left := held_for()) > 0:
+        time.sleep(min(left, TYPING_POLL_S))
 
 
 def _wait_and_retry(episode_uuid: str, token: str, exc: Exception) -> NoReturn:

@@ -1,8 +1,12 @@
-"""The user's hand on reading: pause and resume it, and retry every entry whose reading failed.
+"""The user's hand on reading: pause and resume it, hold it while they type, and retry every
+entry whose reading failed.
 
 The pause is a flag in the database (``PAUSED_KEY``), so it is remembered across restarts of
-the app; the app does not run its worker while it is set. ``Reading`` is the door, reached as
-``Journal.reading``.
+the app; the app does not run its worker while it is set. The hold (``HOLD_KEY``) is a flag
+that expires by itself ``HOLD_S`` after the last keystroke: while it lives the worker starts
+no new entry (it finishes the one it is on and keeps its model), so typing never competes
+with the model for the CPU, and an app that dies mid-sentence cannot hold reading for ever.
+``Reading`` is the door, reached as ``Journal.reading``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from .connection import get_redis
 from .episode_state import FAILED, scan_episodes
 
 PAUSED_KEY = "charlie:reading-paused"
+HOLD_KEY = "charlie:reading-hold"
+HOLD_S = 4.0
+"""How long after the last keystroke the worker waits before it starts another entry."""
 
 Guard = Callable[[], AbstractContextManager[None]]
 
@@ -27,6 +34,21 @@ def set_paused(paused: bool) -> None:
         get_redis().set(PAUSED_KEY, "1")
     else:
         get_redis().delete(PAUSED_KEY)
+
+
+def hold(seconds: float = HOLD_S) -> None:
+    """Start no new entry for ``seconds`` from now (each keystroke renews it)."""
+    get_redis().set(HOLD_KEY, "1", px=max(1, int(seconds * 1000)))
+
+
+def release_hold() -> None:
+    get_redis().delete(HOLD_KEY)
+
+
+def held_for() -> float:
+    """Seconds the hold has left; 0 when reading is not held."""
+    left_ms = get_redis().pttl(HOLD_KEY)
+    return left_ms / 1000 if left_ms > 0 else 0.0
 
 
 def failed_entries(journal: str) -> list[str]:
@@ -58,6 +80,16 @@ class Reading:
     def resume(self) -> None:
         with self._guard():
             set_paused(False)
+
+    def hold(self) -> None:
+        """The user is typing: the worker starts no new entry until ``HOLD_S`` after this."""
+        with self._guard():
+            hold()
+
+    def release(self) -> None:
+        """The user stopped typing (the editor closed): reading goes on at once."""
+        with self._guard():
+            release_hold()
 
     def retry_failed(self) -> int:
         """Queue every failed entry again; returns how many."""
