@@ -32,3 +32,32 @@ def test_nothing_new_starts_while_the_user_types(db, workers, rb, tmp_path: Path
     rb.wait_for(lambda: get_entry(uuid).state == "done", 180, "the entry to be read")
     assert status.read_status().error == ""
     assert workers.stop(worker) == 0
+
+
+@pytest.mark.slow
+def test_an_entry_written_during_an_import_is_read_before_the_rest_of_it(db, workers, rb) -> None:
+    """The real worker, a backlog of imported entries being read, then the user writes."""
+    from datetime import UTC, datetime, timedelta
+
+    from charlie_worker.store.entries import NewEntry
+    from charlie_worker.store.imports import save_backlog
+
+    start = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    # Names no rule types and the journal does not know yet: each entry needs the model.
+    places = ["Quillon", "Brastow", "Merrivale", "Tanforth", "Ellwick", "Osmere", "Varnley"]
+    backlog = save_backlog(
+        [NewEntry(f"Dinner at {p}.", start + timedelta(days=i)) for i, p in enumerate(places)]
+    )
+    worker = workers.start()
+    rb.wait_for(
+        lambda: any(get_entry(u).state == "done" for u in backlog), 180, "the backlog to start"
+    )
+    mine = save_entry("Lunch at Kestrel Hall today.")
+    unread_then = [u for u in backlog if get_entry(u).state != "done"]
+    rb.wait_for(lambda: get_entry(mine).state == "done", 180, "the user's entry to be read")
+    unread = [u for u in backlog if get_entry(u).state != "done"]
+    assert unread, "the backlog was read out before the user's entry"
+    # At most the entry the worker was on when the user saved finished in between.
+    assert len(unread_then) - len(unread) <= 1, (unread_then, unread)
+    rb.wait_for(lambda: all(get_entry(u).state == "done" for u in backlog), 300, "the rest")
+    assert workers.stop(worker) == 0
