@@ -77,6 +77,8 @@ def snapshot(
     activity: str = "",
     read: int = 0,
     seconds_per_entry: float = 0.0,
+    model_name: str = "",
+    builtin: bool = False,
 ) -> Snapshot:
     return Snapshot(
         process,
@@ -90,6 +92,8 @@ def snapshot(
             activity=activity,  # type: ignore[arg-type]
             read=read,
             seconds_per_entry=seconds_per_entry,
+            model_name=model_name,
+            builtin=builtin,
         ),
         QueueState(waiting, failed, frozenset()),
         paused,
@@ -104,6 +108,24 @@ def snapshot(
         (
             StatusView("open", snapshot(ProcessState("running", pid=7), model="llm", waiting=2)),
             ("Worker running", "Model loaded", "2 waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(ProcessState("running", pid=7), model="llm", model_name="qwen3-4b"),
+            ),
+            ("Worker running", "Model loaded: qwen3-4b", "Nothing waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(ProcessState("running", pid=7), model_name="SmolLM2", builtin=True),
+            ),
+            (
+                "Worker running",
+                "Model: SmolLM2 (built-in; a better one: charlie-inference models)",
+                "Nothing waiting",
+            ),
         ),
         (
             StatusView("open", snapshot(ProcessState("running", pid=8), running=False)),

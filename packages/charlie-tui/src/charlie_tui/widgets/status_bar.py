@@ -98,9 +98,12 @@ def _model(snapshot: Snapshot) -> Part:
         return "Unloading the model", "info"
     if report.running and report.activity == "reading" and snapshot.queue.waiting:
         return _reading(report.read, snapshot.queue.waiting, report.seconds_per_entry), "info"
+    name = report.model_name
     if report.model:
-        return "Model loaded", "ok"
-    return "Model not loaded", "muted"
+        return (f"Model loaded: {name}" if name else "Model loaded"), "ok"
+    if report.builtin:
+        return f"Model: {name} (built-in; a better one: charlie-inference models)", "muted"
+    return (f"Model: {name}" if name else "Model not loaded"), "muted"
 
 
 def _reading(read: int, waiting: int, seconds_per_entry: float) -> str:

@@ -102,6 +102,19 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
+def _which_model() -> dict[str, str]:
+    """The model this worker will read with, for the app to show ("" if the settings are
+    invalid: loading it reports why)."""
+    from charlie_inference import ModelSettings, bundled_model_path
+
+    try:
+        model = ModelSettings()
+    except ValueError:
+        return {"model_name": "", "builtin": "0"}
+    builtin = model.api_base is None and model.model_path == bundled_model_path()
+    return {"model_name": model.model_name, "builtin": "1" if builtin else "0"}
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = WorkerSettings()
     args = _parse(argv, settings)
@@ -113,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
     logger.info("worker %d on %s", os.getpid(), settings.redis_socket or "its own server")
     status.clear()
-    status.publish(state="running", pid=os.getpid(), model="", error="")
+    status.publish(state="running", pid=os.getpid(), model="", error="", **_which_model())
     status.heartbeat()
     requeue_pending()
     stop = threading.Event()

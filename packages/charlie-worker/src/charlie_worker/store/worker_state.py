@@ -41,6 +41,10 @@ class WorkerStatus:
     activity: Activity = ""
     read: int = 0
     seconds_per_entry: float = 0.0
+    model_name: str = ""
+    """Which model reads the entries ("" until a worker says)."""
+    builtin: bool = False
+    """Whether that is the bundled smoke-test model (the app then names a better one)."""
 
 
 def publish(**fields: str | int | float) -> None:
@@ -108,4 +112,6 @@ def read_status() -> WorkerStatus:
         activity=cast(Activity, data.get("activity", "")),
         read=int(data.get("read", 0) or 0),
         seconds_per_entry=float(data.get("seconds_per_entry", 0) or 0),
+        model_name=data.get("model_name", ""),
+        builtin=data.get("builtin") == "1",
     )

@@ -1,4 +1,5 @@
-"""While the user types, the real worker starts no new entry; when they stop, it reads on."""
+"""The real worker under the user's hand: while they type it starts no new entry, what they
+write is read before an import's backlog, and it says which model reads their entries."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from charlie_inference import bundled_model_path
 from charlie_worker.store import worker_state as status
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry
@@ -30,7 +32,9 @@ def test_nothing_new_starts_while_the_user_types(db, workers, rb, tmp_path: Path
         time.sleep(0.25)
     release_hold()  # the editor closed
     rb.wait_for(lambda: get_entry(uuid).state == "done", 180, "the entry to be read")
-    assert status.read_status().error == ""
+    report = status.read_status()
+    assert report.error == ""
+    assert report.builtin and report.model_name == bundled_model_path().stem
     assert workers.stop(worker) == 0
 
 
