@@ -7,9 +7,7 @@ SmolLM2 GGUF, once under a made-up repo and once under a catalogue entry's real 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ from charlie_inference import ModelSettings, bundled_model_path
 from charlie_inference.catalogue import find_model
 from charlie_inference.download import partial_path
 from charlie_inference.settings_file import settings_file_path
-from kit.fake_hub import FakeHub
+from kit.fake_hub import FakeHub, run_command
 
 MADE_UP = "charlie-test/tiny-GGUF/SmolLM2-135M.gguf"
 SMALL = find_model("qwen2.5-1.5b")
@@ -44,16 +42,7 @@ def models(_private_data_dir: Path) -> Path:
 
 
 def run(*args: str, hub: FakeHub, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """The command in its own process, pointed at the stand-in hub, with no user token."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    base |= {"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf-home")}
-    return subprocess.run(
-        [sys.executable, "-m", "charlie_inference", *args],
-        env=base | env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command(*args, hub=hub, hf_home=tmp_path / "hf-home", **env)
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -11,10 +11,14 @@ else (huggingface_hub also asks ``/api/...`` for its own reasons) gets a plain 4
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Self
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -62,6 +66,22 @@ class FakeHub:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def run_command(
+    *args: str, hub: FakeHub, hf_home: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``charlie-inference ARGS`` in its own process, pointed at ``hub``, with no user token:
+    huggingface_hub reads ``HF_*`` at import, so each run gets its environment fresh."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    base |= {"HF_ENDPOINT": hub.url, "HF_HOME": str(hf_home)}
+    return subprocess.run(
+        [sys.executable, "-m", "charlie_inference", *args],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
