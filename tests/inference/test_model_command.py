@@ -7,16 +7,18 @@ SmolLM2 GGUF, once under a made-up repo and once under a catalogue entry's real 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 
-from charlie_inference import ModelSettings, bundled_model_path
+from charlie_inference import ModelSettings, bundled_model_path, download
 from charlie_inference.catalogue import find_model
-from charlie_inference.download import partial_path
+from charlie_inference.download import DownloadError, partial_path
 from charlie_inference.settings_file import settings_file_path
 from kit.fake_hub import FakeHub, run_command
 
@@ -93,6 +95,34 @@ def test_the_next_pull_resumes_a_partial_download(
     assert result.returncode == 0, result.stderr
     assert [s.range for s in hub.gets()] == [f"bytes={kept}-"]
     assert (models / "SmolLM2-135M.gguf").read_bytes() == gguf
+
+
+def test_a_pull_that_fails_midway_is_resumed_by_the_next(
+    hub: FakeHub, models: Path, gguf: bytes, tmp_path: Path
+):
+    hub.drop_after, hub.refuse_ranges = 30 * 1024 * 1024, True
+    line = one_line_error(run("pull", MADE_UP, hub=hub, tmp_path=tmp_path))
+    assert line.endswith("bytes are kept: pull again to resume.")
+    [partial] = models.glob(".SmolLM2-135M.gguf.*.part")
+    kept = partial.stat().st_size
+    assert 0 < kept < len(gguf)
+    hub.drop_after, hub.refuse_ranges = None, False
+    assert run("pull", MADE_UP, hub=hub, tmp_path=tmp_path).returncode == 0
+    assert hub.gets()[-1].range == f"bytes={kept}-"
+    assert (models / "SmolLM2-135M.gguf").read_bytes() == gguf
+    assert not partial.exists()
+
+
+def test_too_little_disk_space_downloads_nothing(
+    hub: FakeHub, models: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Checked before the first byte (in-process, so the disk can be made small)."""
+    template = hub.url + "/{repo_id}/resolve/{revision}/{filename}"  # HF_ENDPOINT, once imported
+    monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(1, 1, 0))
+    with pytest.raises(DownloadError, match=r"Not enough disk space in .*: the download needs"):
+        download.pull(download.resolve(MADE_UP))
+    assert hub.gets() == []
 
 
 def test_a_checksum_mismatch_removes_the_partial_file(hub: FakeHub, models: Path, tmp_path: Path):

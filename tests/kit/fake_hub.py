@@ -38,6 +38,8 @@ class FakeHub:
     """``"owner/repo/file"`` → content."""
     drop_after: int | None = None
     """Cut each GET's body after this many bytes (every resumed GET gets that much more)."""
+    refuse_ranges: bool = False
+    """Answer a resumed GET (one with a Range) with 503, as an overloaded hub would."""
     wrong_sha256: bool = False
     """Declare a checksum the content does not have."""
     seen: list[Seen] = field(default_factory=list)
@@ -120,6 +122,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if hub.wrong_sha256:
                 sha = hashlib.sha256(sha.encode()).hexdigest()
             start = _range_start(self.headers.get("Range"))
+            if start and hub.refuse_ranges:
+                return self._error(503, "")
             self.send_response(206 if start else 200)
             self.send_header("X-Repo-Commit", COMMIT)
             self.send_header("ETag", f'"{sha}"')

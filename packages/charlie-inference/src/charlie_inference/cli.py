@@ -101,6 +101,11 @@ def _models(_: argparse.Namespace) -> int:
 
 
 def _pull(args: argparse.Namespace) -> int:
+    # huggingface_hub warns on every retry of a dropped connection; the progress bar shows the
+    # resumption, and a failure is our one line, so only its errors are let through.
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()
     hub_file = resolve(args.name)
     target = destination(hub_file)
     if target.exists():

@@ -133,6 +133,10 @@ def pull(hub_file: HubFile, into: Path | None = None) -> Path:
                 expected_size=size,
                 displayed_filename=hub_file.local_name,
             )
+    except HfHubHTTPError as exc:  # an OSError too: it must be caught first
+        raise DownloadError(
+            f"The hub refused {where} ({_first_line(exc)}); {_kept(partial, size)}"
+        ) from exc
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise DownloadError(
@@ -148,11 +152,8 @@ def pull(hub_file: HubFile, into: Path | None = None) -> Path:
         raise DownloadError(f"Writing {partial} failed: {exc}") from exc
     except httpx2.HTTPError as exc:
         raise DownloadError(
-            f"The download was cut ({_first_line(exc)}); {partial.stat().st_size} of {size} bytes "
-            "are kept: pull again to resume."
+            f"The download was cut ({_first_line(exc)}); {_kept(partial, size)}"
         ) from exc
-    except HfHubHTTPError as exc:
-        raise DownloadError(f"The hub refused {where}: {_first_line(exc)}") from exc
 
     actual = _sha256(partial)
     if actual != sha256:
@@ -163,6 +164,11 @@ def pull(hub_file: HubFile, into: Path | None = None) -> Path:
         )
     partial.replace(target)
     return target
+
+
+def _kept(partial: Path, size: int) -> str:
+    done = partial.stat().st_size if partial.exists() else 0
+    return f"{done} of {size} bytes are kept: pull again to resume."
 
 
 def _check_space(directory: Path, needed: int) -> None:
