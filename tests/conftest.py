@@ -20,9 +20,13 @@ from kit.processes import assert_no_server_left
 def _private_data_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """A temp CHARLIE_DATA_DIR and program-state path for each test, unless a test sets its own."""
+    """A temp CHARLIE_DATA_DIR, program-state path and (absent) settings file for each test,
+    unless a test sets its own: the user's own settings file never reaches a test."""
     path = tmp_path_factory.mktemp("charlie-data")
     monkeypatch.setenv("CHARLIE_DATA_DIR", str(path))
+    monkeypatch.setenv(
+        "CHARLIE_SETTINGS_FILE", str(tmp_path_factory.mktemp("charlie-config") / "settings.toml")
+    )
     monkeypatch.setenv(
         "CHARLIE_LLM_PROGRAM_STATE", str(path / "programs" / "entity_extractor.json")
     )

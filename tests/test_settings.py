@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from charlie_inference import ModelSettings, data_dir
-from charlie_worker.settings import WorkerSettings, settings_help, settings_rows
+from charlie_inference.settings_file import SETTINGS_FILE_ENV, settings_file_path, write_setting
+from charlie_worker.settings import WorkerSettings, settings_file, settings_help, settings_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = settings_rows(WorkerSettings) + settings_rows(ModelSettings)
@@ -70,3 +71,25 @@ def test_worker_and_inference_agree_on_the_data_dir(monkeypatch: pytest.MonkeyPa
     assert WorkerSettings().data_dir == data_dir()
     monkeypatch.setenv("CHARLIE_DATA_DIR", "~/elsewhere")
     assert WorkerSettings().data_dir == data_dir() == Path.home() / "elsewhere"
+
+
+def test_worker_and_inference_agree_on_the_settings_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_file() == settings_file_path()
+    monkeypatch.delenv(SETTINGS_FILE_ENV)
+    assert settings_file() == settings_file_path()
+    assert settings_file_path().name == "settings.toml"
+
+
+def test_the_store_reads_the_settings_file_beneath_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One file for both sides: its top level is the store's, its [llm] table the model's."""
+    write_setting(None, "max_entry_chars", "500")
+    write_setting(None, "data_dir", str(tmp_path / "journal"))
+    write_setting("llm", "n_ctx", "4096")
+    monkeypatch.delenv("CHARLIE_DATA_DIR")
+    assert WorkerSettings().max_entry_chars == 500
+    assert WorkerSettings().data_dir == data_dir() == tmp_path / "journal"
+    assert ModelSettings().n_ctx == 4096
+    monkeypatch.setenv("CHARLIE_MAX_ENTRY_CHARS", "900")
+    assert WorkerSettings().max_entry_chars == 900

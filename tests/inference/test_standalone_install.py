@@ -25,3 +25,9 @@ def test_inference_installs_and_extracts_alone(tmp_path: Path, package_venv, run
     assert "ENTITIES" in result.stdout
     for sibling in ("charlie_worker", "charlie_optimize", "charlie_tui"):
         assert run_in(python, f"import {sibling}").returncode != 0, sibling
+    # Its own command works there too: the catalogue, and the smoke test on the bundled model.
+    command = "from charlie_inference.cli import main; raise SystemExit(main([{!r}]))"
+    listed = run_in(python, command.format("models"))
+    assert listed.returncode == 0 and "qwen3-4b" in listed.stdout, listed.stderr
+    checked = run_in(python, command.format("check"))
+    assert checked.returncode == 0 and "entities:" in checked.stdout, checked.stderr

@@ -71,5 +71,10 @@ def make_lm(settings: ModelSettings | None = None) -> dspy.LM:
         model_name=settings.api_model,
         api_key=settings.api_key,
         repeat_penalty=settings.repeat_penalty,
+        dialect=settings.api_dialect,
     )
-    return dspy.LM(f"llamacpp-server/{settings.api_model}", engine=engine, **_lm_options(settings))
+    return dspy.LM(
+        f"{settings.api_dialect}-server/{settings.api_model}",
+        engine=engine,
+        **_lm_options(settings),
+    )

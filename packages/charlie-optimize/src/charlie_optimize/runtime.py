@@ -1,4 +1,4 @@
-"""Run DSPy on the local models for one command: load, configure, quiet, close."""
+"""Run DSPy on the configured model for one command: load, configure, quiet, close."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from pathlib import Path
 import dspy
 from dspy.utils.callback import BaseCallback
 
-from charlie_inference import DspyLM, ModelSettings
+from charlie_inference import DspyLM, ModelSettings, make_lm
 
 
 @dataclass(frozen=True)
 class Models:
-    task: DspyLM
+    task: dspy.LM  # the model the app runs: a local GGUF or the CHARLIE_LLM_API_BASE server
     prompt: DspyLM | None  # a stronger model for MIPRO's instruction proposals, if given
 
 
@@ -29,15 +29,20 @@ def dspy_session(
 ) -> Iterator[Models]:
     """Load the task (and prompt) model and make them DSPy's defaults; free them on exit.
 
+    The task model is ``make_lm``'s, as in the worker: the same settings (environment, then the
+    settings file) pick a local GGUF or a model server, so the optimized model is the one the
+    app runs. The prompt model is always a local GGUF.
+
     The JSON adapter is the default for every predictor, the instruction proposers
     included: llama.cpp then decodes under the output schema's grammar, which is
     what makes a small model's answers parse.
     """
-    task = DspyLM(settings)
+    task = make_lm(settings)
     prompt: DspyLM | None = None
     try:
         if prompt_model is not None:
-            prompt = DspyLM(settings.model_copy(update={"model_path": prompt_model}))
+            local = {"model_path": prompt_model, "api_base": None}
+            prompt = DspyLM(settings.model_copy(update=local))
         with dspy.context(lm=task, adapter=dspy.JSONAdapter(), callbacks=list(callbacks)):
             yield Models(task=task, prompt=prompt)
     finally:

@@ -1,23 +1,31 @@
 """Typed store settings: where the journal lives, how hard it holds on to a write, and the two
 variables the app hands to the worker it spawns. The one place each of them is defined.
 
-Every field is overridable from the environment (``CHARLIE_<FIELD>``), so the app and the worker
-subprocess always agree on one database. The ``--help`` texts and the README's settings table
+Every field is read from the environment (``CHARLIE_<FIELD>``), then from the top level of the
+settings file (``settings_file()``), so the app and the worker subprocess always agree on one
+database. The ``--help`` texts and the README's settings table
 are generated from (and tested against) the field descriptions below.
 """
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 APP_NAME = "charlie"
 ENV_PREFIX = "CHARLIE_"
+SETTINGS_FILE_ENV = "CHARLIE_SETTINGS_FILE"
 
 HELP_WIDTH = 96
 
@@ -35,6 +43,17 @@ def validate_journal(journal: object) -> str:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in journal):
         raise ValueError("A journal name cannot contain control characters.")
     return journal
+
+
+def settings_file() -> Path:
+    """The settings file every process reads: ``$CHARLIE_SETTINGS_FILE`` or ``settings.toml`` in
+    the platform's config dir. ``charlie_inference.settings_file`` owns the format and writes it;
+    the store may not import it, so the rule is repeated here and tests/test_settings.py holds
+    the two equal."""
+    override = os.environ.get(SETTINGS_FILE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_config_path(APP_NAME) / "settings.toml"
 
 
 class WorkerSettings(BaseSettings):
@@ -85,6 +104,22 @@ class WorkerSettings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         """``CHARLIE_DATA_DIR=~/x`` must mean the home dir, as in ``charlie_inference.data_dir``."""
         return Path(value).expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the settings file's top-level keys."""
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=settings_file()),
+        )
 
     @classmethod
     def env_name(cls, field: str) -> str:
