@@ -160,3 +160,27 @@ def test_a_real_worker_reads_the_restored_backlog(
         assert "Sarah" in {e.name for e in get_entry(seeded["waiting"][0]).entities}  # type: ignore[union-attr]
     finally:
         stop_process(worker)
+
+
+def test_the_settings_file_travels_but_never_replaces_one_in_place(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from charlie_worker import settings_file
+
+    settings_file().parent.mkdir(parents=True, exist_ok=True)
+    settings_file().write_text('[llm]\nmodel_path = "/models/qwen.gguf"\n')
+    read_entry_as("The only entry.")
+    archive = tmp_path / "b.tar.gz"
+    assert main(["backup", str(archive)]) == 0
+    with tarfile.open(archive) as opened:
+        assert "settings.toml" in opened.getnames()
+
+    monkeypatch.setenv("CHARLIE_SETTINGS_FILE", str(tmp_path / "new-machine" / "settings.toml"))
+    assert restore_into(tmp_path / "fresh", archive, monkeypatch) == 0
+    assert "restored the settings file" in capsys.readouterr().out
+    assert "qwen.gguf" in settings_file().read_text()
+
+    settings_file().write_text('[llm]\nmodel_path = "/models/mine.gguf"\n')
+    assert restore_into(tmp_path / "fresh2", archive, monkeypatch) == 0
+    assert "kept this machine's settings file" in capsys.readouterr().out
+    assert "mine.gguf" in settings_file().read_text()

@@ -21,7 +21,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .settings import DEFAULT_JOURNAL, WorkerSettings, settings_help, validate_journal
+    from .settings import (
+        DEFAULT_JOURNAL,
+        WorkerSettings,
+        settings_file,
+        settings_help,
+        validate_journal,
+    )
     from .store.connection import close_db
     from .store.corrections import BlockedName, CorrectionError, Undo
     from .store.curation import Curation
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_JOURNAL": ".settings",
     "WorkerSettings": ".settings",
+    "settings_file": ".settings",
     "settings_help": ".settings",
     "validate_journal": ".settings",
     "close_db": ".store.connection",
@@ -133,6 +140,7 @@ __all__ = [
     "close_db",
     "restore_snapshot",
     "save_snapshot",
+    "settings_file",
     "settings_help",
     "validate_entry",
     "validate_journal",

@@ -1,9 +1,11 @@
 """The backup archive: a ``.tar.gz`` holding ``manifest.json``, ``db/charlie.db`` (a consistent
-snapshot of the database, taken with the app and worker running or not) and ``programs/`` (the
-optimized program state, when there is one).
+snapshot of the database, taken with the app and worker running or not), ``programs/`` (the
+optimized program state, when there is one) and ``settings.toml`` (the settings file, when
+there is one). The manifest also records the settings that shape the data (entry size limit,
+fsync policy), whichever way they were set.
 
-Charlie's settings are environment variables, not a file: there is no settings file to keep;
-the manifest records the settings that shape the data (entry size limit, fsync policy).
+Restore puts the settings file back only where there is none: the settings in use on this
+machine (another model path, say) are never replaced behind the user's back.
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ import tempfile
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from charlie_worker import WorkerSettings, close_db, restore_snapshot, save_snapshot
+from charlie_worker import (
+    WorkerSettings,
+    close_db,
+    restore_snapshot,
+    save_snapshot,
+    settings_file,
+)
 
 FORMAT = 1
 DB_MEMBER = "db/charlie.db"
 PROGRAMS = "programs"
 MANIFEST = "manifest.json"
+SETTINGS = "settings.toml"
 
 
 class ArchiveError(ValueError):
@@ -54,6 +63,8 @@ def write_backup(out: Path, settings: WorkerSettings | None = None) -> dict[str,
             programs = settings.data_dir / PROGRAMS
             if programs.is_dir():
                 archive.add(programs, PROGRAMS)
+            if settings_file().is_file():
+                archive.add(settings_file(), SETTINGS)
         partial.replace(out)  # a failed backup never leaves a half archive under the name
     return manifest
 
@@ -71,7 +82,21 @@ def restore_backup(archive_path: Path, settings: WorkerSettings | None = None) -
             target = settings.data_dir / PROGRAMS
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(programs, target)
+        kept = root / SETTINGS
+        if kept.is_file():
+            manifest["settings"] = _restore_settings(kept)
     return manifest
+
+
+def _restore_settings(kept: Path) -> str:
+    """Put the archive's settings file in place if this machine has none; says what happened."""
+    target = settings_file()
+    if target.exists():
+        return f"kept this machine's settings file {target} (the backup's was not restored)"
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(kept, target)
+    target.chmod(0o600)
+    return f"restored the settings file to {target}"
 
 
 def _extract(archive_path: Path, root: Path) -> dict:
@@ -80,7 +105,7 @@ def _extract(archive_path: Path, root: Path) -> dict:
             members = archive.getmembers()
             for member in members:
                 name = PurePosixPath(member.name)
-                allowed = name.parts[:1] in ((MANIFEST,), ("db",), (PROGRAMS,))
+                allowed = name.parts[:1] in ((MANIFEST,), ("db",), (PROGRAMS,), (SETTINGS,))
                 if not allowed or name.is_absolute() or ".." in name.parts:
                     raise ArchiveError(f"{archive_path} holds {member.name!r}: not a backup.")
             archive.extractall(root, filter="data")

@@ -76,6 +76,8 @@ def run_restore(args: argparse.Namespace) -> int:
     finally:
         lock.release()
     print(f"restored the backup of {manifest.get('created')} into {settings.data_dir}")
+    if "settings" in manifest:
+        print(manifest["settings"])
     return 0
 
 
