@@ -21,17 +21,13 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store.corrections import blocked_names
 from charlie_worker.store.entities import known_entities
 from charlie_worker.store.queries import get_entry
+from kit.tables import table_rows
 
 SIZE = (120, 30)
 
 
 def make_app(tui: types.SimpleNamespace) -> CharlieApp:
     return CharlieApp(start_worker=False, clock=tui.clock, poll_interval=3600)
-
-
-def rows(app: CharlieApp) -> list[list[str]]:
-    table = app.screen.query_one(RowTable)
-    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
 def options(app: CharlieApp, selector: str) -> list[str]:
@@ -50,10 +46,10 @@ def notified(app: CharlieApp) -> list[str]:
 
 async def browser(pilot, tui, count: int = 4) -> None:
     await tui.wait_for(pilot, lambda: pilot.app.screen.query(RowTable), what="the list")
-    await tui.wait_for(pilot, lambda: len(rows(pilot.app)) == 5, what="the entries")
+    await tui.wait_for(pilot, lambda: len(table_rows(pilot.app)) == 5, what="the entries")
     await pilot.press("p")
     assert isinstance(pilot.app.screen, EntitiesScreen)
-    await tui.wait_for(pilot, lambda: len(rows(pilot.app)) == count, what="the entities")
+    await tui.wait_for(pilot, lambda: len(table_rows(pilot.app)) == count, what="the entities")
 
 
 async def sarahs_page(pilot, tui) -> EntityScreen:
@@ -120,7 +116,7 @@ async def test_retype_from_the_browser(tui, journal) -> None:
         await pilot.press("down", "down", "t")  # Lisbon
         assert isinstance(app.screen, TypeScreen)
         await pilot.press("up", "enter")  # place -> person
-        await tui.wait_for(pilot, lambda: ["Lisbon", "person", "1"] in rows(app), what="type")
+        await tui.wait_for(pilot, lambda: ["Lisbon", "person", "1"] in table_rows(app), what="type")
         assert entities()["Lisbon"][0] == "Person"
 
 
@@ -172,10 +168,10 @@ async def test_delete_everywhere_asks_first(tui, journal) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await tui.wait_for(pilot, lambda: isinstance(app.screen, EntitiesScreen), what="back")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 3, what="the list")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 3, what="the list")
         assert "Sarah" not in entities()
         await pilot.press("u")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 4, what="the undo")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 4, what="the undo")
 
 
 async def test_block_then_unblock_from_the_blocked_names(tui, journal) -> None:
@@ -185,16 +181,16 @@ async def test_block_then_unblock_from_the_blocked_names(tui, journal) -> None:
         await pilot.press("down", "b")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 3, what="the block")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 3, what="the block")
         assert [b.name for b in blocked_names(DEFAULT_JOURNAL)] == ["Elm Street"]
         await pilot.press("B")
         assert isinstance(app.screen, BlockedScreen)
-        await tui.wait_for(pilot, lambda: rows(app) == [["Elm Street"]], what="blocked")
+        await tui.wait_for(pilot, lambda: table_rows(app) == [["Elm Street"]], what="blocked")
         await pilot.press("x")
-        await tui.wait_for(pilot, lambda: rows(app) == [], what="the unblock")
+        await tui.wait_for(pilot, lambda: table_rows(app) == [], what="the unblock")
         assert blocked_names(DEFAULT_JOURNAL) == []
         await pilot.press("a", *"Texted Mom", "enter")
-        await tui.wait_for(pilot, lambda: rows(app) == [["Texted Mom"]], what="a new block")
+        await tui.wait_for(pilot, lambda: table_rows(app) == [["Texted Mom"]], what="a new block")
 
 
 async def test_the_browser_filters_as_you_type_and_pages_through_all(tui, data_dir) -> None:
@@ -202,24 +198,26 @@ async def test_the_browser_filters_as_you_type_and_pages_through_all(tui, data_d
     tui.seed("A crowded party.", tui.ago(hours=1), entities=names)
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 1, what="the entry")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 1, what="the entry")
         await pilot.press("p")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == BROWSER_PAGE, what="a page")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == BROWSER_PAGE, what="a page")
         assert app.screen.sub_title == f"People, places and things ({BROWSER_PAGE + 30})"
         await pilot.press("ctrl+end")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == BROWSER_PAGE + 30, what="the rest")
+        await tui.wait_for(
+            pilot, lambda: len(table_rows(app)) == BROWSER_PAGE + 30, what="the rest"
+        )
         await pilot.press("slash", *"son 10")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 10, what="the filter")
-        assert rows(app)[0] == ["Person 100", "person", "1"]
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 10, what="the filter")
+        assert table_rows(app)[0] == ["Person 100", "person", "1"]
         assert app.screen.query_one(Input).value == "son 10"
         await pilot.press("escape")
-        await tui.wait_for(pilot, lambda: len(rows(app)) == BROWSER_PAGE, what="unfiltered")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == BROWSER_PAGE, what="unfiltered")
 
 
 async def test_the_entry_marks_the_names_found_in_it(tui, journal) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
-        await tui.wait_for(pilot, lambda: len(rows(app)) == 5, what="the entries")
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 5, what="the entries")
         await pilot.press("down", "down", "enter")
         text = app.screen.query_one("#entry-text", Static)
 

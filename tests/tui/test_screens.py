@@ -25,28 +25,17 @@ from charlie_tui.screens.entity import EntityScreen
 from charlie_tui.screens.entries import EntriesScreen
 from charlie_tui.screens.entry import EntryScreen
 from charlie_tui.screens.problem import ProblemScreen
-from charlie_tui.widgets.entry_table import HEADING_KEY, EntryTable
-from charlie_tui.widgets.row_table import RowTable
+from charlie_tui.widgets.entry_table import EntryTable
 from charlie_worker.store.connection import is_open
 from charlie_worker.store.queries import get_entry, list_entities, list_entries
 from charlie_worker.store.worker_state import publish
+from kit.tables import table_rows
 
 SIZE = (120, 30)
 
 
 def make_app(tui: types.SimpleNamespace, poll_interval: float = 0.2) -> CharlieApp:
     return CharlieApp(start_worker=False, clock=tui.clock, poll_interval=poll_interval)
-
-
-def table_rows(app: CharlieApp) -> list[list[str]]:
-    """The plain text of every row of the table on the current screen, headings left out."""
-    table = app.screen.query_one(RowTable)
-    keys = [row.key.value or "" for row in table.ordered_rows]
-    return [
-        [cell.plain for cell in table.get_row_at(i)]
-        for i, key in enumerate(keys)
-        if not key.startswith(HEADING_KEY)
-    ]
 
 
 def status_text(app: CharlieApp) -> str:

@@ -91,9 +91,9 @@ def full_date(date: datetime, now: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
 
 
-def day(timestamp: float, now: datetime) -> str:
+def day(date: datetime, now: datetime) -> str:
     """The day of an entry, for grouping: "Today", "Yesterday", "Monday 3 June 2024"."""
-    moment = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
+    moment = date.astimezone(now.tzinfo)
     days = (now.date() - moment.date()).days
     if days == 0:
         return "Today"

@@ -2,21 +2,23 @@
 first, the entities that appear with it), the browser's filtered pages of entities, and where
 an entry names its entities (the entry screen's highlights).
 
-Entries are ordered by ``ENTRY_DATE``, the one place that says which date an entry is filed
-under.
+Entries are ordered by ``ENTRY_DATE``, the date each entry is about (its save time for
+entries older than entry dates), and shown with that date in its own offset.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from .dates import entry_date
 from .graphs import select_graph
 from .names import ENTITY_TYPES, normal_name
 from .queries import EntityRef, EntityStat
 from .quotes import MAX_QUOTE_CHARS, Quote, name_spans, quotes
 
-ENTRY_DATE = "e.created_at"
-"""The date an entry is filed under, as a Cypher expression on the entry ``e``."""
+ENTRY_DATE = "coalesce(e.date_ts, e.created_at)"
+"""The instant an entry is filed under, as a Cypher expression on the entry ``e``."""
 
 RELATED_TYPES = ("Person", "Place", "Organization")
 """The kinds of entity listed as appearing with another (things are too many and too vague)."""
@@ -29,7 +31,7 @@ class EntityQuote:
     """One sentence of one entry that names the entity."""
 
     entry_uuid: str
-    when: float
+    when: datetime
     quote: Quote
 
 
@@ -50,8 +52,8 @@ class EntityPage:
     entity: EntityRef
     aliases: tuple[str, ...]
     entries: int
-    first: float | None
-    last: float | None
+    first: datetime | None
+    last: datetime | None
     quotes: tuple[EntityQuote, ...]
     related: tuple[Related, ...]
 
@@ -81,8 +83,8 @@ RETURN n.name, n.type, coalesce(n.aliases, [])
 _MENTIONS = f"""
 MATCH (:Entity {{uuid: $uuid}})<-[:MENTIONS]-(e:Episode)
 WITH DISTINCT e
-RETURN e.uuid, e.content, {ENTRY_DATE} AS date
-ORDER BY date DESC, e.uuid
+RETURN e.uuid, e.content, e.date, e.created_at, {ENTRY_DATE} AS at
+ORDER BY at DESC, e.uuid
 """
 
 _RELATED = """
@@ -127,9 +129,14 @@ def entity_page(journal: str, uuid: str) -> EntityPage | None:
     name, kind, aliases = found[0]
     entity = EntityRef(uuid, str(name), str(kind))
     names = (entity.name, *aliases)
-    entries = graph.ro_query(_MENTIONS, {"uuid": uuid}).result_set
+    entries = [
+        (str(entry), str(content), entry_date(date, created_at))
+        for entry, content, date, created_at, _at in graph.ro_query(
+            _MENTIONS, {"uuid": uuid}
+        ).result_set
+    ]
     found_quotes = [
-        EntityQuote(str(entry), float(date or 0.0), quote)
+        EntityQuote(entry, date, quote)
         for entry, content, date in entries
         for quote in quotes(content, names) or [_first_line(content)]
     ]
@@ -138,7 +145,7 @@ def entity_page(journal: str, uuid: str) -> EntityPage | None:
         Related(EntityRef(str(u), str(n), str(t)), int(together))
         for u, n, t, together in graph.ro_query(_RELATED, params).result_set
     ]
-    dates = [float(date or 0.0) for _, _, date in entries]
+    dates = [date for _, _, date in entries]
     return EntityPage(
         entity=entity,
         aliases=tuple(aliases),
