@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import logging
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,3 +360,31 @@ def test_the_check_runs_on_the_real_schema_code_without_its_allow_list() -> None
         ALLOWED.update(saved)
     assert {f.value for f in found} == {"label", "prop"}
     assert os.path.basename(schema.__file__) == "schema.py"
+
+
+def test_an_open_data_dir_and_app_log_are_tightened(tmp_path: Path, monkeypatch) -> None:
+    """Left readable by an older version (or a careless umask): made private on next use."""
+    from charlie_tui.cli import APP_LOG, _log_to_file
+
+    data_dir = tmp_path / "old-data"
+    (data_dir / "logs").mkdir(parents=True)
+    data_dir.chmod(0o755)
+    log = data_dir / APP_LOG
+    log.write_text("an old line\n")
+    log.chmod(0o644)
+    monkeypatch.setenv("CHARLIE_DATA_DIR", str(data_dir))
+    close_db()
+    get_redis().ping()  # opens the embedded server on that data dir
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        _log_to_file(log)
+    finally:  # the app's file handler must not outlive this test
+        for handler in set(root.handlers) - set(handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert log.read_text() == "an old line\n"
+    close_db()

@@ -88,8 +88,11 @@ def _run_app(data_dir: Path) -> int:
 
 
 def _log_to_file(path: Path) -> None:
-    """Log to a file: anything written to the terminal would tear through the screen."""
+    """Log to a file: anything written to the terminal would tear through the screen. The log
+    quotes entries, so it is private (0600), even if an older version left it readable."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -66,6 +66,7 @@ class EmbeddedServer:
         old_umask = os.umask(0o077)  # the server inherits it: AOF, RDB, log all 0600
         try:
             settings.data_dir.absolute().mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(settings.data_dir, 0o700)  # tightened if an older version left it open
             db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(db_path.parent, 0o700)
             with _flocked(_lock_path(db_path)):
