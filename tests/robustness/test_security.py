@@ -8,9 +8,9 @@ pass user and model text as parameters, never by formatting it into the Cypher.
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import re
-import logging
 import stat
 from dataclasses import dataclass
 from pathlib import Path
