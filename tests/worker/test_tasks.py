@@ -195,3 +195,27 @@ def test_the_hold_lapses_by_itself_and_can_be_released(db: object) -> None:
     hold(seconds=0.05)
     tasks._wait_while_typing()  # returns once the hold has lapsed
     assert held_for() == 0
+
+
+def test_the_sweep_queues_only_what_no_task_would_read(db: object) -> None:
+    from charlie_worker.store import worker_state
+    from charlie_worker.store.episode_state import (
+        PENDING,
+        mark_episode_processing,
+        set_episode_status,
+    )
+    from charlie_worker.store.journal import save_entry
+    from charlie_worker.store.queue import queued_readings, sweep
+
+    huey = bind_queue()
+    queued = save_entry("Queued as usual.")
+    lost = add_entry("Saved, but its enqueue failed.")  # add_entry writes without queueing
+    set_episode_status("gone-worker", PENDING, journal=DEFAULT_JOURNAL)
+    mark_episode_processing("gone-worker", "host:999999")  # a claim whose lease has lapsed
+    live = add_entry("Being read right now.")
+    worker_state.heartbeat()  # our lease is live
+    assert mark_episode_processing(live, worker_state.worker_id())
+    assert sweep() == 2
+    assert sorted(queued_readings(huey)) == sorted([queued, lost, "gone-worker"])
+    assert sweep() == 0  # nothing doubled
+    assert "sweep_lost_entries" in {t.name for t in huey._registry.periodic_tasks}

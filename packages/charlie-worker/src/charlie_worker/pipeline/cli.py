@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         bind_queue(),
         workers=1,
         worker_type="thread",
-        periodic=False,
+        periodic=True,  # the sweep (tasks.sweep_lost_entries)
         flush_locks=True,
         shutdown_timeout=args.graceful_timeout,
     )

@@ -9,6 +9,9 @@ worker thread (the only thread that touches a model):
   waits: a backlog keeps it warm, the last task of the backlog unloads it (no timers);
 * ``on_shutdown``: a stopping worker closes its model.
 
+It also registers ``sweep_lost_entries``, a periodic task (every minute) that queues again
+the waiting entries no task would read.
+
 The model stack (dspy, ``charlie_inference``'s programs) is imported by the first task, not
 here: the consumer starts and reports itself running without waiting a second for it.
 """
@@ -19,6 +22,7 @@ import logging
 import time
 from typing import Any, NoReturn
 
+from huey import crontab
 from huey.api import Task
 from huey.exceptions import RetryTask
 
@@ -165,6 +169,17 @@ def _wait_and_retry(episode_uuid: str, token: str, exc: Exception) -> NoReturn:
 
 
 queue.serve(read_entry_now)
+
+
+SWEEP_EVERY = crontab(minute="*")
+"""How often the worker looks for waiting entries no task would read (``queue.sweep``)."""
+
+
+@huey.periodic_task(SWEEP_EVERY, priority=queue.BACKLOG)
+def sweep_lost_entries() -> int:
+    """Self-healing: queue again what a failed enqueue or a dead worker left waiting. Runs in
+    the worker thread between entries and touches no model."""
+    return queue.sweep()
 
 
 @huey.on_startup()

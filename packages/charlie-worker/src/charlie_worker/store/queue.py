@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
-from huey import PriorityRedisHuey
+from huey import Huey, PriorityRedisHuey
 from huey.api import Task
 from huey.storage import PriorityRedisStorage
 
@@ -152,3 +152,39 @@ def requeue_pending() -> int:
     queue.storage.enqueue_many([(queue.serialize_task(t), BACKLOG) for t in tasks])
     logger.info("queued %d pending entr%s", len(pending), "y" if len(pending) == 1 else "ies")
     return len(pending)
+
+
+def queued_readings(queue: Huey) -> list[str]:
+    """The entry of every queued or scheduled reading task (other tasks, such as the worker's
+    sweep, share the queue). Read as Huey's raw messages: no task needs to be registered in
+    this process."""
+    storage = queue.storage
+    name = queue._registry.task_to_string(read_entry.task_class)
+    messages = (
+        queue.serializer.deserialize(data)
+        for data in (*storage.enqueued_items(), *storage.scheduled_items())
+    )
+    return [message.args[0] for message in messages if message.name == name]
+
+
+def sweep() -> int:
+    """Queue again every waiting entry that no task would ever read; returns how many.
+
+    An entry can be left so when its enqueue failed after the save (the save still counts),
+    or when a worker died holding it: claims whose worker's lease has lapsed are dropped
+    first. Entries with a queued or scheduled task, or claimed by a live worker, are left
+    alone, so a sweep never doubles work; and a doubled task would find the entry done.
+    """
+    queue = bind_queue()
+    reset_processing_marks()
+    covered = set(queued_readings(queue))
+    lost = []
+    for episode_uuid in get_episodes_by_status(PENDING):
+        data = get_episode_data(episode_uuid)
+        if episode_uuid in covered or data.get("processing_since") or not data.get("journal"):
+            continue
+        lost.append(read_entry.s(episode_uuid, data["journal"], priority=BACKLOG))
+    queue.storage.enqueue_many([(queue.serialize_task(t), BACKLOG) for t in lost])
+    if lost:
+        logger.warning("sweep: queued %d waiting entries no task would have read", len(lost))
+    return len(lost)
