@@ -23,7 +23,8 @@ LOG_DIR = "logs"
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     backup = commands.add_parser(
         "backup",
-        help="write the database and optimized programs to one archive (app may be open)",
+        help="write the database, optimized programs and settings file to one archive "
+        "(the app may be open)",
         description="Write a consistent snapshot of the whole database (every journal, entry, "
         "entity and waiting entry) and the optimized program state to one .tar.gz archive.",
     )
