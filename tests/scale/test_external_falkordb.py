@@ -69,3 +69,25 @@ def test_two_workers_share_one_queue_and_extract_each_entry_once(
     assert all(get_entry(u).state == "done" for u in uuids)
     names = [e.name for e in list_entities()]
     assert len(names) == len(set(names)), "duplicate entities"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://charlie:s3cret-pw@127.0.0.1:1/0",  # nothing listens: connection refused
+        "redis://charlie:s3cret-pw@127.0.0.1:notaport/0",  # a parse error quoting the URL
+        "redis://charlie:s3cret-pw@[::1/0",  # too broken to split
+    ],
+)
+def test_an_error_about_the_server_never_shows_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    from charlie_worker.store.connection import close_db
+
+    close_db()
+    monkeypatch.setenv("CHARLIE_FALKORDB_URL", url)
+    with pytest.raises(ConnectionError) as raised:
+        get_db()
+    shown = str(raised.value)
+    assert "CHARLIE_FALKORDB_URL" in shown
+    assert "s3cret-pw" not in shown and raised.value.__cause__ is None

@@ -32,9 +32,10 @@ class ExternalServer:
             server.client.ping()
         except (redis.RedisError, ValueError) as exc:
             raise ConnectionError(
-                f"Cannot reach the FalkorDB server at {redact(url)} ({exc}). Check "
-                "CHARLIE_FALKORDB_URL, or unset it to use the embedded database."
-            ) from exc
+                f"Cannot reach the FalkorDB server at {redact(url)} "
+                f"({scrub(str(exc), url)}). Check CHARLIE_FALKORDB_URL, or unset it to use "
+                "the embedded database."
+            ) from None  # the cause's text could hold the password
         return server
 
     def select_graph(self, name: str) -> Graph:
@@ -53,9 +54,22 @@ class ExternalServer:
         """Nothing to neutralise: the server's life is not tied to this handle."""
 
 
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error about ``url``) without the URL's password, wherever it appears: a
+    client's parse error can quote any part of the URL."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # a URL too broken to split: hide all of it
+        return text.replace(url, "<CHARLIE_FALKORDB_URL>")
+    return text.replace(password, "***") if password else text
+
+
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<CHARLIE_FALKORDB_URL, not a valid URL>"
     if not parts.password:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
