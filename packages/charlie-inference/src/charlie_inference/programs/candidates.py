@@ -180,8 +180,9 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
-def _sentence_initial(text: str, token: _Token) -> bool:
-    return bool(_SENTENCE_END.search(text[max(0, token.start - 3) : token.start]))
+def _sentence_initial(text: str, start: int) -> bool:
+    """Whether the word at ``start`` begins a sentence (or a line, a quote, a dash clause)."""
+    return bool(_SENTENCE_END.search(text[max(0, start - 3) : start]))
 
 
 def _strip_possessive(name: str) -> str:
@@ -245,7 +246,7 @@ def _looks_like_verb(text: str, span: list[_Token], tokens_after: str) -> bool:
         return False
     following = _WORD.match(tokens_after.lstrip())
     return (
-        _sentence_initial(text, head)
+        _sentence_initial(text, head.start)
         and following is not None
         and following.group() in VERB_FOLLOWERS
     )
@@ -272,7 +273,7 @@ def _trim(text: str, span: list[_Token], lowercase: set[str]) -> list[_Token]:
         if len(span) > 1 and head.key in PLACE_ADJECTIVES and span[1].capitalised:
             break
         common = head.key in COMMON_WORDS or head.text in CONNECTORS
-        echoed = _sentence_initial(text, head) and head.text.lower() in lowercase
+        echoed = _sentence_initial(text, head.start) and head.text.lower() in lowercase
         if not (common or echoed) or (head.key in PERSON_TITLES and len(span) > 1):
             break
         span.pop(0)
@@ -360,8 +361,7 @@ def _title_case(text: str) -> bool:
     common = [
         m.group()
         for m in _WORD.finditer(text)
-        if _base(m.group()) in COMMON_WORDS
-        and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
+        if _base(m.group()) in COMMON_WORDS and not _sentence_initial(text, m.start())
     ]
     return len(common) >= 3 and sum(w[0].isupper() for w in common) >= 0.5 * len(common)
 
@@ -386,4 +386,4 @@ def worth_asking(text: str, candidate: Candidate) -> bool:
         return False  # shouting: "CELEBRATE", "STUPID IDEA"
     if text[max(0, candidate.start - 1) : candidate.start] == "#":
         return False  # a hashtag: "#TimeToGetOut"
-    return not _sentence_initial(text, _Token(candidate.name, candidate.start, candidate.end))
+    return not _sentence_initial(text, candidate.start)
