@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis
@@ -128,11 +128,15 @@ def enqueue_reading(episode_uuid: str, journal: str, priority: float = USER) -> 
 def enqueue_backlog(entries: Sequence[tuple[str, float]], journal: str) -> None:
     """Queue many ``(uuid, date as epoch seconds)`` entries behind anything the user writes,
     newest date first, in one round trip."""
-    queue = bind_queue()
-    tasks = [
+    _enqueue_all(
         read_entry.s(u, journal, priority=BACKLOG + max(date, 0.0) / _DATE_SCALE)
         for u, date in entries
-    ]
+    )
+
+
+def _enqueue_all(tasks: Iterable[Task]) -> None:
+    """Queue ``tasks``, each at its own priority, in one round trip."""
+    queue = bind_queue()
     queue.storage.enqueue_many([(queue.serialize_task(t), t.priority) for t in tasks])
 
 
@@ -140,16 +144,14 @@ def requeue_pending() -> int:
     """Rebuild the queue from the episode hashes, the source of truth: exactly one queued task
     per pending entry (tasks lost with a killed worker come back, none is queued twice), and
     "reading" marks of workers that are gone dropped. Returns how many entries were queued."""
-    queue = bind_queue()
-    queue.storage.flush_queue()
+    bind_queue().storage.flush_queue()
     reset_processing_marks()
     pending = get_episodes_by_status(PENDING)
-    tasks = [
+    _enqueue_all(
         read_entry.s(episode_uuid, journal, priority=BACKLOG)
         for episode_uuid in pending
         if (journal := get_episode_data(episode_uuid).get("journal"))
-    ]
-    queue.storage.enqueue_many([(queue.serialize_task(t), BACKLOG) for t in tasks])
+    )
     logger.info("queued %d pending entr%s", len(pending), "y" if len(pending) == 1 else "ies")
     return len(pending)
 
@@ -184,7 +186,7 @@ def sweep() -> int:
         if episode_uuid in covered or data.get("processing_since") or not data.get("journal"):
             continue
         lost.append(read_entry.s(episode_uuid, data["journal"], priority=BACKLOG))
-    queue.storage.enqueue_many([(queue.serialize_task(t), BACKLOG) for t in lost])
+    _enqueue_all(lost)
     if lost:
         logger.warning("sweep: queued %d waiting entries no task would have read", len(lost))
     return len(lost)
