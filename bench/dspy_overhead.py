@@ -11,13 +11,17 @@ own text is evaluated), or to nothing (``--prompt full``: the first entry after 
 
 It also compares the raw call's decode rate with llama.cpp's own perf counters
 (``llama_perf_context``): the gap is per-token work outside ``llama_decode`` (sampling with
-the JSON grammar, the Python generator, detokenizing). A third mode, the raw call without
-the grammar, tells how much of that gap is the grammar.
+the JSON grammar, the Python generator, detokenizing). The raw call runs with the grammar the
+engine uses (``raw``: ``charlie_inference.grammar``, the grammar checked on the best token
+only), with llama-cpp-python's own grammar sampling from ``response_format`` (``raw-llamacpp``:
+the whole vocabulary checked at every token, what the engine did before), and without a
+grammar (``raw-nogrammar``), side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from typing import Any
 
@@ -31,7 +35,7 @@ from _common import (
     table,
 )
 
-MODES = ["dspy", "raw", "raw-nogrammar"]
+MODES = ["dspy", "raw", "raw-llamacpp", "raw-nogrammar"]
 NOGRAMMAR_MAX_TOKENS = 64
 
 
@@ -64,7 +68,8 @@ def main() -> None:
         import dspy
         import llama_cpp
 
-        from charlie_inference import DspyLM, ModelSettings, load_extractor, load_model
+        from charlie_inference import DspyLM, ModelSettings, engine, load_extractor, load_model
+        from charlie_inference.grammar import GrammarGreedy, gbnf_for, grammar_sampling
 
         text, other = entry_texts(args.entry + 2)[args.entry :]
         settings = ModelSettings()
@@ -87,6 +92,18 @@ def main() -> None:
                 inner_s.append(time.perf_counter() - start)
 
         llama.create_chat_completion = spy  # type: ignore[method-assign]
+        requested: dict[str, Any] = {}
+        chat_kwargs = engine.chat_kwargs
+
+        def request_spy(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            """Record the call the engine builds, ``response_format`` included (the engine
+            turns that into its own grammar sampling before calling llama-cpp-python)."""
+            built = chat_kwargs(*args, **kwargs)
+            requested.clear()
+            requested.update(built)
+            return built
+
+        engine.chat_kwargs = request_spy
 
         def run_dspy() -> tuple[float, dict[str, Any], str]:
             before = len(lm.history)
@@ -98,9 +115,18 @@ def main() -> None:
             assert len(calls) == 1, f"expected one LM call, got {len(calls)}"
             return wall, calls[0]["usage"], calls[0]["outputs"][0]
 
-        def run_raw(kwargs: dict[str, Any]) -> tuple[float, dict[str, Any], str]:
+        def run_raw(mode: str) -> tuple[float, dict[str, Any], str]:
+            kwargs = {k: v for k, v in raw_kwargs.items() if k != "response_format"}
+            sampling = contextlib.nullcontext()
+            if mode == "raw":
+                sampling = grammar_sampling(llama, gbnf)
+            elif mode == "raw-llamacpp":
+                kwargs["response_format"] = raw_kwargs["response_format"]
+            else:
+                kwargs["max_tokens"] = NOGRAMMAR_MAX_TOKENS
             start = time.perf_counter()
-            result = original(**kwargs)
+            with sampling:
+                result = original(**kwargs)
             wall = time.perf_counter() - start
             return wall, result["usage"], result["choices"][0]["message"]["content"]
 
@@ -111,11 +137,10 @@ def main() -> None:
         run_dspy()
         shared = lm.history[-1]["usage"]["prompt_tokens_details"]["cached_tokens"]
         keep = shared if args.prompt == "warm" else 0
-        raw_kwargs = dict(captured)
-        # Unconstrained, the small model loops until max_tokens: cap it, the figure wanted
-        # is per generated token.
-        plain_kwargs = {k: v for k, v in raw_kwargs.items() if k != "response_format"}
-        plain_kwargs["max_tokens"] = NOGRAMMAR_MAX_TOKENS
+        raw_kwargs = dict(requested)
+        # Unconstrained, the small model loops until max_tokens: ``raw-nogrammar`` caps it,
+        # the figure wanted is per generated token.
+        gbnf = gbnf_for(raw_kwargs.get("response_format"))
         has_grammar = bool((raw_kwargs.get("response_format") or {}).get("schema"))
         print(
             f"captured call: {len(raw_kwargs['messages'])} messages, "
@@ -126,6 +151,7 @@ def main() -> None:
         )
 
         samples: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+        checks: dict[str, int] = {}
         outputs: dict[str, set[str]] = {mode: set() for mode in MODES}
         for _, mode in alternating(MODES, args.reps):
             # Same starting KV cache in every mode: cut back to ``keep`` tokens, which leaves
@@ -134,11 +160,12 @@ def main() -> None:
             llama.n_tokens = min(llama.n_tokens, keep)
             llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
             inner_s.clear()
-            if mode == "dspy":
-                wall, usage, output = run_dspy()
-            else:
-                wall, usage, output = run_raw(raw_kwargs if mode == "raw" else plain_kwargs)
+            wall, usage, output = run_dspy() if mode == "dspy" else run_raw(mode)
             counters = perf(llama)
+            picker = getattr(llama._sampler, "charlie_grammar", None)  # the call's sampler
+            if mode in ("dspy", "raw") and picker is not None:
+                for check, n in picker.checks.items():
+                    checks[check] = checks.get(check, 0) + n
             outputs[mode].add(output)
             samples[mode].append(
                 {
@@ -192,39 +219,56 @@ def main() -> None:
     )
     dspy_rate, raw_rate = med("dspy", "tok_s"), med("raw", "tok_s")
     overhead_ms = med("dspy", "outside_ms")
-    identical = outputs["dspy"] == outputs["raw"] and len(outputs["raw"]) == 1
+    identical = outputs["dspy"] == outputs["raw"] == outputs["raw-llamacpp"]
     print(
-        f"same output text for dspy and raw: {'yes' if identical else 'NO'}; --prompt "
+        f"same output text for dspy, raw and raw-llamacpp: "
+        f"{'yes' if identical and len(outputs['raw']) == 1 else 'NO'}; --prompt "
         f"{args.prompt}: {keep} prompt tokens kept in the KV cache before each call"
     )
 
-    # Decode rate of the raw call: generated tokens over (wall - llama.cpp's prompt time),
+    # Decode rate of a raw call: generated tokens over (wall - llama.cpp's prompt time),
     # against llama.cpp's own decode counter (time inside llama_decode only).
-    raw = samples["raw"]
-    py_decode = median([r["tokens"] / (r["wall"] - r["t_p_eval_ms"] / 1000) for r in raw])
-    cpp_decode = median([r["n_eval"] / (r["t_eval_ms"] / 1000) for r in raw if r["t_eval_ms"]])
-    cpp_prompt = median([r["n_p_eval"] / (r["t_p_eval_ms"] / 1000) for r in raw])
+    def decode_rates(mode: str) -> tuple[float, float]:
+        runs = samples[mode]
+        python_side = median([r["tokens"] / (r["wall"] - r["t_p_eval_ms"] / 1000) for r in runs])
+        cpp = median([r["n_eval"] / (r["t_eval_ms"] / 1000) for r in runs if r["t_eval_ms"]])
+        return python_side, cpp
+
+    rates = {mode: decode_rates(mode) for mode in ("raw", "raw-llamacpp")}
     print(
         table(
-            ["raw call (with grammar)", "tok/s"],
+            ["raw call, grammar sampling", "decode tok/s", "llama.cpp n_eval/t_eval", "share"],
             [
-                ["decode, llama-cpp-python: out tokens / (wall - prompt eval)", py_decode],
-                ["decode, llama.cpp perf: n_eval / t_eval", cpp_decode],
-                ["prompt eval, llama.cpp perf: n_p_eval / t_p_eval", cpp_prompt],
+                [
+                    "charlie_inference.grammar (best token checked)"
+                    if mode == "raw"
+                    else "llama-cpp-python response_format (whole vocabulary)",
+                    python_side,
+                    cpp,
+                    f"{100 * python_side / cpp:.0f}%",
+                ]
+                for mode, (python_side, cpp) in rates.items()
             ],
         )
     )
-    grammar_ms = med("raw", "other_ms_tok") - med("raw-nogrammar", "other_ms_tok")
+    grammar_ms = {
+        mode: med(mode, "other_ms_tok") - med("raw-nogrammar", "other_ms_tok")
+        for mode in ("raw", "raw-llamacpp")
+    }
     print(
-        f"llama.cpp decode / python-side decode = {ratio(cpp_decode, py_decode):.2f}x; "
-        f"the JSON grammar adds ~{grammar_ms:.1f} ms per generated token outside llama_decode"
+        f"the JSON grammar adds ~{grammar_ms['raw']:.2f} ms per generated token outside "
+        f"llama_decode (llama-cpp-python's own: ~{grammar_ms['raw-llamacpp']:.2f} ms); tokens "
+        f"settled by checking the best token / the best {GrammarGreedy.SHORTLIST} / the whole "
+        f"vocabulary: {' / '.join(str(n) for n in checks.values())}"
     )
     print(machine())
+    (new, new_cpp), (old, old_cpp) = rates["raw"], rates["raw-llamacpp"]
     print(
         f"SUMMARY dspy_overhead: reps={args.reps} prompt={args.prompt}: DSPy {dspy_rate:.1f}"
         f" tok/s vs raw {raw_rate:.1f} tok/s (raw/DSPy = {ratio(raw_rate, dspy_rate):.2f}x,"
-        f" DSPy adds {overhead_ms:.0f} ms/call); raw decode {py_decode:.0f} tok/s vs"
-        f" llama.cpp's own {cpp_decode:.0f} tok/s ({ratio(cpp_decode, py_decode):.2f}x)"
+        f" DSPy adds {overhead_ms:.0f} ms/call); decode under the grammar {new:.0f} tok/s ="
+        f" {100 * new / new_cpp:.0f}% of llama.cpp's own {new_cpp:.0f} tok/s (llama-cpp-python's"
+        f" grammar sampling: {old:.0f} tok/s = {100 * old / old_cpp:.0f}%)"
     )
 
 

@@ -154,7 +154,12 @@ class LlamaCppEngine:
         return self.llama.n_ctx()
 
     def complete(self, request: Request) -> Response:
+        from .grammar import gbnf_for, grammar_sampling  # loads llama_cpp: not at import
+
         kwargs = chat_kwargs(request, self.repeat_penalty)
+        # The grammar goes into the sampler here rather than through llama-cpp-python's
+        # response_format, whose sampler checks the whole vocabulary at every token.
+        gbnf = gbnf_for(kwargs.pop("response_format", None))
         messages = kwargs["messages"]
         program = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         with self._lock:
@@ -162,7 +167,8 @@ class LlamaCppEngine:
             self._switch_program(llama, program)
             previous = list(llama._input_ids)
             try:
-                result = llama.create_chat_completion(**kwargs)
+                with grammar_sampling(llama, gbnf) if gbnf else contextlib.nullcontext():
+                    result = llama.create_chat_completion(**kwargs)
             except ValueError as exc:
                 # llama-cpp-python: "Requested tokens (N) exceed context window of M"; or,
                 # when a reused prefix plus the new tokens overrun the window, numpy's "could
