@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-import pydantic
 import pytest
 from llama_cpp import Llama
 from llama_cpp.llama_grammar import JSON_GBNF
 from pydantic import BaseModel, Field
 
 from charlie_inference import ModelSettings, load_model
-from charlie_inference.grammar import gbnf_for, grammar_sampling
+from charlie_inference.grammar import GrammarGreedy, gbnf_for, grammar_sampling
 from charlie_inference.programs.entity_extractor import answer_model
 
 
@@ -106,8 +105,37 @@ def test_sampling_with_a_temperature_keeps_the_grammar(llama: Llama) -> None:
 
 def test_the_model_is_itself_again_after_the_block(llama: Llama) -> None:
     text, model = CASES[0]
-    with pytest.raises(pydantic.ValidationError), grammar_sampling(llama, JSON_GBNF):
-        model.model_validate_json("not json")
+    with pytest.raises(RuntimeError), grammar_sampling(llama, JSON_GBNF):
+        raise RuntimeError("the call failed")
     assert "_init_sampler" not in vars(llama)
     _complete(llama, text, model, temperature=0.0)
     assert not hasattr(llama._sampler, "charlie_grammar")
+
+
+def test_ctrl_c_while_picking_a_token_is_raised_after_the_call(
+    llama: Llama, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KeyboardInterrupt cannot cross llama.cpp; the call ends under the grammar, then it is
+    raised (charlie-optimize saves its progress on it)."""
+    text, model = CASES[2]
+    reference = _complete(
+        llama, text, model, temperature=0.0, response_format=_response_format(model)
+    )
+    picked = GrammarGreedy._pick
+    calls = 0
+
+    def interrupted_once(self: GrammarGreedy, cur_p: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        picked(self, cur_p)
+
+    monkeypatch.setattr(GrammarGreedy, "_pick", interrupted_once)
+    answers = []
+    with (
+        pytest.raises(KeyboardInterrupt),
+        grammar_sampling(llama, gbnf_for(_response_format(model)) or ""),
+    ):
+        answers.append(_complete(llama, text, model, temperature=0.0))
+    assert answers == [reference]

@@ -93,11 +93,23 @@ class GrammarGreedy:
         self._iface.reset = llama_cpp.llama_sampler_i_reset(self._reset)
         self._iface.free = llama_cpp.llama_sampler_i_free(self._free)
         self.sampler = llama_cpp.llama_sampler_init(ctypes.byref(self._iface), None)
+        self.error: BaseException | None = None
+        """An exception raised while picking a token (kept: it cannot cross llama.cpp)."""
         self.checks = {"best": 0, "shortlist": 0, "vocabulary": 0}
         """How many tokens each check settled (the best token allowed; one of the shortlist;
         only the whole vocabulary)."""
 
     def _apply(self, _sampler: Any, cur_p: Any) -> None:
+        try:
+            self._pick(cur_p)
+        except BaseException as exc:
+            # An exception cannot cross into llama.cpp (ctypes would print and drop it, and no
+            # token selected aborts the process): a ctrl+c landing here is raised after the
+            # call (``grammar_sampling``), and this token is picked the plain way.
+            self.error = exc
+            self._pick_from_vocabulary(cur_p)
+
+    def _pick(self, cur_p: Any) -> None:
         candidates = cur_p.contents
         view = _token_view(candidates.data, candidates.size)
         logits = view["logit"]
@@ -115,7 +127,12 @@ class GrammarGreedy:
             candidates.selected = pick
             return
         self.checks["vocabulary"] += 1
+        self._pick_from_vocabulary(cur_p)
+
+    def _pick_from_vocabulary(self, cur_p: Any) -> None:
+        candidates = cur_p.contents
         llama_cpp.llama_sampler_apply(self._grammar, cur_p)  # rejected tokens get -inf
+        logits = _token_view(candidates.data, candidates.size)["logit"]
         candidates.selected = int(np.argmax(logits))
 
     def _allowed(self, view: np.ndarray, indices: np.ndarray) -> int | None:
@@ -146,9 +163,11 @@ def grammar_sampling(llama: Llama, gbnf: str) -> Iterator[None]:
 
     Replaces ``llama._init_sampler`` on this instance for the block (callers hold the model's
     lock): greedy sampling gets ``GrammarGreedy`` in place of the chain's greedy sampler;
-    other sampling gets the grammar the way llama-cpp-python adds it.
+    other sampling gets the grammar the way llama-cpp-python adds it. An exception raised
+    while picking a token (ctrl+c) is raised when the block ends.
     """
     build = llama._init_sampler
+    pickers: list[GrammarGreedy] = []
 
     def init_sampler(**params: Any) -> Any:
         if params.get("temp") != 0.0:
@@ -162,10 +181,14 @@ def grammar_sampling(llama: Llama, gbnf: str) -> Iterator[None]:
         picker = GrammarGreedy(llama._model.vocab, gbnf)
         llama_cpp.llama_sampler_chain_add(chain.sampler, picker.sampler)
         chain.charlie_grammar = picker  # the callbacks live as long as the chain
+        pickers.append(picker)
         return chain
 
     llama._init_sampler = init_sampler  # type: ignore[method-assign]
     try:
         yield
+        for picker in pickers:
+            if picker.error is not None:
+                raise picker.error
     finally:
         del llama._init_sampler
