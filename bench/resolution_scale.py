@@ -1,0 +1,198 @@
+"""Resolution at scale: does reading an entry cost more as the journal knows more entities?
+
+Why: the worker matches every name it finds against the entities the journal already has
+(exact name or alias, then fuzzy candidates, then the model), and tells the extractor the
+journal's names that occur in the entry. If that meant reading every entity, a journal of
+10,000 entities would read each entry far slower than a new one.
+
+How: one private database holds one journal per size (``--sizes``, default 10, 1,000 and
+10,000 entities). Each journal gets the same ``--entries`` real entries (the labelled set
+shipped with charlie-optimize) and is filled up to its size with generated people, places,
+organisations and things, filed through the worker's own write path. Every entry is read
+once to warm up (so its own names are known everywhere: exact matches and the journal's
+memory are exercised), then read again ``--reps`` times per size in ABBA order with the real
+``extract_nodes`` on a scripted model (``tests/kit/fake_lm.py``): everything but the model's
+thinking. Figures: the median time per entry, as a ratio to the smallest journal, and where
+the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from _common import alternating, entry_texts, machine, median, private_db, ratio, table
+
+SYLLABLES = (
+    "ka ri mo na le ta vi so pe lu da ne ko ba mi ra to shi an el or en ul ar in os "
+    "ze fa go hu ja ki lo ma nu pa qu ro sa ti vo wa ya zu be ci de fi ge"
+).split()
+PLACE_HEADS = ("Road", "Park", "Street", "Market", "Hill", "Station", "Cafe", "Lake")
+ORG_HEADS = ("Bank", "Labs", "Academy", "Group", "Studios", "Council", "Club", "Partners")
+KINDS = ("Person",) * 6 + ("Place",) * 2 + ("Organization", "Thing")
+
+
+def generated_names(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``n`` distinct (name, type) pairs: two-word people, "<Word> Road" places, "<Word>
+    Bank" organisations, one-word things. Words are made of syllables, so some share a first
+    name or a head noun, as a real journal's do."""
+    rng = random.Random(seed)
+
+    def word() -> str:
+        return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+    first_names = [word() for _ in range(max(8, n // 20))]  # ~20 people share a first name
+    names: dict[str, str] = {}
+    while len(names) < n:
+        kind = rng.choice(KINDS)
+        if kind == "Person":
+            name = f"{rng.choice(first_names)} {word()}"
+        elif kind == "Place":
+            name = f"{word()} {rng.choice(PLACE_HEADS)}"
+        elif kind == "Organization":
+            name = f"{word()} {rng.choice(ORG_HEADS)}"
+        else:
+            name = word()
+        names.setdefault(name, kind)
+    return list(names.items())
+
+
+def typing_script(prompt: str) -> str:
+    """The scripted model: each candidate it is asked about gets a type fixed by its name,
+    and the entity matcher's question ("which of these is it?") is answered "none"."""
+    import json
+    import re
+    import zlib
+
+    from kit.fake_lm import types_answer
+
+    if "[[ ## name ## ]]" in prompt:
+        return json.dumps({"match": "none"})
+    listed = re.search(r"\[\[ ## candidates ## \]\]\s*(\[.*?\])", prompt, re.DOTALL)
+    asked = json.loads(listed.group(1)) if listed else []
+    choices = ("None", "Person", "Place", "Organization", "Thing")
+    return types_answer(*((name, choices[zlib.crc32(name.encode()) % 5]) for name in asked))
+
+
+def fill(journal: str, size: int) -> None:
+    """File ``size`` generated entities in ``journal`` (mentioned by one finished entry)."""
+    import uuid
+
+    from charlie_worker.store.entities import Mention, file_mentions
+    from charlie_worker.store.entries import add_entry
+    from charlie_worker.store.episode_state import remove_episode_from_queue
+    from charlie_worker.store.names import normal_name
+
+    holder = add_entry("The journal's earlier years.", journal)
+    mentions = [
+        Mention(name, kind, str(uuid.uuid4()), normal_name(name), True)
+        for name, kind in generated_names(size)
+    ]
+    file_mentions(holder, journal, mentions)
+    remove_episode_from_queue(holder)
+
+
+def timed_calls(module: Any, names: list[str]) -> dict[str, list[float]]:
+    """Wrap ``module.<name>`` for each name so every call's seconds are recorded."""
+    spent: dict[str, list[float]] = defaultdict(list)
+    for name in names:
+        original: Callable[..., Any] = getattr(module, name)
+
+        def timing(*args: Any, _f: Callable[..., Any] = original, _n: str = name, **kw: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _f(*args, **kw)
+            finally:
+                spent[_n].append(time.perf_counter() - start)
+
+        setattr(module, name, wraps(original)(timing))
+    return spent
+
+
+def store_calls(module: Any) -> list[str]:
+    """The names ``extract_nodes`` calls that hold no model: store reads/writes, resolution."""
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if callable(value)
+        and getattr(value, "__module__", "").startswith(
+            ("charlie_worker.store.", "charlie_worker.pipeline.resolution")
+        )
+        and not isinstance(value, type)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
+    parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
+    parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
+    args = parser.parse_args()
+
+    from charlie_worker.pipeline import extraction
+    from charlie_worker.pipeline import manager as manager_module
+    from charlie_worker.pipeline.manager import ModelManager
+    from charlie_worker.store.entries import add_entry
+    from kit.fake_lm import ScriptedLM
+
+    manager_module._manager = ModelManager({"llm": lambda: ScriptedLM(typing_script)})
+    texts = entry_texts(args.entries)
+    with private_db():
+        entries: dict[int, list[str]] = {}
+        for size in args.sizes:
+            journal = f"scale-{size}"
+            fill(journal, size)
+            entries[size] = [add_entry(text, journal) for text in texts]
+            for uuid in entries[size]:  # warm-up: the entries' own names are filed
+                extraction.extract_nodes(uuid, journal)
+
+        calls = store_calls(extraction)
+        recorder = timed_calls(extraction, calls)
+        per_entry: dict[int, list[float]] = defaultdict(list)
+        parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        labels = [str(size) for size in args.sizes]
+        for _, label in alternating(labels, args.reps):
+            size = int(label)
+            journal = f"scale-{size}"
+            recorder.clear()
+            for uuid in entries[size]:
+                start = time.perf_counter()
+                extraction.extract_nodes(uuid, journal)
+                per_entry[size].append(time.perf_counter() - start)
+            for name, seconds in recorder.items():
+                parts[size][name] += sum(seconds)
+        manager_module.manager().unload_all()
+
+    base = median(per_entry[args.sizes[0]])
+    reads = {size: len(per_entry[size]) for size in args.sizes}
+    rows = [
+        [
+            f"{size:,}",
+            median(per_entry[size]) * 1000,
+            ratio(median(per_entry[size]), base),
+            *(parts[size][name] / reads[size] * 1000 for name in calls),
+            (sum(per_entry[size]) - sum(parts[size].values())) / reads[size] * 1000,
+        ]
+        for size in args.sizes
+    ]
+    print(
+        f"{args.entries} entries x {args.reps} reads per journal size, scripted model; "
+        "ms per entry (median) and, per call extract_nodes makes, mean ms per entry "
+        "(extractor: the rest, the program's own work on the scripted model)"
+    )
+    print(table(["entities", "ms/entry", "ratio", *calls, "extractor"], rows))
+    print(machine())
+    largest = args.sizes[-1]
+    print(
+        f"SUMMARY resolution_scale: per-entry time with {largest:,} known entities is "
+        f"{ratio(median(per_entry[largest]), base):.2f}x the time with {args.sizes[0]:,}"
+    )
+
+
+if __name__ == "__main__":
+    main()
