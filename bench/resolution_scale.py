@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,10 +29,11 @@ from typing import Any
 
 from _common import alternating, entry_texts, machine, median, private_db, ratio, table
 
-SYLLABLES = (
+SYLLABLES = re.findall(
+    r"\w+",
     "ka ri mo na le ta vi so pe lu da ne ko ba mi ra to shi an el or en ul ar in os "
-    "ze fa go hu ja ki lo ma nu pa qu ro sa ti vo wa ya zu be ci de fi ge"
-).split()
+    "ze fa go hu ja ki lo ma nu pa qu ro sa ti vo wa ya zu be ci de fi ge",
+)
 PLACE_HEADS = ("Road", "Park", "Street", "Market", "Hill", "Station", "Cafe", "Lake")
 ORG_HEADS = ("Bank", "Labs", "Academy", "Group", "Studios", "Council", "Club", "Partners")
 KINDS = ("Person",) * 6 + ("Place",) * 2 + ("Organization", "Thing")
@@ -66,7 +68,6 @@ def typing_script(prompt: str) -> str:
     """The scripted model: each candidate it is asked about gets a type fixed by its name,
     and the entity matcher's question ("which of these is it?") is answered "none"."""
     import json
-    import re
     import zlib
 
     from kit.fake_lm import types_answer

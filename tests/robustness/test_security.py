@@ -86,9 +86,9 @@ LOWER = re.compile(r"\b(match|merge|create)\s*\(|\bdetach\s+delete\b", re.IGNORE
 """Cypher in any case, recognised by a clause followed by a pattern."""
 
 ALLOWED = {
-    # ensure_schema() formats index DDL from RANGE_INDEXES / FULLTEXT_INDEXES / NAME_INDEXES: module tuples
-    # of literal (label, property) pairs, checked below to be plain identifiers. Cypher has
-    # no parameters for labels or property names in DDL.
+    # ensure_schema() formats index DDL from RANGE_INDEXES / FULLTEXT_INDEXES / NAME_INDEXES:
+    # module tuples of literal (label, property) pairs, checked below to be plain
+    # identifiers. Cypher has no parameters for labels or property names in DDL.
     ("charlie_worker/store/schema.py", "label"),
     ("charlie_worker/store/schema.py", "prop"),
 }

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from charlie_inference import Entity
-from charlie_worker.pipeline.resolution import resolve
+from charlie_worker.pipeline.resolution import Ask, resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import corrections
 from charlie_worker.store.entities import (
@@ -139,7 +139,7 @@ def test_indexed_candidates_resolve_as_the_whole_journal_would(db: object) -> No
     """The tiers choose the same entity, and the model is asked the same question, whether
     they see a name's indexed candidates or every entity of the journal."""
     rng = random.Random(7)
-    syllables = "ka ri mo na le ta vi so pe lu da ne ko ba mi ra to an el or".split()
+    syllables = ("ka", "ri", "mo", "na", "le", "ta", "vi", "so", "pe", "lu", "da", "ne", "an")
 
     def word() -> str:
         return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).capitalize()
@@ -151,7 +151,7 @@ def test_indexed_candidates_resolve_as_the_whole_journal_would(db: object) -> No
     every = known_entities(J)
     asked: dict[str, list[tuple[str, list[str]]]] = {"index": [], "scan": []}
 
-    def asking(way: str):  # noqa: ANN202 - the resolver's Ask
+    def asking(way: str) -> Ask:
         def ask(name: str, candidates: list[str]) -> str | None:
             asked[way].append((name, candidates))
             return candidates[-1]

@@ -147,7 +147,9 @@ def named_in(journal: str, text: str) -> list[Known]:
     the extractor is told the journal already knows. Each run of the text's words is looked
     up by exact normalised name, so the cost follows the text, not the journal."""
     runs = word_runs(text)
-    return _known(select_graph(journal).ro_query(_NAMED, {"norms": runs}).result_set) if runs else []
+    if not runs:
+        return []
+    return _known(select_graph(journal).ro_query(_NAMED, {"norms": runs}).result_set)
 
 
 def _near_query(norm: str) -> str:
