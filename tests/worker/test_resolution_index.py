@@ -8,6 +8,8 @@ import random
 from collections.abc import Sequence
 from functools import partial
 
+import pytest
+
 from charlie_inference import Entity
 from charlie_worker.pipeline.resolution import Ask, resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
@@ -69,6 +71,18 @@ def test_the_journals_names_in_an_entry_are_found_in_any_case_and_nothing_else(d
     assert named_in(J, "") == []
 
 
+def test_a_long_entrys_names_are_found_in_bounded_lookups(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from charlie_worker.store import entities
+
+    seeded()
+    monkeypatch.setattr(entities, "RUNS_PER_QUERY", 7)
+    text = "Walked. " * 40 + "Then Paris with Priya Sharma. " + "Slept. " * 40 + "The Who!"
+    assert len(word_runs(text)) > 3 * 7
+    assert set(names(named_in(J, text))) == {"Paris", "Priya Sharma", "The Who"}
+
+
 def test_a_names_candidates_hold_exact_names_aliases_and_near_names_of_its_type(
     db: object,
 ) -> None:
@@ -90,7 +104,8 @@ def test_the_lookups_use_the_indexes_not_a_scan_of_every_entity(db: object) -> N
     seeded()
     graph = select_graph(J)
     named = graph.explain(entities._NAMED, {"norms": ["paris"]}).plan
-    near = graph.explain(entities._NEAR, {"words": "paris", "type": "Place", "limit": 5}).plan
+    params = {"norm": "paris", "words": "paris", "type": "Place", "limit": 5}
+    near = graph.explain(entities._CANDIDATES, params).plan
     plans = " ".join([*named, *near])
     assert "Label Scan" not in plans and "All Node Scan" not in plans
     assert "Index Scan" in plans and "ProcedureCall" in plans

@@ -35,7 +35,16 @@ MATCH (n:Entity) WHERE norm IN n.alias_norms
 RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
        coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
 """
-_NEAR = """
+# One round trip per name: its exact name, its alias, its near names of its type.
+_CANDIDATES = """
+MATCH (n:Entity) WHERE n.norm_name = $norm
+RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
+       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
+UNION
+MATCH (n:Entity) WHERE $norm IN n.alias_norms
+RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
+       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
+UNION
 CALL db.idx.fulltext.queryNodes('Entity', $words) YIELD node AS n, score
 WHERE n.type = $type
 WITH n, score ORDER BY score DESC LIMIT $limit
@@ -112,9 +121,8 @@ NEAR_LIMIT = 25
 """At most this many near names are considered for one extracted name (the best full-text
 matches): resolution's fuzzy tier scores them, and asks the model about five at most."""
 
-_LONGEST_NORM = 2 * MAX_NAME_CHARS
-"""No name's normal form is longer: names are cut at ``MAX_NAME_CHARS``, and folding
-lengthens a name only a little ("ß" → "ss")."""
+RUNS_PER_QUERY = 2_000
+"""Word runs looked up per query: a long entry is looked up in several bounded queries."""
 
 
 def _known(rows: list[list]) -> list[Known]:
@@ -125,9 +133,11 @@ def _known(rows: list[list]) -> list[Known]:
     ]
 
 
-def word_runs(text: str, longest: int = _LONGEST_NORM) -> list[str]:
+def word_runs(text: str, longest: int = MAX_NAME_CHARS) -> list[str]:
     """Every run of consecutive words of ``text``, normalised, up to ``longest`` characters:
-    each name the text holds as whole words is one of them."""
+    each name the text holds as whole words is one of them. Names are cut at
+    ``MAX_NAME_CHARS``; the rare name that folding makes longer still ("ß" → "ss" in a name
+    of 60 characters) is not recognised in the text, but still resolves by its exact name."""
     words = normal_name(text).split()
     runs: set[str] = set()
     for start in range(len(words)):
@@ -147,9 +157,12 @@ def named_in(journal: str, text: str) -> list[Known]:
     the extractor is told the journal already knows. Each run of the text's words is looked
     up by exact normalised name, so the cost follows the text, not the journal."""
     runs = word_runs(text)
-    if not runs:
-        return []
-    return _known(select_graph(journal).ro_query(_NAMED, {"norms": runs}).result_set)
+    graph = select_graph(journal)
+    rows = []
+    for start in range(0, len(runs), RUNS_PER_QUERY):
+        chunk = runs[start : start + RUNS_PER_QUERY]
+        rows += graph.ro_query(_NAMED, {"norms": chunk}).result_set
+    return _known(rows)
 
 
 def _near_query(norm: str) -> str:
@@ -174,11 +187,10 @@ def candidates_for(journal: str, norm: str, kind: str) -> list[Known]:
     or alias is ``norm``, of any type, and the ``NEAR_LIMIT`` names of type ``kind`` nearest
     to it by the name index. Resolution's tiers choose among them."""
     graph = select_graph(journal)
-    rows = graph.ro_query(_NAMED, {"norms": [norm]}).result_set
-    if norm.strip():
-        params = {"words": _near_query(norm), "type": kind, "limit": NEAR_LIMIT}
-        rows += graph.ro_query(_NEAR, params).result_set
-    return _known(rows)
+    if not norm.split():  # no word to search for: its exact name only
+        return _known(graph.ro_query(_NAMED, {"norms": [norm]}).result_set)
+    params = {"norm": norm, "words": _near_query(norm), "type": kind, "limit": NEAR_LIMIT}
+    return _known(graph.ro_query(_CANDIDATES, params).result_set)
 
 
 def blocked_norms(journal: str) -> frozenset[str]:
