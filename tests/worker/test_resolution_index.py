@@ -185,3 +185,16 @@ def test_indexed_candidates_resolve_as_the_whole_journal_would(db: object) -> No
             checked += 1
     assert asked["index"] == asked["scan"]
     assert checked == 240 and len(asked["scan"]) > 20  # the model's tier was exercised
+
+
+@pytest.mark.parametrize(
+    "written", ["42", "x", "ab", "_", "O'Neil-Smith", "Straße", "北京大学", "Émile Zola", "a b c d"]
+)
+def test_any_name_the_extractor_may_find_is_looked_up_without_error(
+    db: object, written: str
+) -> None:
+    seeded()
+    read_entry_as(f"With {written}.", (written, "Person"))
+    [mention] = resolve([Entity(name=written, type="Person")], partial(candidates_for, J))
+    assert not mention.is_new  # found again by its own name
+    assert written in names(named_in(J, f"Later, {written} again."))

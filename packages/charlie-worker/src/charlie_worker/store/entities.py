@@ -109,7 +109,9 @@ def entry_content(episode_uuid: str, journal: str) -> str | None:
 
 
 def known_entities(journal: str) -> list[Known]:
-    """Every entity of the journal, for resolution, as the user last corrected it."""
+    """Every entity of the journal, as the user last corrected it: a read of the whole
+    journal, for checks (the tests compare the indexed lookups with it), never for reading
+    an entry (``named_in``, ``candidates_for``)."""
     rows = select_graph(journal).ro_query(_KNOWN).result_set
     return [
         Known(uuid, name, norm, kind, tuple(aliases), tuple(alias_norms))
