@@ -83,7 +83,7 @@ def test_a_long_entrys_names_are_found_in_bounded_lookups(
     assert set(names(named_in(J, text))) == {"Paris", "Priya Sharma", "The Who"}
 
 
-def test_a_names_candidates_hold_exact_names_aliases_and_near_names_of_its_type(
+def test_a_names_candidates_are_its_exact_names_and_aliases_else_near_names_of_its_type(
     db: object,
 ) -> None:
     uuids = seeded()
@@ -94,7 +94,8 @@ def test_a_names_candidates_hold_exact_names_aliases_and_near_names_of_its_type(
     assert "Priya Sharma" in names(candidates("priya sharmma", "Person"))  # a typo
     assert set(names(candidates("priya", "Person"))) == {"Priya Sharma", "Priya P."}
     assert names(candidates("priya", "Place")) == []  # near names are of the name's type
-    assert names(candidates("the who", "Thing")) == ["The Who"]  # no stopwords in names
+    assert names(candidates("the", "Thing")) == ["The Who"]  # no stopwords in names
+    assert names(candidates("priya sharma", "Person")) == ["Priya Sharma"]  # exact: no others
     assert names(candidates("zorba", "Place")) == []
 
 
@@ -104,8 +105,8 @@ def test_the_lookups_use_the_indexes_not_a_scan_of_every_entity(db: object) -> N
     seeded()
     graph = select_graph(J)
     named = graph.explain(entities._NAMED, {"norms": ["paris"]}).plan
-    params = {"norm": "paris", "words": "paris", "type": "Place", "limit": 5}
-    near = graph.explain(entities._CANDIDATES, params).plan
+    params = {"words": "paris", "type": "Place", "limit": 5}
+    near = graph.explain(entities._NEAR, params).plan
     plans = " ".join([*named, *near])
     assert "Label Scan" not in plans and "All Node Scan" not in plans
     assert "Index Scan" in plans and "ProcedureCall" in plans

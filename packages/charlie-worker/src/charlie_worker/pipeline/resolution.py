@@ -29,7 +29,7 @@ Ask = Callable[[str, list[str]], str | None]
 
 Candidates = Callable[[str, str], Sequence[Known]]
 """``candidates(norm, type)``: the journal's entities a name (normalised) of that type may
-mean, in the journal's order: every one whose name or alias is ``norm``, and those of the
+mean, in the journal's order: every one whose name or alias is ``norm``, else those of the
 type whose names are near it (``store.entities.candidates_for``). Any entity beyond those is
 harmless: the tiers below choose."""
 

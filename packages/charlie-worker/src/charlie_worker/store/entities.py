@@ -35,16 +35,8 @@ MATCH (n:Entity) WHERE norm IN n.alias_norms
 RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
        coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
 """
-# One round trip per name: its exact name, its alias, its near names of its type.
-_CANDIDATES = """
-MATCH (n:Entity) WHERE n.norm_name = $norm
-RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
-       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
-UNION
-MATCH (n:Entity) WHERE $norm IN n.alias_norms
-RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
-       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
-UNION
+# A name's near names of its type, best full-text matches first.
+_NEAR = """
 CALL db.idx.fulltext.queryNodes('Entity', $words) YIELD node AS n, score
 WHERE n.type = $type
 WITH n, score ORDER BY score DESC LIMIT $limit
@@ -186,13 +178,15 @@ def _near_query(norm: str) -> str:
 
 def candidates_for(journal: str, norm: str, kind: str) -> list[Known]:
     """The entities an extracted name (normalised: ``norm``) may mean: every one whose name
-    or alias is ``norm``, of any type, and the ``NEAR_LIMIT`` names of type ``kind`` nearest
-    to it by the name index. Resolution's tiers choose among them."""
+    or alias is ``norm``, of any type; or, when there is none, the ``NEAR_LIMIT`` names of
+    type ``kind`` nearest to it by the name index (an exact name is resolution's first tier:
+    near names would not be looked at). Resolution's tiers choose among them."""
     graph = select_graph(journal)
-    if not norm.split():  # no word to search for: its exact name only
-        return _known(graph.ro_query(_NAMED, {"norms": [norm]}).result_set)
-    params = {"norm": norm, "words": _near_query(norm), "type": kind, "limit": NEAR_LIMIT}
-    return _known(graph.ro_query(_CANDIDATES, params).result_set)
+    exact = graph.ro_query(_NAMED, {"norms": [norm]}).result_set
+    if exact or not norm.split():
+        return _known(exact)
+    params = {"words": _near_query(norm), "type": kind, "limit": NEAR_LIMIT}
+    return _known(graph.ro_query(_NEAR, params).result_set)
 
 
 def blocked_norms(journal: str) -> frozenset[str]:
