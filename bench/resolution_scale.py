@@ -64,6 +64,20 @@ def generated_names(n: int, seed: int = 0) -> list[tuple[str, str]]:
     return list(names.items())
 
 
+def new_name_entries(n: int, rep: int) -> list[str]:
+    """``n`` entries, each naming a person, a place, an organisation and a thing no journal
+    has yet (generated with another seed for every repetition)."""
+    names = generated_names(40 * n, seed=rep + 1)
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for name, kind in names:
+        by_kind[kind].append(name)
+    return [
+        f"Lunch with {by_kind['Person'][i]} near {by_kind['Place'][i]} today. "
+        f"{by_kind['Organization'][i]} called about the {by_kind['Thing'][i]}."
+        for i in range(n)
+    ]
+
+
 def typing_script(prompt: str) -> str:
     """The scripted model: each candidate it is asked about gets a type fixed by its name,
     and the entity matcher's question ("which of these is it?") is answered "none"."""
@@ -123,6 +137,22 @@ def timed_calls(module: Any, names: list[str]) -> dict[str, list[float]]:
 
 
 TOP = "all store and resolution calls"
+MATCHER = "matcher"
+
+
+def time_the_matcher(matcher: type, spent: dict[str, list[float]]) -> None:
+    """Record each call of the entity matcher (the model's tier of resolution, on the
+    scripted model here) under ``MATCHER``: a bigger journal has more ambiguous names."""
+    call = matcher.__call__
+
+    def timed(self: Any, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return call(self, *args, **kw)
+        finally:
+            spent[MATCHER].append(time.perf_counter() - start)
+
+    matcher.__call__ = timed
 
 
 def store_calls(module: Any) -> list[str]:
@@ -164,45 +194,69 @@ def main() -> None:
 
         calls = store_calls(extraction)
         recorder = timed_calls(extraction, calls)
-        per_entry: dict[int, list[float]] = defaultdict(list)
+        time_the_matcher(extraction.EntityMatcher, recorder)
+        per_entry: dict[tuple[str, int], list[float]] = defaultdict(list)
         parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels = [str(size) for size in args.sizes]
-        for _, label in alternating(labels, args.reps):
+        for rep, label in alternating(labels, args.reps):
             size = int(label)
             journal = f"scale-{size}"
+            fresh = [add_entry(text, journal) for text in new_name_entries(args.entries, rep)]
             recorder.clear()
-            for uuid in entries[size]:
-                start = time.perf_counter()
-                extraction.extract_nodes(uuid, journal)
-                per_entry[size].append(time.perf_counter() - start)
+            for mode, uuids in (("known", entries[size]), ("new", fresh)):
+                for uuid in uuids:
+                    asked = len(recorder[MATCHER])
+                    start = time.perf_counter()
+                    extraction.extract_nodes(uuid, journal)
+                    seconds = time.perf_counter() - start
+                    per_entry[mode, size].append(seconds)
+                    matcher = sum(recorder[MATCHER][asked:])
+                    per_entry[f"{mode} minus matcher", size].append(seconds - matcher)
             for name, seconds in recorder.items():
                 parts[size][name] += sum(seconds)
         manager_module.manager().unload_all()
 
-    base = median(per_entry[args.sizes[0]])
-    reads = {size: len(per_entry[size]) for size in args.sizes}
+    reads = {size: 2 * args.entries * args.reps for size in args.sizes}
+
+    def ms(mode: str, size: int) -> float:
+        return median(per_entry[mode, size]) * 1000
+
+    first = args.sizes[0]
     rows = [
         [
             f"{size:,}",
-            median(per_entry[size]) * 1000,
-            ratio(median(per_entry[size]), base),
-            *(parts[size][name] / reads[size] * 1000 for name in calls),
-            (sum(per_entry[size]) - parts[size][TOP]) / reads[size] * 1000,
+            ms("known", size),
+            ratio(ms("known", size), ms("known", first)),
+            ms("new", size),
+            ratio(ms("new", size), ms("new", first)),
+            ratio(ms("new minus matcher", size), ms("new minus matcher", first)),
+            *(parts[size][name] / reads[size] * 1000 for name in [*calls, MATCHER]),
+            (sum(per_entry["known", size] + per_entry["new", size]) - parts[size][TOP])
+            / reads[size]
+            * 1000,
         ]
         for size in args.sizes
     ]
     print(
-        f"{args.entries} entries x {args.reps} reads per journal size, scripted model; "
-        "ms per entry (median) and, per call extract_nodes makes, mean ms per entry "
-        "(resolve includes candidates_for; extractor: the rest, the program's own work on "
-        "the scripted model)"
+        f"{args.entries} entries x {args.reps} reads per journal size, scripted model. "
+        "known: the real entries read again (their names are the journal's); new: entries "
+        "naming people, places, organisations and things the journal has never seen. "
+        "ms per entry (median), its ratio to the smallest journal, then per call "
+        "extract_nodes makes, mean ms per entry of both kinds (resolve includes "
+        "candidates_for and the matcher: the model asked which entity an ambiguous name is; "
+        "extractor: the rest, the program's own work on the scripted model)"
     )
-    print(table(["entities", "ms/entry", "ratio", *calls, "extractor"], rows))
+    headers = ["entities", "known ms", "ratio", "new ms", "ratio", "ratio w/o matcher"]
+    print(table([*headers, *calls, MATCHER, "extractor"], rows))
     print(machine())
     largest = args.sizes[-1]
     print(
         f"SUMMARY resolution_scale: per-entry time with {largest:,} known entities is "
-        f"{ratio(median(per_entry[largest]), base):.2f}x the time with {args.sizes[0]:,}"
+        f"{ratio(ms('known', largest), ms('known', first)):.2f}x the time with {first:,} "
+        f"(entries of known names), {ratio(ms('new', largest), ms('new', first)):.2f}x "
+        "(entries of new names; "
+        f"{ratio(ms('new minus matcher', largest), ms('new minus matcher', first)):.2f}x "
+        "without the matcher's model calls)"
     )
 
 

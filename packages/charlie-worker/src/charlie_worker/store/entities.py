@@ -161,14 +161,14 @@ def named_in(journal: str, text: str) -> list[Known]:
 
 def _near_query(norm: str) -> str:
     """A full-text query for names near ``norm``: any of its words as written, within a typo
-    or two (more for longer words), as the start of a longer word ("mary" → "maryann"), or
-    cut short to a word of its own ("maryann" → "mary"). ``norm`` holds only word characters
-    and spaces: nothing to escape."""
+    (two for words of six letters or more), as the start of a longer word ("priya" →
+    "priyanka"), or cut short to a word of its own ("maryann" → "mary"). ``norm`` holds only
+    word characters and spaces: nothing to escape."""
     terms: list[str] = []
     for word in norm.split():
         terms.append(word)
         if len(word) >= 2:
-            fuzz = "%" * (1 + (len(word) >= 6) + (len(word) >= 9))
+            fuzz = "%%" if len(word) >= 6 else "%"
             terms.append(f"{fuzz}{word}{fuzz}")
         if len(word) >= 3:
             terms.append(f"{word}*")
