@@ -66,7 +66,7 @@ def generated_names(n: int, seed: int = 0) -> list[tuple[str, str]]:
 
 def new_name_entries(n: int, rep: int) -> list[str]:
     """``n`` entries, each naming a person, a place, an organisation and a thing no journal
-    has yet (generated with another seed for every repetition)."""
+    has yet (generated with another seed for every repetition; deleted after their read)."""
     names = generated_names(40 * n, seed=rep + 1)
     by_kind: dict[str, list[str]] = defaultdict(list)
     for name, kind in names:
@@ -178,7 +178,7 @@ def main() -> None:
     from charlie_worker.pipeline import extraction
     from charlie_worker.pipeline import manager as manager_module
     from charlie_worker.pipeline.manager import ModelManager
-    from charlie_worker.store.entries import add_entry
+    from charlie_worker.store.entries import add_entry, delete_entry
     from kit.fake_lm import ScriptedLM
 
     manager_module._manager = ModelManager({"llm": lambda: ScriptedLM(typing_script)})
@@ -214,6 +214,8 @@ def main() -> None:
                     per_entry[f"{mode} minus matcher", size].append(seconds - matcher)
             for name, seconds in recorder.items():
                 parts[size][name] += sum(seconds)
+            for uuid in fresh:  # the journal goes back to its size: their entities go too
+                delete_entry(uuid, journal)
         manager_module.manager().unload_all()
 
     reads = {size: 2 * args.entries * args.reps for size in args.sizes}
