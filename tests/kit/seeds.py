@@ -7,10 +7,12 @@ written by ``store.entities.file_mentions``; then the entry is done, as after a 
 
 from __future__ import annotations
 
+from functools import partial
+
 from charlie_inference import Entity
 from charlie_worker.pipeline.resolution import resolve
 from charlie_worker.settings import DEFAULT_JOURNAL
-from charlie_worker.store.entities import Mention, file_mentions, known_entities
+from charlie_worker.store.entities import Mention, candidates_for, file_mentions
 from charlie_worker.store.entries import add_entry
 from charlie_worker.store.episode_state import remove_episode_from_queue
 
@@ -20,7 +22,7 @@ def read_as(
 ) -> list[Mention]:
     """File ``(name, type)`` pairs for an entry as the worker would, and mark it read."""
     found = [Entity(name=name, type=kind) for name, kind in entities]
-    mentions = resolve(found, known_entities(journal))
+    mentions = resolve(found, partial(candidates_for, journal))
     file_mentions(episode_uuid, journal, mentions)
     remove_episode_from_queue(episode_uuid)
     return mentions

@@ -86,9 +86,9 @@ LOWER = re.compile(r"\b(match|merge|create)\s*\(|\bdetach\s+delete\b", re.IGNORE
 """Cypher in any case, recognised by a clause followed by a pattern."""
 
 ALLOWED = {
-    # ensure_schema() formats index DDL from RANGE_INDEXES / FULLTEXT_INDEXES: module tuples
-    # of literal (label, property) pairs, checked below to be plain identifiers. Cypher has
-    # no parameters for labels or property names in DDL.
+    # ensure_schema() formats index DDL from RANGE_INDEXES / FULLTEXT_INDEXES / NAME_INDEXES:
+    # module tuples of literal (label, property) pairs, checked below to be plain
+    # identifiers. Cypher has no parameters for labels or property names in DDL.
     ("charlie_worker/store/schema.py", "label"),
     ("charlie_worker/store/schema.py", "prop"),
 }
@@ -302,7 +302,7 @@ def test_the_check_scans_every_module_that_holds_cypher() -> None:
 
 
 def test_the_allow_listed_schema_fragments_are_literal_identifiers() -> None:
-    pairs = [*schema.RANGE_INDEXES, *schema.FULLTEXT_INDEXES]
+    pairs = [*schema.RANGE_INDEXES, *schema.FULLTEXT_INDEXES, *schema.NAME_INDEXES]
     assert pairs
     for label, prop in pairs:
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label), label
@@ -310,7 +310,7 @@ def test_the_allow_listed_schema_fragments_are_literal_identifiers() -> None:
     # ...and they are module literals (tuples of string constants), not computed at run time.
     tree = ast.parse(Path(schema.__file__).read_text())
     checker = _Checker("charlie_worker/store/schema.py", tree)
-    for name in ("RANGE_INDEXES", "FULLTEXT_INDEXES"):
+    for name in ("RANGE_INDEXES", "FULLTEXT_INDEXES", "NAME_INDEXES"):
         value = checker.module_values[name]
         assert isinstance(value, ast.Tuple), name
         for pair in value.elts:

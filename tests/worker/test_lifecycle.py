@@ -405,8 +405,9 @@ def test_schema_indexes_exist_and_creation_is_idempotent(db: EmbeddedServer) -> 
     assert indexes[("Episode", "uuid")] == ["RANGE"]
     assert indexes[("Episode", "content")] == ["FULLTEXT"]
     assert indexes[("Entity", "uuid")] == ["RANGE"]
-    assert indexes[("Entity", "norm_name")] == ["RANGE"]
+    assert indexes[("Entity", "norm_name")] == ["RANGE", "FULLTEXT"]
     assert indexes[("Entity", "name")] == ["RANGE"]
+    assert indexes[("Entity", "alias_norms")] == ["RANGE"]
 
 
 @pytest.mark.parametrize("journal", ["", "   ", "a\nb", "x" * 65, None, 3])

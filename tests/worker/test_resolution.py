@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from charlie_inference import Entity
-from charlie_worker.pipeline.resolution import Known, resolve
+from charlie_worker.pipeline.resolution import Candidates, Known, resolve
 
 PRIYA = Known("u-priya", "Priya Sharma", "priya sharma", "Person")
 PARIS = Known("u-paris", "Paris", "paris", "Place")
+
+
+def journal(*known: Known) -> Candidates:
+    """A journal of ``known`` whose every entity is a candidate for every name."""
+
+    def candidates(norm: str, kind: str) -> Sequence[Known]:
+        return known
+
+    return candidates
 
 
 def _never(name: str, candidates: list[str]) -> str | None:
@@ -14,17 +25,17 @@ def _never(name: str, candidates: list[str]) -> str | None:
 
 
 def test_exact_normalised_name_resolves_without_the_model() -> None:
-    [r] = resolve([Entity(name="PRIYA  sharma.", type="Person")], [PRIYA, PARIS], _never)
+    [r] = resolve([Entity(name="PRIYA  sharma.", type="Person")], journal(PRIYA, PARIS), _never)
     assert (r.uuid, r.is_new) == ("u-priya", False)
 
 
 def test_typo_resolves_by_fuzzy_match() -> None:
-    [r] = resolve([Entity(name="Priya Sharmma", type="Person")], [PRIYA], _never)
+    [r] = resolve([Entity(name="Priya Sharmma", type="Person")], journal(PRIYA), _never)
     assert r.uuid == "u-priya"
 
 
 def test_unrelated_name_is_new_without_asking() -> None:
-    [r] = resolve([Entity(name="Tom", type="Person")], [PRIYA, PARIS], _never)
+    [r] = resolve([Entity(name="Tom", type="Person")], journal(PRIYA, PARIS), _never)
     assert r.is_new and r.uuid not in {"u-priya", "u-paris"}
 
 
@@ -35,25 +46,25 @@ def test_ambiguous_name_asks_the_model_and_validates_its_answer() -> None:
         asked.append((name, candidates))
         return "Priya Sharma"
 
-    [r] = resolve([Entity(name="Priya", type="Person")], [PRIYA, PARIS], yes)
+    [r] = resolve([Entity(name="Priya", type="Person")], journal(PRIYA, PARIS), yes)
     assert asked == [("Priya", ["Priya Sharma"])]
     assert r.uuid == "u-priya"
 
     def invents(name: str, candidates: list[str]) -> str | None:
         return "Somebody Else"
 
-    [r] = resolve([Entity(name="Priya", type="Person")], [PRIYA], invents)
+    [r] = resolve([Entity(name="Priya", type="Person")], journal(PRIYA), invents)
     assert r.is_new
 
 
 def test_same_new_name_twice_in_one_batch_is_one_entity() -> None:
     a, b = resolve(
-        [Entity(name="Sam", type="Person"), Entity(name="sam", type="Person")], [], _never
+        [Entity(name="Sam", type="Person"), Entity(name="sam", type="Person")], journal(), _never
     )
     assert a.uuid == b.uuid and a.is_new and not b.is_new
 
 
 def test_an_alias_resolves_to_its_entity_without_the_model() -> None:
     merged = Known("u-priya", "Priya Sharma", "priya sharma", "Person", ("Pri",), ("pri",))
-    [r] = resolve([Entity(name="PRI", type="Person")], [merged, PARIS], _never)
+    [r] = resolve([Entity(name="PRI", type="Person")], journal(merged, PARIS), _never)
     assert (r.uuid, r.name, r.norm, r.is_new) == ("u-priya", "PRI", "priya sharma", False)

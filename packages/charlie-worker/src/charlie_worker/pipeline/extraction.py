@@ -5,15 +5,17 @@ alias resolves to its entity, and a blocked name is never filed."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import dspy
 
 from charlie_inference import EntityMatcher, load_extractor, normalize_name
 from charlie_worker.store.entities import (
     blocked_norms,
+    candidates_for,
     entry_content,
     file_mentions,
-    known_entities,
+    named_in,
 )
 from charlie_worker.store.episode_state import PENDING, set_episode_status
 
@@ -52,9 +54,9 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     lm = _model_for(attempt)
     extractor = load_extractor()
     matcher = EntityMatcher()
-    known = known_entities(journal)
     blocked = blocked_norms(journal)
-    names = {name: kind for k in known for name, kind in k.names().items()}
+    # The journal's names found in this entry only, never the whole journal's.
+    names = {name: kind for k in named_in(journal, content) for name, kind in k.names().items()}
     with dspy.context(lm=lm):
         # The journal's memory first: a name it already knows is found and keeps its type.
         found = extractor(text=content, known=names).entities
@@ -63,7 +65,7 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
         def ask(name: str, candidates: list[str]) -> str | None:
             return matcher(name=name, entry=content, candidates=candidates).match
 
-        resolved = resolve(entities, known, ask)
+        resolved = resolve(entities, partial(candidates_for, journal), ask)
     try:
         set_episode_status(episode_uuid, PENDING, uuid_map={r.name: r.uuid for r in resolved})
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read

@@ -4,12 +4,15 @@ Cheapest first: normalised exact name (or an alias the user left on an entity by
 renaming it), then a fuzzy match that only typos pass, then the model, for the ambiguous
 leftovers only (a shared first name, a near miss), with its answer validated against the
 candidates it was given.
+
+The tiers look only at the name's candidates (``Candidates``: the journal's index answers
+which entities a name may mean), never at every entity of the journal.
 """
 
 from __future__ import annotations
 
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
 from charlie_inference import Entity, normalize_name
@@ -24,6 +27,12 @@ MAX_CANDIDATES = 5
 Ask = Callable[[str, list[str]], str | None]
 """``ask(name, candidate_names) -> chosen candidate name or None``: the model's judgement."""
 
+Candidates = Callable[[str, str], Sequence[Known]]
+"""``candidates(norm, type)``: the journal's entities a name (normalised) of that type may
+mean, in the journal's order: every one whose name or alias is ``norm``, else those of the
+type whose names are near it (``store.entities.candidates_for``). Any entity beyond those is
+harmless: the tiers below choose."""
+
 
 def _similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
@@ -35,28 +44,39 @@ def _ambiguous(norm: str, other: str) -> bool:
     return words < other_words or other_words < words or _similar(norm, other) >= FUZZY_ASK
 
 
-def resolve(entities: list[Entity], known: list[Known], ask: Ask | None = None) -> list[Mention]:
-    """Map each extracted entity to an existing uuid or a new one."""
-    by_norm = {norm: k for k in known for norm in k.alias_norms}
+def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -> Known | None:
+    """The entity of ``known`` that ``entity`` (normalised: ``norm``) means, if any."""
+    by_norm = {alias: k for k in known for alias in k.alias_norms}
     by_norm.update({k.norm: k for k in known})  # an entity's own name wins over an alias
+    match = by_norm.get(norm)
+    if match is not None:
+        return match
+    same_type = [k for k in known if k.type == entity.type]
+    best = max(same_type, key=lambda k: _similar(norm, k.norm), default=None)
+    if best is not None and _similar(norm, best.norm) >= FUZZY_SAME:
+        return best
+    if ask is None:
+        return None
+    candidates = [k for k in same_type if _ambiguous(norm, k.norm)][:MAX_CANDIDATES]
+    if not candidates:
+        return None
+    chosen = ask(entity.name, [k.name for k in candidates])
+    return next((k for k in candidates if k.name == chosen), None)
+
+
+def resolve(
+    entities: list[Entity], candidates: Candidates, ask: Ask | None = None
+) -> list[Mention]:
+    """Map each extracted entity to an existing uuid or a new one. A name met earlier in
+    the same batch is known to the later ones: "Sam" twice is one new entity."""
+    new: list[Known] = []
     resolved: list[Mention] = []
     for entity in entities:
         norm = normalize_name(entity.name)
-        match = by_norm.get(norm)
-        if match is None:
-            same_type = [k for k in known if k.type == entity.type]
-            best = max(same_type, key=lambda k: _similar(norm, k.norm), default=None)
-            if best is not None and _similar(norm, best.norm) >= FUZZY_SAME:
-                match = best
-            elif ask is not None:
-                candidates = [k for k in same_type if _ambiguous(norm, k.norm)][:MAX_CANDIDATES]
-                if candidates:
-                    chosen = ask(entity.name, [k.name for k in candidates])
-                    match = next((k for k in candidates if k.name == chosen), None)
+        match = _match(entity, norm, [*candidates(norm, entity.type), *new], ask)
         if match is None:
             match = Known(str(uuidlib.uuid4()), entity.name, norm, entity.type)
-            by_norm[norm] = match
-            known = [*known, match]
+            new.append(match)
             resolved.append(Mention(entity.name, entity.type, match.uuid, norm, True))
         else:
             resolved.append(Mention(entity.name, match.type, match.uuid, match.norm, False))

@@ -2,6 +2,11 @@
 journal already knows (with the user's corrections: names, aliases, types), the names the user
 blocked, and filing what was found in one entry.
 
+Reading an entry never reads every entity: the journal's names that occur in the entry
+(``named_in``) and the entities an extracted name may mean (``candidates_for``) are index
+lookups (``schema.RANGE_INDEXES``, ``schema.NAME_INDEXES``), so an entry costs the same in a
+journal of ten entities and of ten thousand.
+
 The worker's extraction and the test seeds both file through ``file_mentions``, so a test
 graph has exactly the shape the worker writes.
 """
@@ -11,11 +16,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .graphs import select_graph
+from .names import MAX_NAME_CHARS, normal_name
 
 _CONTENT = "MATCH (e:Episode {uuid: $uuid}) RETURN e.content"
 _KNOWN = """
 MATCH (n:Entity)
 RETURN n.uuid, n.name, n.norm_name, n.type, coalesce(n.aliases, []), coalesce(n.alias_norms, [])
+"""
+# Both lookups return the graph's own order (node id), the order ``_KNOWN`` lists them in:
+# resolution takes the first of equally good candidates, so the order is part of the answer.
+_NAMED = """
+MATCH (n:Entity) WHERE n.norm_name IN $norms
+RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
+       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
+UNION
+UNWIND $norms AS norm
+MATCH (n:Entity) WHERE norm IN n.alias_norms
+RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
+       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
+"""
+# A name's near names of its type, best full-text matches first.
+_NEAR = """
+CALL db.idx.fulltext.queryNodes('Entity', $words) YIELD node AS n, score
+WHERE n.type = $type
+WITH n, score ORDER BY score DESC LIMIT $limit
+RETURN id(n) AS id, n.uuid AS uuid, n.name AS name, n.norm_name AS norm, n.type AS type,
+       coalesce(n.aliases, []) AS aliases, coalesce(n.alias_norms, []) AS alias_norms
 """
 _BLOCKED = "MATCH (b:Blocked) RETURN b.norm"
 _OLD = "MATCH (:Episode {uuid: $uuid})-[:MENTIONS]->(n:Entity) RETURN n.uuid"
@@ -75,12 +101,92 @@ def entry_content(episode_uuid: str, journal: str) -> str | None:
 
 
 def known_entities(journal: str) -> list[Known]:
-    """Every entity of the journal, for resolution, as the user last corrected it."""
+    """Every entity of the journal, as the user last corrected it: a read of the whole
+    journal, for checks (the tests compare the indexed lookups with it), never for reading
+    an entry (``named_in``, ``candidates_for``)."""
     rows = select_graph(journal).ro_query(_KNOWN).result_set
     return [
         Known(uuid, name, norm, kind, tuple(aliases), tuple(alias_norms))
         for uuid, name, norm, kind, aliases, alias_norms in rows
     ]
+
+
+NEAR_LIMIT = 25
+"""At most this many near names are considered for one extracted name (the best full-text
+matches): resolution's fuzzy tier scores them, and asks the model about five at most."""
+
+RUNS_PER_QUERY = 2_000
+"""Word runs looked up per query: a long entry is looked up in several bounded queries."""
+
+
+def _known(rows: list[list]) -> list[Known]:
+    rows = sorted({row[0]: row for row in rows}.values())
+    return [
+        Known(uuid, name, norm, kind, tuple(aliases), tuple(alias_norms))
+        for _, uuid, name, norm, kind, aliases, alias_norms in rows
+    ]
+
+
+def word_runs(text: str, longest: int = MAX_NAME_CHARS) -> list[str]:
+    """Every run of consecutive words of ``text``, normalised, up to ``longest`` characters:
+    each name the text holds as whole words is one of them. Names are cut at
+    ``MAX_NAME_CHARS``; the rare name that folding makes longer still ("ß" → "ss" in a name
+    of 60 characters) is not recognised in the text, but still resolves by its exact name."""
+    words = normal_name(text).split()
+    runs: set[str] = set()
+    for start in range(len(words)):
+        run = words[start]
+        end = start + 1
+        while len(run) <= longest:
+            runs.add(run)
+            if end == len(words):
+                break
+            run = f"{run} {words[end]}"
+            end += 1
+    return sorted(runs)
+
+
+def named_in(journal: str, text: str) -> list[Known]:
+    """The entities whose name or alias occurs in ``text`` (as whole words, any case): what
+    the extractor is told the journal already knows. Each run of the text's words is looked
+    up by exact normalised name, so the cost follows the text, not the journal."""
+    runs = word_runs(text)
+    graph = select_graph(journal)
+    rows = []
+    for start in range(0, len(runs), RUNS_PER_QUERY):
+        chunk = runs[start : start + RUNS_PER_QUERY]
+        rows += graph.ro_query(_NAMED, {"norms": chunk}).result_set
+    return _known(rows)
+
+
+def _near_query(norm: str) -> str:
+    """A full-text query for names near ``norm``: any of its words as written, within a typo
+    (two for words of six letters or more), as the start of a longer word ("priya" →
+    "priyanka"), or cut short to a word of its own ("maryann" → "mary"). ``norm`` holds only
+    word characters and spaces: nothing to escape."""
+    terms: list[str] = []
+    for word in norm.split():
+        terms.append(word)
+        if len(word) >= 2:
+            fuzz = "%%" if len(word) >= 6 else "%"
+            terms.append(f"{fuzz}{word}{fuzz}")
+        if len(word) >= 3:
+            terms.append(f"{word}*")
+        terms.extend(word[:end] for end in range(3, len(word) - 1))
+    return " | ".join(dict.fromkeys(terms))
+
+
+def candidates_for(journal: str, norm: str, kind: str) -> list[Known]:
+    """The entities an extracted name (normalised: ``norm``) may mean: every one whose name
+    or alias is ``norm``, of any type; or, when there is none, the ``NEAR_LIMIT`` names of
+    type ``kind`` nearest to it by the name index (an exact name is resolution's first tier:
+    near names would not be looked at). Resolution's tiers choose among them."""
+    graph = select_graph(journal)
+    exact = graph.ro_query(_NAMED, {"norms": [norm]}).result_set
+    if exact or not norm.split():
+        return _known(exact)
+    params = {"words": _near_query(norm), "type": kind, "limit": NEAR_LIMIT}
+    return _known(graph.ro_query(_NEAR, params).result_set)
 
 
 def blocked_norms(journal: str) -> frozenset[str]:

@@ -4,8 +4,9 @@
 one journal entry: ``created_at`` is when it was saved, ``date`` the moment it is about (ISO 8601
 with its UTC offset; ``date_ts`` the same instant in epoch seconds, the list's order) and
 ``source_id`` where an importer found it (``dayone:<uuid>``; absent for entries written here);
-``(:Entity {uuid, name, norm_name, type, journal})`` is a person, place, ... extracted from
-entries; ``(:Episode)-[:MENTIONS]->(:Entity)`` links them. Each journal is its own graph.
+``(:Entity {uuid, name, norm_name, type, journal, aliases, alias_norms})`` is a person, place,
+... extracted from entries (``aliases``: its names before the user merged or renamed it);
+``(:Episode)-[:MENTIONS]->(:Entity)`` links them. Each journal is its own graph.
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ RANGE_INDEXES: tuple[tuple[str, str], ...] = (
     (ENTITY, "uuid"),
     (ENTITY, "norm_name"),
     (ENTITY, "name"),
+    (ENTITY, "alias_norms"),
 )
 """Exact lookups: an entry by uuid or import source, entries by date (the list pages through
-them in date order), an entity by uuid or (normalised) name for resolution."""
+them in date order), an entity by uuid or (normalised) name or alias (an array index: one
+entry per alias) for resolution."""
 
 FULLTEXT_INDEXES: tuple[tuple[str, str], ...] = ((EPISODE, "content"),)
 """Word search over entries (RediSearch inside FalkorDB: stemming, English stopwords)."""
+
+NAME_INDEXES: tuple[tuple[str, str], ...] = ((ENTITY, "norm_name"),)
+"""Word search over entity names, for resolution's near misses (a typo, a first name alone):
+no stemming and no stopwords, since every word of a name is part of it ("The Who")."""
 
 _ALREADY = "already indexed"
 
@@ -44,6 +51,12 @@ def ensure_schema(graph: Graph) -> None:
         _create(graph, f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
     for label, prop in FULLTEXT_INDEXES:
         _create(graph, f"CALL db.idx.fulltext.createNodeIndex('{label}', '{prop}')")
+    for label, prop in NAME_INDEXES:
+        _create(
+            graph,
+            f"CALL db.idx.fulltext.createNodeIndex({{label: '{label}', stopwords: []}}, "
+            f"{{field: '{prop}', nostem: true}})",
+        )
 
 
 def _create(graph: Graph, cypher: str) -> None:

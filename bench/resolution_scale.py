@@ -1,0 +1,266 @@
+"""Resolution at scale: does reading an entry cost more as the journal knows more entities?
+
+Why: the worker matches every name it finds against the entities the journal already has
+(exact name or alias, then fuzzy candidates, then the model), and tells the extractor the
+journal's names that occur in the entry. If that meant reading every entity, a journal of
+10,000 entities would read each entry far slower than a new one.
+
+How: one private database holds one journal per size (``--sizes``, default 10, 1,000 and
+10,000 entities). Each journal gets the same ``--entries`` real entries (the labelled set
+shipped with charlie-optimize) and is filled up to its size with generated people, places,
+organisations and things, filed through the worker's own write path. Every entry is read
+once to warm up (so its own names are known everywhere: exact matches and the journal's
+memory are exercised), then read again ``--reps`` times per size in ABBA order with the real
+``extract_nodes`` on a scripted model (``tests/kit/fake_lm.py``): everything but the model's
+thinking. Figures: the median time per entry, as a ratio to the smallest journal, and where
+the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from _common import alternating, entry_texts, machine, median, private_db, ratio, table
+
+SYLLABLES = re.findall(
+    r"\w+",
+    "ka ri mo na le ta vi so pe lu da ne ko ba mi ra to shi an el or en ul ar in os "
+    "ze fa go hu ja ki lo ma nu pa qu ro sa ti vo wa ya zu be ci de fi ge",
+)
+PLACE_HEADS = ("Road", "Park", "Street", "Market", "Hill", "Station", "Cafe", "Lake")
+ORG_HEADS = ("Bank", "Labs", "Academy", "Group", "Studios", "Council", "Club", "Partners")
+KINDS = ("Person",) * 6 + ("Place",) * 2 + ("Organization", "Thing")
+
+
+def generated_names(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``n`` distinct (name, type) pairs: two-word people, "<Word> Road" places, "<Word>
+    Bank" organisations, one-word things. Words are made of syllables, so some share a first
+    name or a head noun, as a real journal's do."""
+    rng = random.Random(seed)
+
+    def word() -> str:
+        return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+    first_names = [word() for _ in range(max(8, n // 20))]  # ~20 people share a first name
+    names: dict[str, str] = {}
+    while len(names) < n:
+        kind = rng.choice(KINDS)
+        if kind == "Person":
+            name = f"{rng.choice(first_names)} {word()}"
+        elif kind == "Place":
+            name = f"{word()} {rng.choice(PLACE_HEADS)}"
+        elif kind == "Organization":
+            name = f"{word()} {rng.choice(ORG_HEADS)}"
+        else:
+            name = word()
+        names.setdefault(name, kind)
+    return list(names.items())
+
+
+def new_name_entries(n: int, rep: int) -> list[str]:
+    """``n`` entries, each naming a person, a place, an organisation and a thing no journal
+    has yet (generated with another seed for every repetition; deleted after their read)."""
+    names = generated_names(40 * n, seed=rep + 1)
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for name, kind in names:
+        by_kind[kind].append(name)
+    return [
+        f"Lunch with {by_kind['Person'][i]} near {by_kind['Place'][i]} today. "
+        f"{by_kind['Organization'][i]} called about the {by_kind['Thing'][i]}."
+        for i in range(n)
+    ]
+
+
+def typing_script(prompt: str) -> str:
+    """The scripted model: each candidate it is asked about gets a type fixed by its name,
+    and the entity matcher's question ("which of these is it?") is answered "none"."""
+    import json
+    import zlib
+
+    from kit.fake_lm import types_answer
+
+    if "[[ ## name ## ]]" in prompt:
+        return json.dumps({"match": "none"})
+    listed = re.search(r"\[\[ ## candidates ## \]\]\s*(\[.*?\])", prompt, re.DOTALL)
+    asked = json.loads(listed.group(1)) if listed else []
+    choices = ("None", "Person", "Place", "Organization", "Thing")
+    return types_answer(*((name, choices[zlib.crc32(name.encode()) % 5]) for name in asked))
+
+
+def fill(journal: str, size: int) -> None:
+    """File ``size`` generated entities in ``journal`` (mentioned by one finished entry)."""
+    import uuid
+
+    from charlie_worker.store.entities import Mention, file_mentions
+    from charlie_worker.store.entries import add_entry
+    from charlie_worker.store.episode_state import remove_episode_from_queue
+    from charlie_worker.store.names import normal_name
+
+    holder = add_entry("The journal's earlier years.", journal)
+    mentions = [
+        Mention(name, kind, str(uuid.uuid4()), normal_name(name), True)
+        for name, kind in generated_names(size)
+    ]
+    file_mentions(holder, journal, mentions)
+    remove_episode_from_queue(holder)
+
+
+def timed_calls(module: Any, names: list[str]) -> dict[str, list[float]]:
+    """Wrap ``module.<name>`` for each name so every call's seconds are recorded, under the
+    name, and under ``TOP`` when no other wrapped call is running (a lookup that resolution
+    makes is counted in ``resolve`` too; ``TOP`` counts it once)."""
+    spent: dict[str, list[float]] = defaultdict(list)
+    depth = [0]
+    for name in names:
+        original: Callable[..., Any] = getattr(module, name)
+
+        def timing(*args: Any, _f: Callable[..., Any] = original, _n: str = name, **kw: Any) -> Any:
+            start = time.perf_counter()
+            depth[0] += 1
+            try:
+                return _f(*args, **kw)
+            finally:
+                depth[0] -= 1
+                spent[_n].append(time.perf_counter() - start)
+                if depth[0] == 0:
+                    spent[TOP].append(time.perf_counter() - start)
+
+        setattr(module, name, wraps(original)(timing))
+    return spent
+
+
+TOP = "all store and resolution calls"
+MATCHER = "matcher"
+
+
+def time_the_matcher(matcher: type, spent: dict[str, list[float]]) -> None:
+    """Record each call of the entity matcher (the model's tier of resolution, on the
+    scripted model here) under ``MATCHER``: a bigger journal has more ambiguous names."""
+    call = matcher.__call__
+
+    def timed(self: Any, *args: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return call(self, *args, **kw)
+        finally:
+            spent[MATCHER].append(time.perf_counter() - start)
+
+    matcher.__call__ = timed
+
+
+def store_calls(module: Any) -> list[str]:
+    """The names ``extract_nodes`` calls that hold no model: store reads/writes, resolution."""
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if callable(value)
+        and getattr(value, "__module__", "").startswith(
+            ("charlie_worker.store.", "charlie_worker.pipeline.resolution")
+        )
+        and not isinstance(value, type)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
+    parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
+    parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
+    args = parser.parse_args()
+
+    from charlie_worker.pipeline import extraction
+    from charlie_worker.pipeline import manager as manager_module
+    from charlie_worker.pipeline.manager import ModelManager
+    from charlie_worker.store.entries import add_entry, delete_entry
+    from kit.fake_lm import ScriptedLM
+
+    manager_module._manager = ModelManager({"llm": lambda: ScriptedLM(typing_script)})
+    texts = entry_texts(args.entries)
+    with private_db():
+        entries: dict[int, list[str]] = {}
+        for size in args.sizes:
+            journal = f"scale-{size}"
+            fill(journal, size)
+            entries[size] = [add_entry(text, journal) for text in texts]
+            for uuid in entries[size]:  # warm-up: the entries' own names are filed
+                extraction.extract_nodes(uuid, journal)
+
+        calls = store_calls(extraction)
+        recorder = timed_calls(extraction, calls)
+        time_the_matcher(extraction.EntityMatcher, recorder)
+        per_entry: dict[tuple[str, int], list[float]] = defaultdict(list)
+        parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        labels = [str(size) for size in args.sizes]
+        for rep, label in alternating(labels, args.reps):
+            size = int(label)
+            journal = f"scale-{size}"
+            fresh = [add_entry(text, journal) for text in new_name_entries(args.entries, rep)]
+            recorder.clear()
+            for mode, uuids in (("known", entries[size]), ("new", fresh)):
+                for uuid in uuids:
+                    asked = len(recorder[MATCHER])
+                    start = time.perf_counter()
+                    extraction.extract_nodes(uuid, journal)
+                    seconds = time.perf_counter() - start
+                    per_entry[mode, size].append(seconds)
+                    matcher = sum(recorder[MATCHER][asked:])
+                    per_entry[f"{mode} minus matcher", size].append(seconds - matcher)
+            for name, seconds in recorder.items():
+                parts[size][name] += sum(seconds)
+            for uuid in fresh:  # the journal goes back to its size: their entities go too
+                delete_entry(uuid, journal)
+        manager_module.manager().unload_all()
+
+    reads = {size: 2 * args.entries * args.reps for size in args.sizes}
+
+    def ms(mode: str, size: int) -> float:
+        return median(per_entry[mode, size]) * 1000
+
+    first = args.sizes[0]
+    rows = [
+        [
+            f"{size:,}",
+            ms("known", size),
+            ratio(ms("known", size), ms("known", first)),
+            ms("new", size),
+            ratio(ms("new", size), ms("new", first)),
+            ratio(ms("new minus matcher", size), ms("new minus matcher", first)),
+            *(parts[size][name] / reads[size] * 1000 for name in [*calls, MATCHER]),
+            (sum(per_entry["known", size] + per_entry["new", size]) - parts[size][TOP])
+            / reads[size]
+            * 1000,
+        ]
+        for size in args.sizes
+    ]
+    print(
+        f"{args.entries} entries x {args.reps} reads per journal size, scripted model. "
+        "known: the real entries read again (their names are the journal's); new: entries "
+        "naming people, places, organisations and things the journal has never seen. "
+        "ms per entry (median), its ratio to the smallest journal, then per call "
+        "extract_nodes makes, mean ms per entry of both kinds (resolve includes "
+        "candidates_for and the matcher: the model asked which entity an ambiguous name is; "
+        "extractor: the rest, the program's own work on the scripted model)"
+    )
+    headers = ["entities", "known ms", "ratio", "new ms", "ratio", "ratio w/o matcher"]
+    print(table([*headers, *calls, MATCHER, "extractor"], rows))
+    print(machine())
+    largest = args.sizes[-1]
+    print(
+        f"SUMMARY resolution_scale: per-entry time with {largest:,} known entities is "
+        f"{ratio(ms('known', largest), ms('known', first)):.2f}x the time with {first:,} "
+        f"(entries of known names), {ratio(ms('new', largest), ms('new', first)):.2f}x "
+        "(entries of new names; "
+        f"{ratio(ms('new minus matcher', largest), ms('new minus matcher', first)):.2f}x "
+        "without the matcher's model calls)"
+    )
+
+
+if __name__ == "__main__":
+    main()
