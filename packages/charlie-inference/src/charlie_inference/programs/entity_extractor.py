@@ -83,6 +83,15 @@ class ContextWindowError(RuntimeError):
     """
 
 
+def _outage(exc: BaseException) -> ModelServerError | None:
+    """The model server's outage behind a failed call (dspy wraps it in its own error): not
+    the entry's fault, so the worker waits and reads it again rather than failing it."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ModelServerError):
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
 def clean_entities(entities: list[Entity], text: str, limit: int = MAX_ENTITIES) -> list[Entity]:
     """Trim, dedupe (first type wins), keep only names that occur in the text, bound the list."""
     haystack = f" {normalize_name(text)} "
@@ -196,9 +205,9 @@ class FreeformEntityExtractor(dspy.Module):
                     f"({detail}). Raise CHARLIE_LLM_N_CTX (default 2048)."
                 ) from exc
             return [entity for half in halves for entity in self._read(half)]
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
+            if (outage := _outage(exc)) is not None:
+                raise ModelServerError(str(outage)) from exc
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
 
 
@@ -374,9 +383,9 @@ class EntityExtractor(dspy.Module):
         except dspy.ContextWindowExceededError as exc:
             self._overflow = exc
             return None
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
+            if (outage := _outage(exc)) is not None:
+                raise ModelServerError(str(outage)) from exc
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
         return _answers(answer.types)
 
