@@ -8,7 +8,7 @@ a scripted model that counts its calls; each chunk of ``kit.long_entries`` is on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
