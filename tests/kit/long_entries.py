@@ -4,6 +4,7 @@ type, so that reading each chunk is exactly one model call."""
 from __future__ import annotations
 
 NAMES = ("Okonkwo", "Zorba", "Marisol", "Tadeusz", "Ingeborg", "Radhika")
+MORE_NAMES = ("Oluwaseun", "Bartholomew", "Esperanza", "Wojciech", "Siobhan", "Anneliese")
 
 _FILLER = "the walk along the river was long and quiet, and the tea afterwards was warm. " * 13
 
