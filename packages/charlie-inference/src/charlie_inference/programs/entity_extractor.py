@@ -87,9 +87,13 @@ def _outage(exc: BaseException) -> ModelServerError | None:
     """The model server's outage behind a failed call (dspy wraps it in its own error): not
     the entry's fault, so the worker waits and reads it again rather than failing it."""
     cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, ModelServerError):
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ModelServerError):
+            return cause
+        seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
-    return cause
+    return None
 
 
 def clean_entities(entities: list[Entity], text: str, limit: int = MAX_ENTITIES) -> list[Entity]:
