@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import dspy
@@ -12,6 +13,7 @@ from charlie_inference import (
     DspyLM,
     Entity,
     EntityExtractor,
+    ModelServerError,
     ModelSettings,
     ProgramStateError,
     load_extractor,
@@ -21,11 +23,14 @@ from charlie_inference.programs.entity_extractor import (
     FreeformEntityExtractor,
     answer_model,
     chunk_text,
+    chunks_of,
     clean_entities,
     load_freeform_extractor,
     normalize_name,
     shipped_state_path,
 )
+from kit.fake_lm import ScriptedLM, types_answer
+from kit.long_entries import NAMES, long_entry
 
 ENTRIES = [
     "Today I met Sarah at the cafe.",
@@ -63,6 +68,15 @@ def test_chunking_keeps_every_word_and_respects_the_size() -> None:
     assert chunk_text("short") == ["short"]
     assert chunk_text("   ") == []
     assert all(len(c) <= 100 for c in chunk_text("x" * 350, size=100))
+
+
+def test_each_chunk_knows_where_it_sits_in_the_text() -> None:
+    text = "  First one.  Second one is here.\n\n\nThird, after a gap! " + "word " * 60
+    chunks = chunks_of(text, size=40)
+    assert [text[c.start : c.end] for c in chunks] == [c.text for c in chunks]
+    assert all(c.text == c.text.strip() and 0 < c.end - c.start <= 40 for c in chunks)
+    assert all(a.end < b.start for a, b in pairwise(chunks))
+    assert "".join(text.split()) == "".join("".join(c.text for c in chunks).split())
 
 
 def test_entity_schema_rejects_unknown_types() -> None:
@@ -175,6 +189,30 @@ def test_known_names_and_shapes_need_no_model_call() -> None:
             ("Priya", "Person"),
         ]
         assert extractor(text="Went running. Tired but happy.").entities == []
+
+
+def test_reading_chunk_by_chunk_finds_what_forward_finds() -> None:
+    text = long_entry()
+    model = ScriptedLM(lambda prompt: types_answer(*((n, "Person") for n in NAMES if n in prompt)))
+    extractor = EntityExtractor()
+    with dspy.context(lm=model):
+        whole = extractor(text=text).entities
+        found = [e for chunk in chunks_of(text) for e in extractor.read_chunk(chunk.text)]
+    assert clean_entities(found, text) == whole
+    assert [e.name for e in whole] == list(NAMES)
+
+
+def test_a_model_server_outage_is_not_an_unusable_answer() -> None:
+    """dspy wraps what the engine raises: the outage must still reach the worker as one (the
+    entry waits), not as unusable output (the entry would fail)."""
+
+    def down(prompt: str) -> str:
+        raise ModelServerError("The model server at http://127.0.0.1:9/v1 failed: refused")
+
+    with dspy.context(lm=ScriptedLM(down)), pytest.raises(ModelServerError, match="refused"):
+        EntityExtractor().read_chunk("Later I thought about Zorba for a while.")
+    with dspy.context(lm=ScriptedLM(down)), pytest.raises(ModelServerError, match="refused"):
+        FreeformEntityExtractor()(text="Later I thought about Zorba for a while.")
 
 
 # --------------------------------------------------------------------------- real model

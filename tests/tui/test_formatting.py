@@ -79,6 +79,8 @@ def snapshot(
     seconds_per_entry: float = 0.0,
     model_name: str = "",
     builtin: bool = False,
+    part: int = 0,
+    parts: int = 0,
 ) -> Snapshot:
     return Snapshot(
         process,
@@ -94,6 +96,8 @@ def snapshot(
             seconds_per_entry=seconds_per_entry,
             model_name=model_name,
             builtin=builtin,
+            part=part,
+            parts=parts,
         ),
         QueueState(waiting, failed, frozenset()),
         paused,
@@ -176,6 +180,20 @@ def snapshot(
                 ),
             ),
             ("Worker running", "Reading entry 1 of 1", "1 waiting"),
+        ),
+        (
+            StatusView(
+                "open",
+                snapshot(
+                    ProcessState("running", pid=7),
+                    model="llm",
+                    activity="reading",
+                    waiting=2,
+                    part=12,
+                    parts=84,
+                ),
+            ),
+            ("Worker running", "Reading entry 1 of 2, part 12 of 84", "2 waiting"),
         ),
         (
             StatusView("open", snapshot(ProcessState("running", pid=7), activity="unloading")),

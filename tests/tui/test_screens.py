@@ -26,7 +26,9 @@ from charlie_tui.screens.entries import EntriesScreen
 from charlie_tui.screens.entry import EntryScreen
 from charlie_tui.screens.problem import ProblemScreen
 from charlie_tui.widgets.entry_table import EntryTable
+from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store.connection import is_open
+from charlie_worker.store.episode_state import PENDING, set_episode_failed, set_episode_status
 from charlie_worker.store.queries import get_entry, list_entities, list_entries
 from charlie_worker.store.worker_state import publish
 from kit.tables import table_rows
@@ -373,3 +375,33 @@ async def test_entry_keys_do_nothing_on_an_empty_list(tui, data_dir, key: str) -
         await tui.settle(pilot)
         await pilot.press(key)
         assert isinstance(app.screen, EntriesScreen)
+
+
+async def test_a_partly_read_entry_says_which_part_and_can_be_retried(tui, journal) -> None:
+    """What a long entry whose reading failed in one part looks like: what the other parts
+    named is filed, the note names the characters that could not be read, ``r`` retries."""
+    entry = tui.seed(
+        "Sarah called from Lisbon.", tui.ago(hours=0.2), entities=[("Sarah", "Person")]
+    )
+    set_episode_status(entry, PENDING, journal=DEFAULT_JOURNAL)
+    reason = (
+        "characters 1,201 to 2,400 of 9,000 could not be read (the rest is read and filed): "
+        "the model's answer was unusable: not JSON (after 3 attempts)"
+    )
+    set_episode_failed(entry, reason)
+    app = make_app(tui)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_list(pilot, tui, 6)
+        state, found = table_rows(app)[0][1], table_rows(app)[0][3]
+        assert state == "✗ failed" and found.startswith("characters 1,201 to 2,400")
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, EntryScreen) and screen.uuid == entry
+        note = screen.query_one("#entry-note", Static)
+        await tui.wait_for(pilot, lambda: "Partly read" in str(note.render()))
+        assert str(note.render()) == f"Partly read: {reason}\nPress r to read that part again."
+        title = screen.query_one("#entry-found-title", Label)
+        assert title.display and str(title.render()) == "Found in the parts that were read"
+        assert screen.query_one("#entry-entities", OptionList).option_count == 1
+        await pilot.press("r")
+        await tui.wait_for(pilot, lambda: get_entry(entry).state == "waiting", what="retry")

@@ -17,12 +17,15 @@ if TYPE_CHECKING:
     from .lm import DspyLM, make_lm
     from .programs.entity_extractor import (
         ENTITY_TYPES,
+        Chunk,
         ContextWindowError,
         Entity,
         EntityExtractor,
         ExtractionError,
         FreeformEntityExtractor,
         ProgramStateError,
+        chunks_of,
+        clean_entities,
         load_extractor,
         normalize_name,
     )
@@ -33,6 +36,7 @@ _LAZY = {
     "DspyLM": ".lm",
     "make_lm": ".lm",
     "ENTITY_TYPES": ".programs.entity_extractor",
+    "Chunk": ".programs.entity_extractor",
     "ContextWindowError": ".programs.entity_extractor",
     "Entity": ".programs.entity_extractor",
     "EntityExtractor": ".programs.entity_extractor",
@@ -41,12 +45,15 @@ _LAZY = {
     "FreeformEntityExtractor": ".programs.entity_extractor",
     "ProgramStateError": ".programs.entity_extractor",
     "ModelServerError": ".remote",
+    "chunks_of": ".programs.entity_extractor",
+    "clean_entities": ".programs.entity_extractor",
     "load_extractor": ".programs.entity_extractor",
     "normalize_name": ".programs.entity_extractor",
 }
 
 __all__ = [
     "ENTITY_TYPES",
+    "Chunk",
     "ContextWindowError",
     "DspyLM",
     "Entity",
@@ -60,6 +67,8 @@ __all__ = [
     "ProgramStateError",
     "bundled_model_path",
     "check_model_file",
+    "chunks_of",
+    "clean_entities",
     "data_dir",
     "load_extractor",
     "load_model",

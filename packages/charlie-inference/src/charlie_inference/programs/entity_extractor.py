@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -82,6 +83,19 @@ class ContextWindowError(RuntimeError):
     """
 
 
+def _outage(exc: BaseException) -> ModelServerError | None:
+    """The model server's outage behind a failed call (dspy wraps it in its own error): not
+    the entry's fault, so the worker waits and reads it again rather than failing it."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ModelServerError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def clean_entities(entities: list[Entity], text: str, limit: int = MAX_ENTITIES) -> list[Entity]:
     """Trim, dedupe (first type wins), keep only names that occur in the text, bound the list."""
     haystack = f" {normalize_name(text)} "
@@ -99,28 +113,69 @@ def clean_entities(entities: list[Entity], text: str, limit: int = MAX_ENTITIES)
     return kept
 
 
-def chunk_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
-    """Split at paragraph, then sentence, then word boundaries into pieces the context holds."""
-    text = text.strip()
-    if len(text) <= size:
-        return [text] if text else []
-    pieces = re.split(r"(?<=\n)\s*\n|(?<=[.!?])\s+", text)
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        while len(piece) > size:  # one enormous sentence: cut at a space
-            cut = piece.rfind(" ", 0, size)
-            cut = cut if cut > 0 else size
-            chunks.extend(c for c in (current, piece[:cut].strip()) if c)
-            current, piece = "", piece[cut:].strip()
-        if current and len(current) + 1 + len(piece) > size:
-            chunks.append(current)
-            current = piece
-        else:
-            current = f"{current} {piece}".strip()
-    if current:
-        chunks.append(current)
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One piece of an entry the context holds: ``text`` is ``entry[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+_BREAK = re.compile(r"(?<=\n)\s*\n|(?<=[.!?])\s+")
+"""Where a piece ends: a blank line, or the space after a sentence."""
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inwards past whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each paragraph or sentence of ``text``, whitespace trimmed."""
+    spans, start = [], 0
+    for found in [*_BREAK.finditer(text), None]:
+        end, after = (found.start(), found.end()) if found else (len(text), len(text))
+        piece = _trimmed(text, start, end)
+        if piece[0] < piece[1]:
+            spans.append(piece)
+        start = after
+    return spans
+
+
+def chunks_of(text: str, size: int = CHUNK_CHARS) -> list[Chunk]:
+    """Split at paragraph, then sentence, then word boundaries into pieces the context holds,
+    each with where it sits in ``text`` (so a part that could not be read can be named)."""
+    chunks: list[Chunk] = []
+    first = last = -1  # the span being gathered into a chunk; -1: none yet
+
+    def close(start: int, end: int) -> None:
+        if start >= 0:
+            chunks.append(Chunk(start, end, text[start:end]))
+
+    for start, end in _pieces(text):
+        while end - start > size:  # one enormous sentence: cut at a space
+            cut = text.rfind(" ", start, start + size)
+            cut = cut if cut > start else start + size
+            close(first, last)
+            close(*_trimmed(text, start, cut))
+            first = last = -1
+            start = _trimmed(text, cut, end)[0]
+        if first >= 0 and end - first > size:
+            close(first, last)
+            first = -1
+        first, last = (start if first < 0 else first), end
+    close(first, last)
     return chunks
+
+
+def chunk_text(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """The texts of ``chunks_of(text, size)``."""
+    return [chunk.text for chunk in chunks_of(text, size)]
 
 
 class FreeformEntityExtractor(dspy.Module):
@@ -136,8 +191,8 @@ class FreeformEntityExtractor(dspy.Module):
     def forward(self, text: str) -> dspy.Prediction:
         found: list[Entity] = []
         with dspy.context(adapter=dspy.JSONAdapter()):
-            for chunk in chunk_text(text):
-                found.extend(self._read(chunk))
+            for chunk in chunks_of(text):
+                found.extend(self._read(chunk.text))
         return dspy.Prediction(entities=clean_entities(found, text))
 
     def _read(self, chunk: str) -> list[Entity]:
@@ -154,9 +209,9 @@ class FreeformEntityExtractor(dspy.Module):
                     f"({detail}). Raise CHARLIE_LLM_N_CTX (default 2048)."
                 ) from exc
             return [entity for half in halves for entity in self._read(half)]
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
+            if (outage := _outage(exc)) is not None:
+                raise ModelServerError(str(outage)) from exc
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
 
 
@@ -292,9 +347,19 @@ class EntityExtractor(dspy.Module):
         known_types = _known_types(known)
         found: list[Entity] = []
         with dspy.context(adapter=dspy.JSONAdapter()):
-            for chunk in chunk_text(text):
-                found.extend(self._read(chunk, known_types))
+            for chunk in chunks_of(text):
+                found.extend(self._read(chunk.text, known_types))
         return dspy.Prediction(entities=clean_entities(found, text))
+
+    def read_chunk(self, chunk: str, known: KnownNames | list[str] | None = None) -> list[Entity]:
+        """The entities of one chunk of an entry (one of ``chunks_of(text)``), not yet
+        cleaned: ``forward`` one chunk at a time, for a caller that keeps each chunk's result
+        (the worker, so that a retry or a restart goes on from where it stopped and one bad
+        chunk does not cost the others). ``clean_entities`` of their union against the whole
+        text is then what ``forward`` returns. Raises ExtractionError when the model's
+        answer for this chunk is unusable."""
+        with dspy.context(adapter=dspy.JSONAdapter()):
+            return self._read(chunk, _known_types(known))
 
     def _read(self, chunk: str, known: dict[str, str | None]) -> list[Entity]:
         candidates = typed_candidates(chunk, known)
@@ -322,9 +387,9 @@ class EntityExtractor(dspy.Module):
         except dspy.ContextWindowExceededError as exc:
             self._overflow = exc
             return None
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
+            if (outage := _outage(exc)) is not None:
+                raise ModelServerError(str(outage)) from exc
             raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
         return _answers(answer.types)
 

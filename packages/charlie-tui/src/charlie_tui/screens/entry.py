@@ -97,7 +97,11 @@ class EntryScreen(DataScreen):
         )
         note = self.query_one("#entry-note", Static)
         note.set_class(entry.state == "failed", "-failed")
-        if entry.state == "failed":
+        # A long entry whose reading failed in part has what the other parts named filed.
+        partly = entry.state == "failed" and bool(entry.entities)
+        if partly:
+            note.update(Text(f"Partly read: {entry.error}\nPress r to read that part again."))
+        elif entry.state == "failed":
             note.update(Text(f"Reading failed: {entry.error}\nPress r to try again."))
         else:
             note.update(PENDING_NOTES.get(entry.state, ""))
@@ -113,11 +117,17 @@ class EntryScreen(DataScreen):
             keep = highlighted if highlighted in self._entities else entry.entities[0].uuid
             entities.highlighted = entities.get_option_index(keep)
         title = self.query_one("#entry-found-title", Label)
-        title.update("Found in this entry" if entry.entities else "Nothing found in this entry")
-        title.display = entry.state == "done"
+        title.update(
+            "Found in the parts that were read"
+            if partly
+            else "Found in this entry"
+            if entry.entities
+            else "Nothing found in this entry"
+        )
+        title.display = entry.state == "done" or partly
         entities.display = bool(entry.entities)
         self.refresh_bindings()
-        if entry.state == "done":  # also when nothing is left to mark (a removal)
+        if entry.state == "done" or partly:  # also when nothing is left to mark (a removal)
             uuid = self.uuid
             run_blocking(
                 self,

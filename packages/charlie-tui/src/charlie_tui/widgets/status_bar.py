@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from charlie_worker import WorkerStatus
+
 from ..formatting import duration, seconds
 from ..runtime import Snapshot
 from ..worker_process import ProcessState
@@ -97,7 +99,7 @@ def _model(snapshot: Snapshot) -> Part:
     if report.running and report.activity == "unloading":
         return "Unloading the model", "info"
     if report.running and report.activity == "reading" and snapshot.queue.waiting:
-        return _reading(report.read, snapshot.queue.waiting, report.seconds_per_entry), "info"
+        return _reading(report, snapshot.queue.waiting), "info"
     name = report.model_name
     if report.model:
         return (f"Model loaded: {name}" if name else "Model loaded"), "ok"
@@ -106,11 +108,14 @@ def _model(snapshot: Snapshot) -> Part:
     return (f"Model: {name}" if name else "Model not loaded"), "muted"
 
 
-def _reading(read: int, waiting: int, seconds_per_entry: float) -> str:
-    """ "Reading entry 3 of 12 (about 2 min left)": ``waiting`` includes the entry being read."""
-    words = f"Reading entry {read + 1} of {read + waiting}"
-    if seconds_per_entry > 0:
-        words += f" (about {duration(seconds_per_entry * waiting)} left)"
+def _reading(report: WorkerStatus, waiting: int) -> str:
+    """ "Reading entry 3 of 12, part 5 of 84 (about 2 min left)": ``waiting`` includes the
+    entry being read; the part is the chunk of a long entry."""
+    words = f"Reading entry {report.read + 1} of {report.read + waiting}"
+    if report.parts:
+        words += f", part {report.part} of {report.parts}"
+    if report.seconds_per_entry > 0:
+        words += f" (about {duration(report.seconds_per_entry * waiting)} left)"
     return words
 
 

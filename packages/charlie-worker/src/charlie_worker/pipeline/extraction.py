@@ -1,6 +1,7 @@
 """``extract_nodes``: one entry's entities, extracted, resolved and filed in its graph, as the
 user's corrections say: the journal's names (aliases included) keep their corrected types, an
-alias resolves to its entity, and a blocked name is never filed."""
+alias resolves to its entity, and a blocked name is never filed. A long entry is read chunk by
+chunk (``chunked_reading``): one unusable chunk leaves the rest filed and is named."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from charlie_worker.store.entities import (
 )
 from charlie_worker.store.episode_state import PENDING, set_episode_status
 
+from .chunked_reading import read_in_chunks
 from .manager import get_model
 from .resolution import resolve
 
@@ -59,8 +61,10 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     names = {name: kind for k in named_in(journal, content) for name, kind in k.names().items()}
     with dspy.context(lm=lm):
         # The journal's memory first: a name it already knows is found and keeps its type.
-        found = extractor(text=content, known=names).entities
-        entities = [e for e in found if normalize_name(e.name) not in blocked]
+        reading = read_in_chunks(extractor, episode_uuid, content, names)
+        if reading.read_nothing():
+            raise reading.unreadable[0][1]
+        entities = [e for e in reading.entities if normalize_name(e.name) not in blocked]
 
         def ask(name: str, candidates: list[str]) -> str | None:
             return matcher(name=name, entry=content, candidates=candidates).match
@@ -71,5 +75,7 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read
         raise EpisodeNotFoundError(episode_uuid) from exc
     file_mentions(episode_uuid, journal, resolved)
+    if problem := reading.problem(content):
+        raise problem  # what was read is filed; the entry says which part could not be
     new = sum(r.is_new for r in resolved)
     return ExtractResult(episode_uuid, len(resolved), new, len(resolved) - new)

@@ -85,10 +85,12 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
     Idempotent: an entry that is no longer pending (done, deleted, failed) is skipped, so a
     task queued twice extracts once. Every outcome is one of three, and no claim outlives it:
     read (done); failed with a reason the user can read and retry, only when the entry itself
-    is the cause (unusable model output, after the retries); or released and tried again
-    after a backoff, for everything else (a model that cannot load, a context too small, a
-    model server that cannot be reached, the database, a bug). The worker's status says why
-    it waits.
+    is the cause (unusable model output, after the retries: a long entry then has the chunks
+    that could be read filed, and its reason names the part that could not); or released and
+    tried again after a backoff, for everything else (a model that cannot load, a context too
+    small, a model server that cannot be reached, the database, a bug). The worker's status
+    says why it waits. Each chunk of a long entry is kept as it is read, so a retry, or a
+    worker restarted after a crash, reads only the chunks not read yet.
     """
     from charlie_inference import ExtractionError
 
@@ -109,7 +111,7 @@ def read_entry_now(episode_uuid: str, journal: str, task: Task | None = None) ->
         return {"episode_uuid": episode_uuid, "skipped": True}
     attempt = queue.RETRIES - task.retries if task is not None else 0
     started = time.monotonic()
-    worker_state.doing("reading")
+    worker_state.start_reading()
     try:
         result = extract_nodes(episode_uuid, journal, attempt=attempt)
     except EpisodeNotFoundError:

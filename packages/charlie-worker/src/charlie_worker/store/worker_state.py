@@ -45,6 +45,9 @@ class WorkerStatus:
     """Which model reads the entries ("" until a worker says)."""
     builtin: bool = False
     """Whether that is the bundled smoke-test model (the app then names a better one)."""
+    part: int = 0
+    parts: int = 0
+    """The chunk of a long entry being read, and how many it has (0 for a short entry)."""
 
 
 def publish(**fields: str | int | float) -> None:
@@ -57,12 +60,22 @@ def doing(activity: Activity) -> None:
     publish(activity=activity)
 
 
+def start_reading() -> None:
+    """The worker starts on an entry (how many chunks it has is not known yet)."""
+    publish(activity="reading", part=0, parts=0)
+
+
+def reading_part(number: int, total: int) -> None:
+    """The worker reads chunk ``number`` of the ``total`` of a long entry."""
+    publish(part=number, parts=total)
+
+
 def entry_read(seconds: float) -> None:
     """One more entry read in this backlog, in ``seconds``: the count and the average move."""
     data = get_redis().hmget(STATUS_KEY, "read", "seconds_per_entry")
     read, average = int(data[0] or 0), float(data[1] or 0.0)
     average = seconds if not read else average + AVERAGE_WEIGHT * (seconds - average)
-    publish(read=read + 1, seconds_per_entry=round(average, 3), activity="")
+    publish(read=read + 1, seconds_per_entry=round(average, 3), activity="", part=0, parts=0)
 
 
 def backlog_done() -> None:
@@ -114,4 +127,6 @@ def read_status() -> WorkerStatus:
         seconds_per_entry=float(data.get("seconds_per_entry", 0) or 0),
         model_name=data.get("model_name", ""),
         builtin=data.get("builtin") == "1",
+        part=int(data.get("part", 0) or 0),
+        parts=int(data.get("parts", 0) or 0),
     )
