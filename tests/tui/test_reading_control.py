@@ -74,7 +74,7 @@ def test_a_paused_journal_starts_no_worker_until_resumed(tui, data_dir) -> None:
     journal = Journal()
     journal.open()
     journal.reading.pause()
-    runtime = Runtime(journal, data_dir)
+    runtime = Runtime()
     try:
         runtime.open()
         snapshot = runtime.poll()
