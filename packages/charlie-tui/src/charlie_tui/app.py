@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -75,10 +76,25 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 1.0
 RECHECK_POLLS = 2
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
+SETTLE_TICK_S = 0.02
+SETTLE_CPU_S = 0.002
+SETTLE_TIMEOUT_S = 1.0
+"""The first frame settles (the footer's keys drawn) within a few ticks; never wait longer."""
 JOURNAL_ACTIONS = frozenset(
     {"new_entry", "search", "entities", "home", "import", "blocked", "undo", "worker_log"}
 )
 """The app's actions that need the open journal (and a journal screen in front)."""
+
+
+async def _settled(timeout: float = SETTLE_TIMEOUT_S) -> None:
+    """Return once this process has stopped working hard (its pending refreshes are drawn):
+    less than ``SETTLE_CPU_S`` of CPU in a ``SETTLE_TICK_S`` sleep, or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cpu = time.process_time()
+        await asyncio.sleep(SETTLE_TICK_S)
+        if time.process_time() - cpu < SETTLE_CPU_S:
+            return
 
 
 class CharlieApp(App[None]):
@@ -145,8 +161,13 @@ class CharlieApp(App[None]):
         signal.signal(signal.SIGHUP, self._hang_up)
 
     def on_ready(self) -> None:
-        """The first frame is on screen: now open the journal. Importing the store's stack
-        sooner would hold that frame back (the import and the drawing share one GIL)."""
+        """The first frame is on screen; the footer draws its keys a refresh or two later.
+        Open the journal once that is done: importing the store's stack meanwhile would hold
+        the keys back (the import and the drawing share one GIL)."""
+        self.run_worker(self._open_when_drawn(), group="settle", exit_on_error=False)
+
+    async def _open_when_drawn(self) -> None:
+        await _settled()
         if not self._quitting:
             run_blocking(self, self._open, group="open")
 
