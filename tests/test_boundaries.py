@@ -73,11 +73,14 @@ def test_the_store_loads_no_model_code_and_no_pipeline() -> None:
 
 
 def test_the_ui_process_loads_no_model_code() -> None:
-    """The app with every screen and its command line: no model code, no pipeline."""
+    """Every module of the app (screens, commands, importers, exporters), and with them the
+    store they open: no model code, no pipeline."""
     loaded = _modules_after_import(
-        "import charlie_tui.cli, charlie_tui.app, charlie_tui.runtime, charlie_tui.worker_process"
+        "import pkgutil, charlie_tui\n"
+        "for module in pkgutil.walk_packages(charlie_tui.__path__, 'charlie_tui.'):\n"
+        "    __import__(module.name)"
     )
-    assert {"charlie_tui.app", "charlie_worker.store.journal"} <= loaded
+    assert {"charlie_tui.app", "charlie_tui.cli", "charlie_worker.store.journal"} <= loaded
     assert not loaded & MODEL_CODE
     assert not {m for m in loaded if m.startswith("charlie_worker.pipeline")}
 

@@ -364,7 +364,7 @@ def test_the_check_runs_on_the_real_schema_code_without_its_allow_list() -> None
 
 def test_an_open_data_dir_and_app_log_are_tightened(tmp_path: Path, monkeypatch) -> None:
     """Left readable by an older version (or a careless umask): made private on next use."""
-    from charlie_tui.cli import APP_LOG, _log_to_file
+    from charlie_tui.runtime import APP_LOG, log_to_file
 
     data_dir = tmp_path / "old-data"
     (data_dir / "logs").mkdir(parents=True)
@@ -378,7 +378,7 @@ def test_an_open_data_dir_and_app_log_are_tightened(tmp_path: Path, monkeypatch)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        _log_to_file(log)
+        log_to_file(log)
     finally:  # the app's file handler must not outlive this test
         for handler in set(root.handlers) - set(handlers):
             root.removeHandler(handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,13 @@ from charlie_tui.cli import main
 from charlie_tui.instance import AlreadyOpenError, InstanceLock
 
 CHARLIE_TUI = Path(sys.executable).with_name("charlie-tui")
+ESCAPES = re.compile(r"\x1b(?:\[[0-9;?<>=$]*[ -/]*[@-~]|\][^\x07]*\x07)")
+
+
+def said_at_exit(stderr: str) -> str:
+    """What ``charlie-tui`` printed once it gave the terminal back: the app draws its first
+    frame before it reads the settings and takes the lock, and says why it stopped after."""
+    return ESCAPES.split(stderr)[-1]
 
 
 def test_a_second_lock_on_the_same_dir_is_refused_with_the_holder(tmp_path: Path) -> None:
@@ -38,7 +46,8 @@ def test_a_second_charlie_tui_says_so_and_exits_1(tmp_path: Path) -> None:
             timeout=60,
         )
     assert result.returncode == 1
-    assert result.stderr.startswith(f"Charlie is already open on {data_dir} (pid {os.getpid()})")
+    said = said_at_exit(result.stderr)
+    assert said.startswith(f"Charlie is already open on {data_dir} (pid {os.getpid()})")
     assert "Traceback" not in result.stderr
     assert not (data_dir / "db").exists()  # refused before opening anything
 
@@ -72,7 +81,22 @@ def test_help_describes_the_settings(capsys: pytest.CaptureFixture[str]) -> None
         assert setting in out
 
 
-def test_an_invalid_setting_is_a_message(monkeypatch, capsys) -> None:
+def test_an_invalid_setting_is_a_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(CHARLIE_TUI)],
+        env={**os.environ, "CHARLIE_DATA_DIR": str(tmp_path), "CHARLIE_APPENDFSYNC": "sometimes"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    said = said_at_exit(result.stderr)
+    assert said.startswith("charlie-tui: a setting is invalid:") and "appendfsync" in said
+    assert not list(tmp_path.iterdir())  # stopped before the data dir was touched
+
+
+def test_a_command_with_an_invalid_setting_is_a_message(monkeypatch, capsys, tmp_path) -> None:
     monkeypatch.setenv("CHARLIE_APPENDFSYNC", "sometimes")
-    assert main([]) == 2
+    assert main(["export", "--format", "json", str(tmp_path / "out.json")]) == 2
     assert "a setting is invalid" in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()

@@ -10,6 +10,7 @@ import pytest
 from charlie_tui.app import CharlieApp
 from charlie_tui.screens import entries as entries_screen
 from charlie_tui.widgets.entry_table import EntryTable
+from charlie_worker.store import journal as store_journal
 from charlie_worker.store.entries import NewEntry, add_entries
 
 SIZE = (120, 30)
@@ -18,7 +19,7 @@ PAGE = 5
 
 @pytest.fixture
 def long_journal(data_dir, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setattr(entries_screen, "LIST_LIMIT", PAGE)
+    monkeypatch.setattr(store_journal, "LIST_LIMIT", PAGE)  # the list's page, the store's
     monkeypatch.setattr(entries_screen, "MORE_MARGIN", 2)
     start = datetime(2024, 6, 14, 9, 0, tzinfo=UTC)
     return add_entries([NewEntry(f"entry {n}", start - timedelta(days=n)) for n in range(13)])

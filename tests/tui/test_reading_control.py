@@ -74,7 +74,7 @@ def test_a_paused_journal_starts_no_worker_until_resumed(tui, data_dir) -> None:
     journal = Journal()
     journal.open()
     journal.reading.pause()
-    runtime = Runtime(journal, data_dir)
+    runtime = Runtime()
     try:
         runtime.open()
         snapshot = runtime.poll()
@@ -112,6 +112,7 @@ async def test_typing_holds_reading_until_the_editor_closes(tui, journal) -> Non
 
     app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=0.2)
     async with app.run_test(size=(120, 30)) as pilot:
+        await tui.wait_for(pilot, lambda: app.journal.is_open, what="the journal")
         await pilot.press("ctrl+n")
         await tui.wait_for(pilot, lambda: isinstance(app.screen, EditorScreen), what="editor")
         assert held_for() == 0  # opening the editor is not typing

@@ -1,10 +1,12 @@
 """The journal app. It owns the database and runs the worker beside it.
 
-Startup (after ``cli.main`` took the instance lock): open the database in a thread, then start the
-worker subprocess on the database's server. While running: a timer polls the worker's report
-and the queue from a thread once a second, and reloads the screen only when something
-changed. Quit (q, ctrl+q, SIGTERM, SIGHUP): stop the worker gracefully, close the database,
-exit.
+Startup draws first: the entry list, its keys (off until the journal opens) and "Opening the
+journal…" are on screen before anything of the store is imported. After the first frame a
+thread reads the settings, takes the data dir (instance lock, log file; ``claim``), imports
+the store and opens the database, then starts the worker subprocess on the database's
+server. While running: a timer polls the worker's report and the queue from a thread once a
+second, and reloads the screen only when something changed. Quit (q, ctrl+q, SIGTERM,
+SIGHUP): stop the worker gracefully, close the database, exit.
 """
 
 from __future__ import annotations
@@ -14,31 +16,21 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 
-from charlie_worker import (
-    DEFAULT_JOURNAL,
-    CorrectionError,
-    Curation,
-    EntryError,
-    EntryNotFoundError,
-    Journal,
-    Undo,
-    WorkerSettings,
-)
-
 from .background import run_blocking
 from .commands import CharlieCommands
 from .formatting import Clock, local_now, plural
-from .importers.runner import Summary
 from .messages import (
     Closed,
     Correct,
@@ -57,9 +49,10 @@ from .messages import (
     PollFailed,
     ReadingToggled,
     RetryEntry,
+    StartupFailed,
     Undone,
 )
-from .runtime import Runtime
+from .runtime import JournalOpening, Runtime, StartupError
 from .screens.base import DataScreen
 from .screens.blocked import BlockedScreen
 from .screens.confirm import ConfirmScreen
@@ -68,22 +61,47 @@ from .screens.entities import EntitiesScreen
 from .screens.entity import EntityScreen
 from .screens.entries import EntriesScreen
 from .screens.entry import EntryScreen
-from .screens.importing import ImportScreen
 from .screens.problem import ProblemScreen
 from .screens.worker_log import WorkerLogScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from charlie_worker import Curation, Journal, Undo
+
+    from .importers.runner import Summary
 
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
 RECHECK_POLLS = 2
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
+SETTLE_TICK_S = 0.02
+SETTLE_CPU_S = 0.002
+SETTLE_TIMEOUT_S = 1.0
+"""The first frame settles (the footer's keys drawn) within a few ticks; never wait longer."""
+JOURNAL_ACTIONS = frozenset(
+    {"new_entry", "search", "entities", "home", "import", "blocked", "undo", "worker_log"}
+)
+"""The app's actions that need the open journal (and a journal screen in front)."""
+
+
+async def _settled(timeout: float = SETTLE_TIMEOUT_S) -> None:
+    """Return once this process has stopped working hard (its pending refreshes are drawn):
+    less than ``SETTLE_CPU_S`` of CPU in a ``SETTLE_TICK_S`` sleep, or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cpu = time.process_time()
+        await asyncio.sleep(SETTLE_TICK_S)
+        if time.process_time() - cpu < SETTLE_CPU_S:
+            return
 
 
 class CharlieApp(App[None]):
     """The journal. ``start_worker=False`` runs without the background worker (tests, or a
-    worker you run yourself); ``clock`` pins "now" for the relative times shown."""
+    worker you run yourself); ``clock`` pins "now" for the relative times shown; ``journal``
+    names the journal (None: the default one); ``claim`` takes the data dir for this app
+    (the instance lock and the log file, as the command line does)."""
 
     CSS_PATH = "charlie.tcss"
     TITLE = "Charlie"
@@ -102,19 +120,19 @@ class CharlieApp(App[None]):
         *,
         start_worker: bool = True,
         clock: Clock = local_now,
-        journal: str = DEFAULT_JOURNAL,
+        journal: str | None = None,
         poll_interval: float = POLL_INTERVAL_S,
         graceful_timeout: float = GRACEFUL_TIMEOUT_S,
+        claim: bool = False,
     ) -> None:
         super().__init__()
-        self.data_dir = WorkerSettings().data_dir
-        self.journal = Journal(journal)
+        self.journal = cast("Journal", JournalOpening())
+        """The open journal; until then a stand-in that says it is not open."""
         self.runtime = Runtime(
-            self.journal,
-            self.data_dir,
-            start_worker=start_worker,
-            graceful_timeout=graceful_timeout,
+            journal, start_worker=start_worker, graceful_timeout=graceful_timeout, claim=claim
         )
+        self.startup_error = ""
+        """Why the app could not start on its data dir (for the command line to print)."""
         self.clock = clock
         self.poll_interval = poll_interval
         self._poll_timer: Timer | None = None
@@ -141,17 +159,45 @@ class CharlieApp(App[None]):
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.call_next, self.shut_down)
         signal.signal(signal.SIGHUP, self._hang_up)
-        run_blocking(self, self._open, group="open")
 
-    def _open(self) -> DatabaseOpened | DatabaseFailed:
+    def on_ready(self) -> None:
+        """The first frame is on screen; the footer draws its keys a refresh or two later.
+        Open the journal once that is done: importing the store's stack meanwhile would hold
+        the keys back (the import and the drawing share one GIL)."""
+        self.run_worker(self._open_when_drawn(), group="settle", exit_on_error=False)
+
+    async def _open_when_drawn(self) -> None:
+        await _settled()
+        if not self._quitting:
+            run_blocking(self, self._open, group="open")
+
+    def _open(self) -> DatabaseOpened | DatabaseFailed | StartupFailed:
         try:
-            self.runtime.open()
+            journal = self.runtime.open()
+        except StartupError as exc:
+            return StartupFailed(str(exc), exc.exit_code)
         except Exception as exc:
             logger.exception("cannot open the journal")
             return DatabaseFailed(str(exc) or type(exc).__name__)
-        return DatabaseOpened()
+        return DatabaseOpened(journal)
 
-    def on_database_opened(self) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """A key that needs the journal is off while it opens: pressed then, it says why."""
+        if self.status_view.database != "opening":
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.binding.action in JOURNAL_ACTIONS:
+            self.notify("One moment: Charlie is opening your journal.", timeout=3)
+
+    def on_startup_failed(self, message: StartupFailed) -> None:
+        self.startup_error = message.error
+        self.exit(return_code=message.exit_code)
+
+    def on_database_opened(self, message: DatabaseOpened) -> None:
+        self.journal = message.journal
+        for screen in self.screen_stack:  # the first screen came before the journal
+            if isinstance(screen, DataScreen):
+                screen.journal = message.journal
         self.status_view = replace(self.status_view, database="open")
         self._poll()
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
@@ -164,7 +210,7 @@ class CharlieApp(App[None]):
         self.push_screen(
             ProblemScreen(
                 "Charlie could not open your journal.",
-                f"{message.error}\n\nData dir: {self.data_dir}\n"
+                f"{message.error}\n\nData dir: {self.runtime.data_dir}\n"
                 "Check that the disk is not full and that the folder is yours, then start "
                 "Charlie again. Details are in logs/charlie-tui.log in the data dir.",
             )
@@ -273,8 +319,8 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_entry", "search", "entities", "home", "blocked", "undo", "worker_log"):
-            if not self.journal.is_open or not isinstance(self.screen, DataScreen):
+        if action in JOURNAL_ACTIONS:
+            if not isinstance(self.screen, DataScreen):
                 return False
             if action == "entities" and isinstance(self.screen, EntitiesScreen):
                 return False
@@ -282,8 +328,12 @@ class CharlieApp(App[None]):
                 return False
             if action == "worker_log" and isinstance(self.screen, WorkerLogScreen):
                 return False
+            if action == "home" and len(self.screen_stack) == 1:
+                return False
             if action == "undo" and self._undo is None:
                 return False
+            if not self.journal.is_open:
+                return None  # shown but off: the journal is opening (the status bar says so)
         if action in ("pause_reading", "resume_reading", "retry_failed"):
             snapshot = self.status_view.snapshot
             if not self.journal.is_open or snapshot is None:
@@ -291,8 +341,6 @@ class CharlieApp(App[None]):
             if action == "retry_failed":
                 return snapshot.queue.failed > 0
             return snapshot.paused == (action == "resume_reading")
-            if action == "home" and len(self.screen_stack) == 1:
-                return False
         return True
 
     def action_new_entry(self) -> None:
@@ -302,6 +350,8 @@ class CharlieApp(App[None]):
         self.push_screen(EntitiesScreen(self.journal, self.clock))
 
     def action_import(self, kind: str) -> None:
+        from .screens.importing import ImportScreen  # its importers load the store
+
         self.push_screen(ImportScreen(self.journal, kind), self._imported)
 
     def _imported(self, summary: Summary | None) -> None:
@@ -380,6 +430,8 @@ class CharlieApp(App[None]):
         run_blocking(self, lambda: self._retry(uuid), group="write", exclusive=False)
 
     def _retry(self, uuid: str) -> EntryRetried | OperationFailed:
+        from charlie_worker import EntryError, EntryNotFoundError
+
         try:
             self.journal.retry(uuid)
         except (EntryError, EntryNotFoundError) as exc:
@@ -401,6 +453,8 @@ class CharlieApp(App[None]):
         run_blocking(self, lambda: self._correct(apply), group="write", exclusive=False)
 
     def _correct(self, apply: Callable[[Curation], Undo]) -> Corrected | OperationFailed:
+        from charlie_worker import CorrectionError
+
         try:
             return Corrected(apply(self.journal.curation))
         except CorrectionError as exc:

@@ -3,7 +3,8 @@
 Each call runs in a Textual thread worker and posts its result to the node that asked, as a
 message: the harlequin/posting pattern. Within a ``group`` only the latest call posts
 (``exclusive``), so a slow read can never overwrite a newer one. Typing never waits on the
-database.
+database. This module is on the first frame's path, so it names the store's error only where
+one is raised (a ``charlie_worker`` name loads the store).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Callable
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker, get_current_worker
-
-from charlie_worker import JournalClosedError
 
 from .messages import OperationFailed
 
@@ -38,9 +37,9 @@ def run_blocking(
     def job() -> None:
         try:
             message = call()
-        except JournalClosedError:
-            return
         except Exception as exc:
+            if _closed(exc):
+                return
             logger.exception("%s failed", group)
             message = OperationFailed(str(exc) or type(exc).__name__)
         if message is not None and not get_current_worker().is_cancelled:
@@ -49,3 +48,10 @@ def run_blocking(
     return node.run_worker(
         job, name=group, group=group, thread=True, exclusive=exclusive, exit_on_error=False
     )
+
+
+def _closed(exc: Exception) -> bool:
+    """The journal is closed: the app is quitting (or quit before it opened)."""
+    from charlie_worker import JournalClosedError
+
+    return isinstance(exc, JournalClosedError)

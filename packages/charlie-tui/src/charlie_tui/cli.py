@@ -1,24 +1,14 @@
-"""``charlie-tui``: the command line. Bare, it takes the instance lock, logs to a file and runs
-the app; ``import`` and ``export`` run without the app (see their modules)."""
+"""``charlie-tui``: the command line. Bare, it runs the app at once (the app reads the
+settings, takes the instance lock and logs to a file after its first frame, see ``app``);
+``import``, ``export``, ``backup`` and ``restore`` run without the app (see their modules).
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from pathlib import Path
-
-from pydantic import ValidationError
-
-from charlie_worker import WorkerSettings, settings_help
 
 from .app import CharlieApp
-from .backup import command as backup_command
-from .exporters import command as export_command
-from .importers import command as import_command
-from .instance import AlreadyOpenError, InstanceLock
-
-APP_LOG = Path("logs") / "charlie-tui.log"
 
 DESCRIPTION = """\
 Charlie: a journal in your terminal. Write entries; a local model reads each one in the
@@ -39,7 +29,33 @@ is <data dir>/logs/worker.log, the app's <data dir>/logs/charlie-tui.log."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the app or the command; returns the exit code."""
+    """Run the app, or the command named on the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return _run_app()
+    return _run_command(argv)
+
+
+def _run_app() -> int:
+    """Run the app; print why it could not start, if it could not."""
+    app = CharlieApp(claim=True)
+    app.run()
+    if app.startup_error:
+        print(app.startup_error, file=sys.stderr)
+    return app.return_code or 0
+
+
+def _run_command(argv: list[str]) -> int:
+    """Parse the command line and run its command. The parser is built only here: its
+    settings help and the commands' modules load the store, which the bare app defers."""
+    from pydantic import ValidationError
+
+    from charlie_worker import WorkerSettings, settings_help
+
+    from .backup import command as backup_command
+    from .exporters import command as export_command
+    from .importers import command as import_command
+
     parser = argparse.ArgumentParser(
         prog="charlie-tui",
         description=DESCRIPTION,
@@ -52,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     backup_command.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
-        data_dir = WorkerSettings().data_dir
+        WorkerSettings()
     except ValidationError as exc:
         print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
         return 2
@@ -64,40 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return backup_command.run_backup(args)
     if args.command == "restore":
         return backup_command.run_restore(args)
-    return _run_app(data_dir)
-
-
-def _run_app(data_dir: Path) -> int:
-    """Take the instance lock, log to a file, run the app."""
-    lock = InstanceLock(data_dir)
-    try:
-        lock.acquire()
-        _log_to_file(data_dir / APP_LOG)
-    except AlreadyOpenError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"charlie-tui: cannot use the data dir {data_dir}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        app = CharlieApp()
-        app.run()
-    finally:
-        lock.release()
-    return app.return_code or 0
-
-
-def _log_to_file(path: Path) -> None:
-    """Log to a file: anything written to the terminal would tear through the screen. The log
-    quotes entries, so it is private (0600), even if an older version left it readable."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    return _run_app()
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
 
-from charlie_worker import EntryState
+if TYPE_CHECKING:
+    from charlie_worker import EntryState
+
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware: entry times are shown in its timezone."""

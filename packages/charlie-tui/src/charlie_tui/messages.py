@@ -6,22 +6,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from charlie_worker import (
-    BlockedName,
-    Curation,
-    EntityList,
-    EntityPage,
-    EntityStat,
-    EntryDetail,
-    EntryRow,
-    Highlight,
-    Undo,
-)
-
 from .runtime import Snapshot
+
+if TYPE_CHECKING:
+    from charlie_worker import (
+        BlockedName,
+        Curation,
+        EntityList,
+        EntityPage,
+        EntityStat,
+        EntryDetail,
+        EntryRow,
+        Highlight,
+        Journal,
+        Undo,
+    )
 
 # ---------------------------------------------------------------- results (thread -> loop)
 
@@ -30,10 +33,21 @@ from .runtime import Snapshot
 class DatabaseOpened(Message):
     """The database is open and the worker (if any) started: screens can load."""
 
+    journal: Journal
+
 
 @dataclass
 class DatabaseFailed(Message):
     error: str
+
+
+@dataclass
+class StartupFailed(Message):
+    """The app cannot use the data dir (a setting is invalid, another app has it open): it
+    exits with ``exit_code`` and the command line prints ``error``."""
+
+    error: str
+    exit_code: int
 
 
 @dataclass

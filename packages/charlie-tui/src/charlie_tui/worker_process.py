@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from charlie_worker import WorkerSettings
-
 Phase = Literal["running", "restarting", "stopping", "stopped"]
 
 GRACEFUL_TIMEOUT_S = 10.0
@@ -127,6 +125,8 @@ class WorkerProcess:
             return self._state()
 
     def _spawn(self) -> None:
+        from charlie_worker import WorkerSettings  # the store's settings: loaded by now
+
         self._log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = {**os.environ, WorkerSettings.env_name("parent_pid"): str(os.getpid())}
         if self._socket:  # empty for an external server: the worker reads its URL itself

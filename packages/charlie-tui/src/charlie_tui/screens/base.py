@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.screen import Screen
 
-from charlie_worker import Journal
-
 from ..background import run_blocking
 from ..formatting import Clock
 from ..messages import OperationFailed
+
+if TYPE_CHECKING:
+    from charlie_worker import Journal
 
 
 class DataScreen(Screen[None]):

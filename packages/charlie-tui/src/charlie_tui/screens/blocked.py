@@ -3,14 +3,12 @@ block a name before Charlie ever files it."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Static
-
-from charlie_worker import BlockedName, Journal
 
 from ..formatting import Clock
 from ..messages import BlockedLoaded, Correct
@@ -18,6 +16,9 @@ from ..widgets.row_table import RowTable
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 from .correction_dialogs import NameScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import BlockedName, Journal
 
 
 class BlockedScreen(DataScreen):

@@ -8,16 +8,17 @@ the correction off the loop and offer its undo.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
-
-from charlie_worker import Curation, EntityRef, Undo
 
 from ..messages import Correct
 from .base import DataScreen
 from .confirm import ConfirmScreen
 from .correction_dialogs import MergeScreen, NameScreen, TypeScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import Curation, EntityRef, Undo
 
 CORRECTIONS = ("rename", "retype", "merge", "delete_everywhere", "block")
 

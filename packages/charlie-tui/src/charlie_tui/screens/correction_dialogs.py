@@ -6,7 +6,7 @@ only ask: the correction itself is made by the app (``messages.Correct``), off t
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -18,11 +18,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
-from charlie_worker import EntityList, EntityRef, Journal
-
 from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, entity_type_label
 from ..messages import EntityListLoaded
+
+if TYPE_CHECKING:
+    from charlie_worker import EntityList, EntityRef, Journal
 
 FILTER_DELAY_S = 0.2
 """Filter once typing pauses, not on every key."""

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TextArea
-
-from charlie_worker import EntryError, EntryNotFoundError, Journal
 
 from ..background import run_blocking
 from ..dates import DateError, field_text, parse_entry_date
@@ -21,6 +19,9 @@ from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import Journal
 
 HOLD_RENEW_S = 1.0
 """Keystrokes renew the worker's hold at most this often (one small redis write)."""
@@ -99,6 +100,8 @@ class EditorScreen(Screen[str | None]):
         run_blocking(self, lambda: self._save(text, date), group="save")
 
     def _save(self, text: str, date: datetime | None) -> EntrySaved | SaveFailed:
+        from charlie_worker import EntryError, EntryNotFoundError
+
         try:
             if self.uuid is None:
                 return EntrySaved(self.journal.add(text, date))

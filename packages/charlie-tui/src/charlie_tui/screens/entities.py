@@ -5,7 +5,7 @@ reaches its end, so every entity can be reached. The corrections apply to the hi
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -14,13 +14,14 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from charlie_worker import BROWSER_PAGE, EntityRef, EntityStat, Journal
-
 from ..formatting import Clock, entity_type_label
 from ..messages import EntityListLoaded, OpenEntity
 from ..widgets.row_table import RowTable
 from ..widgets.status_bar import StatusBar
 from .correcting import CorrectingScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import EntityRef, EntityStat, Journal
 
 FILTER_DELAY_S = 0.2
 """Filter once typing pauses, not on every key."""
@@ -68,12 +69,16 @@ class EntitiesScreen(CorrectingScreen):
     def reload(self, focus: str | None = None) -> None:
         """The first page again; for the same filter, as many rows as were shown, so the
         cursor keeps its place."""
+        from charlie_worker import BROWSER_PAGE  # loaded with the journal, long open by now
+
         text = self.filter_text
         same = text == self._shown_text
         limit = max(BROWSER_PAGE, len(self._entities)) if same else BROWSER_PAGE
         self.load(lambda: EntityListLoaded(self.journal.curation.find(text, 0, limit), text, 0))
 
     def target(self) -> EntityRef | None:
+        from charlie_worker import EntityRef
+
         key = self.query_one("#entities", RowTable).highlighted_key
         if entity := self._entities.get(key or ""):
             return EntityRef(entity.uuid, entity.name, entity.type)

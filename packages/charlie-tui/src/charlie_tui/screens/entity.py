@@ -4,7 +4,7 @@ opens its entry; the corrections are a key away (``CorrectingScreen``)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -14,12 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
-from charlie_worker import EntityPage, EntityQuote, EntityRef, Journal
-
 from ..formatting import Clock, day, entity_type_label, marked, plural, when
 from ..messages import Correct, EntityPageLoaded, OpenEntity, OpenEntry
 from ..widgets.status_bar import StatusBar
 from .correcting import CorrectingScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import EntityPage, EntityQuote, EntityRef, Journal
 
 
 class EntityScreen(CorrectingScreen):
@@ -34,6 +35,8 @@ class EntityScreen(CorrectingScreen):
     ]
 
     def __init__(self, journal: Journal, clock: Clock, uuid: str, name: str, kind: str) -> None:
+        from charlie_worker import EntityRef  # loaded with the journal, long open by now
+
         super().__init__(journal, clock)
         self.uuid = uuid
         self.entity = EntityRef(uuid, name, kind)

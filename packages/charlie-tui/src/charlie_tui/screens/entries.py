@@ -3,7 +3,7 @@ loaded page by page as the cursor nears the end; search by words."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,13 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from charlie_worker import LIST_LIMIT, Journal
-
 from ..formatting import Clock, plural
 from ..messages import DeleteEntry, EditEntry, EntriesLoaded, OpenEntry, RetryEntry
 from ..widgets.entry_table import EntryTable
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import Journal
 
 SEARCH_DELAY_S = 0.25
 """Search once typing pauses, not on every key."""
@@ -42,9 +43,10 @@ class EntriesScreen(DataScreen):
         super().__init__(journal, clock)
         self._focus: str | None = None
         self._search_timer: Timer | None = None
-        self._shown = LIST_LIMIT
-        """How many entries the plain list reads: one page more each time the cursor nears
-        the end (a reload after a change keeps them all)."""
+        self._shown = 0
+        """How many entries the plain list reads: a page (``LIST_LIMIT``) once the journal is
+        open, one page more each time the cursor nears the end (a reload after a change keeps
+        them all)."""
         self._total = 0
 
     def compose(self) -> ComposeResult:
@@ -66,12 +68,16 @@ class EntriesScreen(DataScreen):
         return self.query_one("#search", Input).value.strip()
 
     def reload(self, focus: str | None = None) -> None:
+        if not self.journal.is_open:
+            return  # it opens after the first frame, and the app reloads the screen then
+        from charlie_worker import LIST_LIMIT  # loaded with the journal
+
         self._focus = focus or self._focus
         query = self.search_text
         if query:
             self.load(lambda: EntriesLoaded(self.journal.search(query), query))
         else:
-            shown = self._shown
+            shown = self._shown = max(self._shown, LIST_LIMIT)
             self.load(lambda: EntriesLoaded(self.journal.entries(shown), "", self.journal.count()))
 
     def on_entries_loaded(self, message: EntriesLoaded) -> None:
@@ -131,6 +137,8 @@ class EntriesScreen(DataScreen):
         near_cursor = table.cursor_row >= table.row_count - MORE_MARGIN
         near_scroll = table.scroll_y >= table.max_scroll_y - MORE_MARGIN
         if near_cursor or near_scroll:
+            from charlie_worker import LIST_LIMIT  # loaded with the entries shown
+
             self._shown += LIST_LIMIT
             self.reload()
 

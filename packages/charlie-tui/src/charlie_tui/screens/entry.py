@@ -4,7 +4,7 @@ and the list of what was found: enter opens an entity's page, x removes it from 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -13,8 +13,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
-
-from charlie_worker import EntityRef, Journal
 
 from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, STATE_LABELS, Clock, entity_type_label, full_date
@@ -29,6 +27,9 @@ from ..messages import (
 )
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import EntityRef, Journal
 
 PENDING_NOTES = {
     "waiting": "Waiting to be read. Charlie reads entries in the background, oldest first.",

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Log
 
-from charlie_worker import Journal
-
 from ..formatting import Clock
 from ..messages import LogLoaded
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
+
+if TYPE_CHECKING:
+    from charlie_worker import Journal
 
 MAX_LINES = 1000
 """The newest lines shown: a long-lived log is not read whole."""

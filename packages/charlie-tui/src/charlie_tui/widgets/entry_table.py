@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.coordinate import Coordinate
 
-from charlie_worker import EntryRow
-
 from ..formatting import STATE_LABELS, first_line, group_label, when
 from .row_table import RowTable
+
+if TYPE_CHECKING:
+    from charlie_worker import EntryRow
 
 WHEN_WIDTH = 15
 STATE_WIDTH = 10
@@ -51,7 +52,8 @@ class EntryTable(RowTable):
         super().__init__(id=id)
         self._rows: list[EntryRow] = []
         self._lines: list[EntryRow | str] = []
-        """What each table row shows: an entry, or a heading's label."""
+        """What each table row shows: an entry, or a heading's label (a ``str``: ``EntryRow``
+        is the store's, imported for type checking only, so the first frame loads no store)."""
         self._grouped = False
         self._now: datetime | None = None
         self._layout_width = 0
@@ -67,7 +69,7 @@ class EntryTable(RowTable):
         if not self.is_valid_row_index(self.cursor_row) or self.cursor_row >= len(self._lines):
             return None
         line = self._lines[self.cursor_row]
-        return line if isinstance(line, EntryRow) else None
+        return None if isinstance(line, str) else line
 
     def show(
         self,
@@ -90,7 +92,7 @@ class EntryTable(RowTable):
             return
         self._render_rows()
         rows_of = {
-            line.entry.uuid: i for i, line in enumerate(self._lines) if isinstance(line, EntryRow)
+            line.entry.uuid: i for i, line in enumerate(self._lines) if not isinstance(line, str)
         }
         if keep in rows_of:
             self.move_cursor(row=rows_of[keep], scroll=True)
@@ -107,12 +109,12 @@ class EntryTable(RowTable):
 
     def _step_off_heading(self, row: int, step: int) -> None:
         """Move the cursor from a heading at ``row`` to the nearest entry, ``step`` first."""
-        if not (0 <= row < len(self._lines)) or isinstance(self._lines[row], EntryRow):
+        if not (0 <= row < len(self._lines)) or not isinstance(self._lines[row], str):
             return
         for direction in (step, -step):
             target = row + direction
             while 0 <= target < len(self._lines) and self.is_valid_row_index(target):
-                if isinstance(self._lines[target], EntryRow):
+                if not isinstance(self._lines[target], str):
                     self.move_cursor(row=target)
                     return
                 target += direction
@@ -135,11 +137,11 @@ class EntryTable(RowTable):
         self.add_column("Found", width=found_width, key="found")
         lines = self._with_headings() if self._grouped else list(self._rows)
         for line in lines:
-            if isinstance(line, EntryRow):
-                self.add_row(*self._cells(line, text_width, found_width), key=line.entry.uuid)
-            else:
+            if isinstance(line, str):
                 heading = Text(line, style=self._style("heading"), no_wrap=True)
                 self.add_row(heading, Text(), Text(), Text(), key=HEADING_KEY + line)
+            else:
+                self.add_row(*self._cells(line, text_width, found_width), key=line.entry.uuid)
         self._lines = lines
 
     def _with_headings(self) -> list[EntryRow | str]:
