@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from charlie_worker import WorkerStatus
-
 from ..formatting import duration, seconds
 from ..runtime import Snapshot
 from ..worker_process import ProcessState
+
+if TYPE_CHECKING:
+    from charlie_worker import WorkerStatus
 
 Level = Literal["ok", "info", "warn", "error", "muted"]
 Part = tuple[str, Level]
