@@ -1,0 +1,239 @@
+"""Run the real worker or the app's command line and SIGKILL it at one chosen step.
+
+``python -m kit.crash STEP [--fake-lm] [--chunk N] worker|tui|exec ARGS...``
+
+The product has no test hooks: this launcher wraps the one function at which ``STEP`` happens
+(``STEPS`` says which) so that the process kills itself there with SIGKILL, as a power cut or
+the OOM killer would, and then hands over to the real entry point: ``worker`` runs
+``charlie_worker.pipeline.cli.main(ARGS)``, ``tui`` runs ``charlie_tui.cli.main(ARGS)``, and
+``exec`` runs the Python code ``ARGS[0]`` (a correction, as the app makes it). ``none`` kills
+nowhere: the restart after a crash, on the same fakes.
+
+``--fake-lm`` makes the worker read with ``kit.fake_lm``'s scripted model (``NAMES`` types the
+names no rule can), so a crash test spends its time on the crash, not on generation.
+``--chunk N`` saves imports ``N`` entries per bulk write, so a small import has several.
+``tests`` must be on ``PYTHONPATH`` (``ENV`` is what to add to a child's environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kit.fake_lm import ScriptedLM, by_text, types_answer
+
+TESTS = Path(__file__).resolve().parents[1]
+ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
+"""Added to a child's environment: ``kit`` importable in it."""
+
+NAMES = {
+    "Zorba": types_answer(("Zorba", "Place")),
+    "Kestrel": types_answer(("Kestrel Hall", "Organization")),
+    "Quillon": types_answer(("Quillon", "Organization")),
+    "Marrowby": types_answer(("Marrowby", "Place")),
+}
+"""What the fake model answers for an entry naming each key: names no rule types, so an entry
+holding one makes a model call."""
+
+
+def die() -> None:
+    """Die at once, with no cleanup of any kind (no atexit, no finally, no flush)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _wrap(
+    owner: Any,
+    name: str,
+    *,
+    before: bool = False,
+    nth: int = 1,
+    when: Callable[..., bool] = lambda *args, **kwargs: True,
+) -> None:
+    """Replace ``owner.name`` by a function that dies on its ``nth`` call for which ``when``
+    holds: ``before`` calling the original, or once it returned."""
+    original = getattr(owner, name)
+    calls = 0
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        hit = when(*args, **kwargs) and (calls := calls + 1) == nth
+        if hit and before:
+            die()
+        result = original(*args, **kwargs)
+        if hit:
+            die()
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+def _die_in_generation() -> None:
+    """Inside the model call: a real llama.cpp model dies at its first sampled token (prompt
+    evaluated, answer half made); the fake one when it is asked."""
+    import llama_cpp
+
+    from kit.fake_lm import ScriptedEngine
+
+    def dying(input_ids: Any, scores: Any) -> Any:
+        die()
+        return scores
+
+    original = llama_cpp.Llama.create_chat_completion
+
+    @functools.wraps(original)
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        processors = llama_cpp.LogitsProcessorList([dying])
+        return original(self, *args, logits_processor=processors, **kwargs)
+
+    llama_cpp.Llama.create_chat_completion = create
+    _wrap(ScriptedEngine, "complete", before=True)
+
+
+def _die_with_query_unanswered(inside: str, marker: str) -> None:
+    """While ``inside`` (``module:function``) runs: die the moment a graph write whose Cypher
+    holds ``marker`` is sent to the server, before its answer is read (the server has it)."""
+    import importlib
+
+    import redis.connection
+
+    module_name, function = inside.split(":")
+    module = importlib.import_module(module_name)
+    active = False
+    send = redis.connection.AbstractConnection.send_command
+
+    def send_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        send(self, *args, **kwargs)
+        if active and args[0] == "GRAPH.QUERY" and marker in str(args[2]):
+            die()
+
+    original = getattr(module, function)
+
+    @functools.wraps(original)
+    def within(*args: Any, **kwargs: Any) -> Any:
+        nonlocal active
+        active = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            active = False
+
+    redis.connection.AbstractConnection.send_command = send_command
+    setattr(module, function, within)
+
+
+def _worker_step(name: str, *, before: bool = False) -> Callable[[], None]:
+    def install() -> None:
+        from charlie_worker.pipeline import extraction, tasks
+
+        owner = tasks if hasattr(tasks, name) else extraction
+        _wrap(owner, name, before=before)
+
+    return install
+
+
+def _import_step(name: str) -> Callable[[], None]:
+    """Die after the second bulk chunk's ``name`` (``mark_new_pending``: marks written, the
+    entries not yet; ``add_entries`` of the import: that chunk saved, nothing queued)."""
+
+    def install() -> None:
+        from charlie_worker.store import entries, imports
+
+        _wrap(imports if name == "add_entries" else entries, name, nth=2)
+
+    return install
+
+
+def _backup_step(step: str) -> Callable[[], None]:
+    def install() -> None:
+        import tarfile
+
+        from charlie_worker.store import snapshots
+
+        if step == "snapshot":  # the server is forking its snapshot
+            _wrap(snapshots, "_bgsave")
+        elif step == "archive":  # the manifest in the archive, the database not yet
+            member = lambda self, info, *rest: info.name == "db/charlie.db"  # noqa: E731
+            _wrap(tarfile.TarFile, "addfile", before=True, when=member)
+        else:  # the archive complete under its temporary name
+            _wrap(Path, "replace", before=True, when=lambda self, *a: self.suffix == ".partial")
+
+    return install
+
+
+STEPS: dict[str, Callable[[], None]] = {
+    "none": lambda: None,
+    # The worker reading an entry, in order.
+    "claim": _worker_step("mark_episode_processing"),
+    "model_call": _die_in_generation,
+    "before_write": _worker_step("file_mentions", before=True),
+    "inside_write": lambda: _die_with_query_unanswered(
+        "charlie_worker.pipeline.extraction:file_mentions", "MENTIONS"
+    ),
+    "after_write": _worker_step("finish_episode", before=True),
+    # The app's command line and corrections.
+    "import_marks": _import_step("mark_new_pending"),
+    "import_chunk": _import_step("add_entries"),
+    "backup_snapshot": _backup_step("snapshot"),
+    "backup_archive": _backup_step("archive"),
+    "backup_rename": _backup_step("rename"),
+    "correction": lambda: _die_with_query_unanswered("charlie_worker.store.corrections:_one", ""),
+}
+"""Where a process can be killed: each installs its hook before the program starts."""
+
+WORKER_STEPS = ("claim", "model_call", "before_write", "inside_write", "after_write")
+
+
+def command(
+    step: str, program: str, *args: str, fake_lm: bool = False, chunk: int | None = None
+) -> list[str]:
+    """The command line that runs ``program`` with ``args``, killed at ``step``."""
+    options = [*(["--fake-lm"] if fake_lm else []), *([f"--chunk={chunk}"] if chunk else [])]
+    return [sys.executable, "-m", "kit.crash", step, *options, program, *args]
+
+
+def _use_fake_lm() -> None:
+    from charlie_worker.pipeline import manager
+
+    manager.load_llm = lambda: ScriptedLM(by_text(NAMES))
+
+
+def _small_chunks(size: int) -> None:
+    from charlie_worker.store import entries, imports
+
+    entries.BULK_CHUNK = imports.BULK_CHUNK = size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kit.crash", description=__doc__)
+    parser.add_argument("step", choices=sorted(STEPS))
+    parser.add_argument("--fake-lm", action="store_true")
+    parser.add_argument("--chunk", type=int)
+    parser.add_argument("program", choices=("worker", "tui", "exec"))
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    ns = parser.parse_args(argv)
+    if ns.fake_lm:
+        _use_fake_lm()
+    if ns.chunk:
+        _small_chunks(ns.chunk)
+    STEPS[ns.step]()
+    if ns.program == "worker":
+        from charlie_worker.pipeline.cli import main as worker_main
+
+        return worker_main(ns.args)
+    if ns.program == "tui":
+        from charlie_tui.cli import main as tui_main
+
+        return tui_main(ns.args)
+    exec(ns.args[0], {"__name__": "__crash__"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
