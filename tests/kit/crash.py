@@ -12,7 +12,7 @@ nowhere: the restart after a crash, on the same fakes.
 ``--fake-lm`` makes the worker read with ``kit.fake_lm``'s scripted model (``NAMES`` types the
 names no rule can), so a crash test spends its time on the crash, not on generation.
 ``--chunk N`` saves imports ``N`` entries per bulk write, so a small import has several.
-``tests`` must be on ``PYTHONPATH`` (``ENV`` is what to add to a child's environment).
+``tests`` must be on ``PYTHONPATH``: start the command with ``env()``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -29,8 +30,6 @@ from typing import Any
 from kit.fake_lm import ScriptedLM, by_text, types_answer
 
 TESTS = Path(__file__).resolve().parents[1]
-ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
-"""Added to a child's environment: ``kit`` importable in it."""
 
 NAMES = {
     "Zorba": types_answer(("Zorba", "Place")),
@@ -196,6 +195,33 @@ def command(
     """The command line that runs ``program`` with ``args``, killed at ``step``."""
     options = [*(["--fake-lm"] if fake_lm else []), *([f"--chunk={chunk}"] if chunk else [])]
     return [sys.executable, "-m", "kit.crash", step, *options, program, *args]
+
+
+def env() -> dict[str, str]:
+    """This process's environment with ``kit`` importable: for the commands of ``command``."""
+    paths = [str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def reads(log: Path, episode_uuid: str) -> int:
+    """How many times the workers logging to ``log`` finished reading the entry."""
+    return len(re.findall(rf"entry {episode_uuid}: ExtractResult", log.read_text()))
+
+
+def still_to_do() -> list[str]:
+    """Redis keys besides the graphs and the worker's status: an entry's hash, a queued or
+    scheduled task, a lease or claim of a dead worker. After a drained backlog: none."""
+    from charlie_worker.settings import DEFAULT_JOURNAL
+    from charlie_worker.store import worker_state
+    from charlie_worker.store.connection import get_redis
+    from charlie_worker.store.graphs import graph_name
+
+    permanent = {worker_state.STATUS_KEY, graph_name(DEFAULT_JOURNAL)}
+    return sorted(
+        key
+        for key in get_redis().scan_iter(count=1000)
+        if key not in permanent and not key.startswith("telemetry{")  # FalkorDB's own stream
+    )
 
 
 def _use_fake_lm() -> None:

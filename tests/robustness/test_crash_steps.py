@@ -10,16 +10,10 @@ real bundled model, killed at its first sampled token.
 
 from __future__ import annotations
 
-import re
 import signal
-from pathlib import Path
 
 import pytest
 
-from charlie_worker.settings import DEFAULT_JOURNAL
-from charlie_worker.store import worker_state
-from charlie_worker.store.connection import get_redis
-from charlie_worker.store.graphs import graph_name
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry
 from kit import crash
@@ -39,29 +33,13 @@ ENTRIES = {
 """Each entry names one name no rule can type (the fake model is asked), and what it holds."""
 
 
-def _reads(log: Path, uuid: str) -> int:
-    """How many times a worker logged the entry as read (once per finished read)."""
-    return len(re.findall(rf"entry {uuid}: ExtractResult", log.read_text()))
-
-
-def _still_to_do() -> list[str]:
-    """Redis keys besides the graphs and the worker's status: an entry's hash, a queued or
-    scheduled task, a lease or claim of a dead worker. After a drained backlog: none."""
-    permanent = {worker_state.STATUS_KEY, graph_name(DEFAULT_JOURNAL)}
-    return sorted(
-        key
-        for key in get_redis().scan_iter(count=1000)
-        if key not in permanent and not key.startswith("telemetry{")  # FalkorDB's own stream
-    )
-
-
 def _crash_and_restart(workers, rb, step: str, *, fake_lm: bool) -> tuple[dict, int]:
     """Save ``ENTRIES``, run a worker killed at ``step``, then a plain one to the end.
     Returns the uuids (to their text) and how many entries the killed worker held claimed."""
     uuids = {save_entry(text): text for text in ENTRIES}
     log = ["--log-file", str(workers.log)]
     killed = workers.start_command(
-        crash.command(step, "worker", *log, fake_lm=fake_lm), env=crash.ENV
+        crash.command(step, "worker", *log, fake_lm=fake_lm), env=crash.env()
     )
     assert killed.wait(300) == -signal.SIGKILL, f"the worker did not die at {step}"
     claimed = [
@@ -70,7 +48,7 @@ def _crash_and_restart(workers, rb, step: str, *, fake_lm: bool) -> tuple[dict, 
         if data.get("processing_by", "").endswith(f":{killed.pid}")
     ]
     restarted = workers.start_command(
-        crash.command("none", "worker", *log, fake_lm=fake_lm), env=crash.ENV
+        crash.command("none", "worker", *log, fake_lm=fake_lm), env=crash.env()
     )
     rb.wait_for(lambda: not rb.episode_keys(), 300, "the backlog to drain after the kill")
     assert workers.stop(restarted) == 0
@@ -85,9 +63,9 @@ def _check_read_once(workers, rb, uuids: dict[str, str], *, exact: bool) -> None
         assert entry.state == "done", text
         if exact:
             assert {(e.name, e.type) for e in entry.entities} == ENTRIES[text], text
-        assert _reads(workers.log, uuid) == 1, f"{text!r} was not read exactly once"
+        assert crash.reads(workers.log, uuid) == 1, f"{text!r} was not read exactly once"
     assert rb.graph_problems() == []
-    assert _still_to_do() == []
+    assert crash.still_to_do() == []
 
 
 @pytest.mark.parametrize("step", crash.WORKER_STEPS)

@@ -99,7 +99,7 @@ def test_kill_9_mid_extraction_loses_and_duplicates_nothing(db, workers, rb, dat
         if not rb.episode_keys():
             uuids.append(save_entry(next(extra)))
         command = crash.command("after_write", "worker", "--log-file", str(workers.log))
-        worker = workers.start_command(command, env=crash.ENV)
+        worker = workers.start_command(command, env=crash.env())
         assert worker.wait(180) == -signal.SIGKILL
         mine = [
             u
