@@ -6,7 +6,8 @@ The product has no test hooks: this launcher wraps the one function at which ``S
 (``STEPS`` says which) so that the process kills itself there with SIGKILL, as a power cut or
 the OOM killer would, and then hands over to the real entry point: ``worker`` runs
 ``charlie_worker.pipeline.cli.main(ARGS)``, ``tui`` runs ``charlie_tui.cli.main(ARGS)``, and
-``exec`` runs the Python code ``ARGS[0]`` (a correction, as the app makes it). ``none`` kills
+``exec`` runs the Python code ``ARGS[0]`` with ``sys.argv[1:]`` the rest (a correction, as
+the app makes it). ``none`` kills
 nowhere: the restart after a crash, on the same fakes.
 
 ``--fake-lm`` makes the worker read with ``kit.fake_lm``'s scripted model (``NAMES`` types the
@@ -166,6 +167,12 @@ def _backup_step(step: str) -> Callable[[], None]:
     return install
 
 
+def _corrections() -> Any:
+    from charlie_worker.store import corrections
+
+    return corrections
+
+
 STEPS: dict[str, Callable[[], None]] = {
     "none": lambda: None,
     # The worker reading an entry, in order.
@@ -182,7 +189,10 @@ STEPS: dict[str, Callable[[], None]] = {
     "backup_snapshot": _backup_step("snapshot"),
     "backup_archive": _backup_step("archive"),
     "backup_rename": _backup_step("rename"),
-    "correction": lambda: _die_with_query_unanswered("charlie_worker.store.corrections:_one", ""),
+    "correction_unsent": lambda: _wrap(_corrections(), "_one", before=True),
+    "correction_sent": lambda: _die_with_query_unanswered(
+        "charlie_worker.store.corrections:_one", ""
+    ),
 }
 """Where a process can be killed: each installs its hook before the program starts."""
 
@@ -257,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         from charlie_tui.cli import main as tui_main
 
         return tui_main(ns.args)
-    exec(ns.args[0], {"__name__": "__crash__"})
+    sys.argv = ["-c", *ns.args[1:]]
+    exec(ns.args[0], {"__name__": "__crash__", "sys": sys})
     return 0
 
 
