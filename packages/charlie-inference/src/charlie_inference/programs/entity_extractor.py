@@ -74,6 +74,18 @@ class ProgramStateError(RuntimeError):
     """The optimized program state file exists but cannot be loaded."""
 
 
+def _unusable(exc: Exception) -> Exception:
+    """What a failed model call means: a model server outage (not the entry's fault: the
+    worker waits and reads it again), else unusable output. DSPy wraps whatever an engine
+    raises (``LMUnexpectedError``), so the outage is looked for down the cause chain."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ModelServerError):
+            return ModelServerError(str(cause))  # a new one: chaining the cause makes a cycle
+        cause = cause.__cause__
+    return ExtractionError(f"the model's answer was unusable: {exc}")
+
+
 class ContextWindowError(RuntimeError):
     """The context window cannot hold the prompt and answer even for a short piece of text.
 
@@ -154,10 +166,8 @@ class FreeformEntityExtractor(dspy.Module):
                     f"({detail}). Raise CHARLIE_LLM_N_CTX (default 2048)."
                 ) from exc
             return [entity for half in halves for entity in self._read(half)]
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
-            raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
+            raise _unusable(exc) from exc
 
 
 Choice = Literal["None", "Person", "Place", "Organization", "Thing"]
@@ -322,10 +332,8 @@ class EntityExtractor(dspy.Module):
         except dspy.ContextWindowExceededError as exc:
             self._overflow = exc
             return None
-        except ModelServerError:
-            raise  # an outage, not this entry's fault: the worker waits and reads it again
         except Exception as exc:  # adapters raise several types; all mean unusable output
-            raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
+            raise _unusable(exc) from exc
         return _answers(answer.types)
 
     def _read_halves(self, chunk: str, known: dict[str, str | None]) -> list[Entity]:
