@@ -22,6 +22,8 @@ from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry, list_entries
 from kit import crash
 
+pytestmark = pytest.mark.slow  # each runs charlie-tui twice in a fresh process (~10 s each)
+
 CHUNK = 5
 """Entries per bulk write in these imports: 12 entries make three writes."""
 TEXTS = [f"Walked by the river with Okonkwo on day {n}." for n in range(12)]
