@@ -7,8 +7,7 @@ The product has no test hooks: this launcher wraps the one function at which ``S
 the OOM killer would, and then hands over to the real entry point: ``worker`` runs
 ``charlie_worker.pipeline.cli.main(ARGS)``, ``tui`` runs ``charlie_tui.cli.main(ARGS)``, and
 ``exec`` runs the Python code ``ARGS[0]`` with ``sys.argv[1:]`` the rest (a correction, as
-the app makes it). ``none`` kills
-nowhere: the restart after a crash, on the same fakes.
+the app makes it). ``none`` kills nowhere: the restart after a crash, on the same fakes.
 
 ``--fake-lm`` makes the worker read with ``kit.fake_lm``'s scripted model (``NAMES`` types the
 names no rule can), so a crash test spends its time on the crash, not on generation.
@@ -20,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import os
 import re
 import signal
@@ -99,8 +99,6 @@ def _die_in_generation() -> None:
 def _die_with_query_unanswered(inside: str, marker: str) -> None:
     """While ``inside`` (``module:function``) runs: die the moment a graph write whose Cypher
     holds ``marker`` is sent to the server, before its answer is read (the server has it)."""
-    import importlib
-
     import redis.connection
 
     module_name, function = inside.split(":")
@@ -128,68 +126,49 @@ def _die_with_query_unanswered(inside: str, marker: str) -> None:
     setattr(module, function, within)
 
 
-def _worker_step(name: str, *, before: bool = False) -> Callable[[], None]:
-    def install() -> None:
-        from charlie_worker.pipeline import extraction, tasks
+def _at(target: str, **how: Any) -> Callable[[], None]:
+    """The step of dying at ``module:attribute.path`` (``how``: ``_wrap``'s options)."""
 
-        owner = tasks if hasattr(tasks, name) else extraction
-        _wrap(owner, name, before=before)
+    def install() -> None:
+        module, path = target.split(":")
+        owner = importlib.import_module(module)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        _wrap(owner, name, **how)
 
     return install
 
 
-def _import_step(name: str) -> Callable[[], None]:
-    """Die after the second bulk chunk's ``name`` (``mark_new_pending``: marks written, the
-    entries not yet; ``add_entries`` of the import: that chunk saved, nothing queued)."""
-
-    def install() -> None:
-        from charlie_worker.store import entries, imports
-
-        _wrap(imports if name == "add_entries" else entries, name, nth=2)
-
-    return install
+def _is_db_member(archive: Any, info: Any, *rest: Any) -> bool:
+    return info.name == "db/charlie.db"
 
 
-def _backup_step(step: str) -> Callable[[], None]:
-    def install() -> None:
-        import tarfile
-
-        from charlie_worker.store import snapshots
-
-        if step == "snapshot":  # the server is forking its snapshot
-            _wrap(snapshots, "_bgsave")
-        elif step == "archive":  # the manifest in the archive, the database not yet
-            member = lambda self, info, *rest: info.name == "db/charlie.db"  # noqa: E731
-            _wrap(tarfile.TarFile, "addfile", before=True, when=member)
-        else:  # the archive complete under its temporary name
-            _wrap(Path, "replace", before=True, when=lambda self, *a: self.suffix == ".partial")
-
-    return install
-
-
-def _corrections() -> Any:
-    from charlie_worker.store import corrections
-
-    return corrections
+def _is_partial(path: Path, *rest: Any) -> bool:
+    return path.suffix == ".partial"
 
 
 STEPS: dict[str, Callable[[], None]] = {
     "none": lambda: None,
     # The worker reading an entry, in order.
-    "claim": _worker_step("mark_episode_processing"),
+    "claim": _at("charlie_worker.pipeline.tasks:mark_episode_processing"),
     "model_call": _die_in_generation,
-    "before_write": _worker_step("file_mentions", before=True),
+    "before_write": _at("charlie_worker.pipeline.extraction:file_mentions", before=True),
     "inside_write": lambda: _die_with_query_unanswered(
         "charlie_worker.pipeline.extraction:file_mentions", "MENTIONS"
     ),
-    "after_write": _worker_step("finish_episode", before=True),
-    # The app's command line and corrections.
-    "import_marks": _import_step("mark_new_pending"),
-    "import_chunk": _import_step("add_entries"),
-    "backup_snapshot": _backup_step("snapshot"),
-    "backup_archive": _backup_step("archive"),
-    "backup_rename": _backup_step("rename"),
-    "correction_unsent": lambda: _wrap(_corrections(), "_one", before=True),
+    "after_write": _at("charlie_worker.pipeline.tasks:finish_episode", before=True),
+    # An import of several bulk writes: the second one's pending marks written, its entries
+    # not yet; or the second chunk saved, nothing queued.
+    "import_marks": _at("charlie_worker.store.entries:mark_new_pending", nth=2),
+    "import_chunk": _at("charlie_worker.store.imports:add_entries", nth=2),
+    # A backup: the server forking its snapshot; the manifest in the archive, the database
+    # not yet; the archive complete under its temporary name.
+    "backup_snapshot": _at("charlie_worker.store.snapshots:_bgsave"),
+    "backup_archive": _at("tarfile:TarFile.addfile", before=True, when=_is_db_member),
+    "backup_rename": _at("pathlib:Path.replace", before=True, when=_is_partial),
+    # A correction: before its query reaches the server, or after, its answer unread.
+    "correction_unsent": _at("charlie_worker.store.corrections:_one", before=True),
     "correction_sent": lambda: _die_with_query_unanswered(
         "charlie_worker.store.corrections:_one", ""
     ),
