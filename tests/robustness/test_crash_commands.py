@@ -30,9 +30,11 @@ TEXTS = [f"Walked by the river with Okonkwo on day {n}." for n in range(12)]
 
 
 def _run(step: str, *args: str) -> int:
-    """``charlie-tui ARGS`` killed at ``step`` (``none``: run to the end); its exit code."""
+    """``charlie-tui ARGS`` killed at ``step`` (``none``: run to the end), under the umask
+    most users have (022: files readable by all unless made private); its exit code."""
     command = crash.command(step, "tui", *args, chunk=CHUNK)
-    return subprocess.run(command, env=crash.env(), capture_output=True, timeout=300).returncode
+    done = subprocess.run(command, env=crash.env(), capture_output=True, timeout=300, umask=0o022)
+    return done.returncode
 
 
 @pytest.mark.parametrize("step", ["import_marks", "import_chunk"])
@@ -68,11 +70,15 @@ def test_a_backup_killed_mid_way_leaves_no_archive_and_the_next_one_is_whole(
 ) -> None:
     uuids = [save_entry(text) for text in TEXTS[:3]]
     out = tmp_path / "backups" / "charlie.tar.gz"
+    out.parent.mkdir()
     assert _run(step, "backup", str(out)) == -signal.SIGKILL
     assert not out.exists(), "a killed backup left a file under the archive's name"
+    for left in out.parent.iterdir():  # at most NAME.partial, private like the journal
+        assert (left.name, left.stat().st_mode & 0o777) == (f"{out.name}.partial", 0o600)
 
     assert _run("none", "backup", str(out)) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == [out.name]
+    assert out.stat().st_mode & 0o777 == 0o600
     with tarfile.open(out) as archive:  # reads it to the end: a cut archive raises
         assert {"manifest.json", "db/charlie.db"} <= set(archive.getnames())
     close_db()
