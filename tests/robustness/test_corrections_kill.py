@@ -22,6 +22,7 @@ from charlie_worker.store import corrections
 from charlie_worker.store.connection import close_db
 from charlie_worker.store.entities import known_entities
 from charlie_worker.store.graphs import select_graph
+from kit import crash
 from kit.seeds import read_entry_as
 
 CHILD = """
@@ -49,12 +50,24 @@ def state() -> tuple[object, ...]:
     return tuple(entities), tuple(map(tuple, mentions))
 
 
-@pytest.mark.parametrize("acks", [1, 7, 40])
-def test_a_merge_killed_at_any_moment_is_all_or_nothing(data_dir, rb, acks: int) -> None:
+def state_after(correction: corrections.Undo) -> tuple[object, ...]:
+    """The journal's state with ``correction`` made; then it is undone."""
+    made = state()
+    corrections.undo(J, correction)
+    return made
+
+
+def seed() -> dict[str, str]:
+    """Sarah, Sara and Tom in three entries; their uuids by name."""
     read_entry_as("Coffee with Sarah and Tom.", ("Sarah", "Person"), ("Tom", "Person"))
     read_entry_as("Sara rang.", ("Sara", "Person"))
     read_entry_as("Sara and Sarah, both.", ("Sara", "Person"), ("Sarah", "Person"))
-    ids = {k.name: k.uuid for k in known_entities(J)}
+    return {k.name: k.uuid for k in known_entities(J)}
+
+
+@pytest.mark.parametrize("acks", [1, 7, 40])
+def test_a_merge_killed_at_any_moment_is_all_or_nothing(data_dir, rb, acks: int) -> None:
+    ids = seed()
     split = state()
     undo = corrections.merge(J, ids["Sarah"], [ids["Sara"]])
     merged = state()
@@ -81,3 +94,19 @@ def test_a_merge_killed_at_any_moment_is_all_or_nothing(data_dir, rb, acks: int)
             child.kill()
             child.wait(10)
     assert state() in (split, merged)  # reopens the database after the crash
+
+
+@pytest.mark.parametrize(
+    ("step", "applied"), [("correction_unsent", False), ("correction_sent", True)]
+)
+def test_the_app_killed_making_a_correction_leaves_it_applied_or_not(db, step, applied) -> None:
+    """The app dies before its merge reaches the server, or after, its answer unread: the
+    journal is then exactly as before the merge, or exactly merged."""
+    ids = seed()
+    split = state()
+    merged = state_after(corrections.merge(J, ids["Sarah"], [ids["Sara"]]))
+    code = "from charlie_worker.store.corrections import merge; merge(*sys.argv[1:3], sys.argv[3:])"
+    command = crash.command(step, "exec", code, J, ids["Sarah"], ids["Sara"])
+    killed = subprocess.run(command, env=crash.env(), timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert state() == (merged if applied else split)

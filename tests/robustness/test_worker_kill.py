@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from charlie_worker.store import worker_state as status
 from charlie_worker.store.graphs import select_graph
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import list_entries
+from kit import crash
 
 TEXTS = [
     "Had coffee with Sarah at the Blue Bottle cafe in London.",
@@ -39,21 +39,6 @@ def _more() -> Iterator[str]:
     while True:
         i += 1
         yield f"Day {i}: Sarah met Tom at Acme Corp in London."
-
-
-def _killed_after_write_worker(log: Path) -> list[str]:
-    """The real worker, except that it SIGKILLs itself where ``finish_episode`` would run:
-    after the entities are in the graph, before the episode's redis hash is deleted."""
-    code = (
-        "import os, signal\n"
-        "import charlie_worker.pipeline.tasks as tasks\n"
-        "def die(*args, **kwargs):\n"
-        "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "tasks.finish_episode = die\n"
-        "from charlie_worker.pipeline.cli import main\n"
-        f"main(['--log-file', {str(log)!r}])\n"
-    )
-    return [sys.executable, "-c", code]
 
 
 def _mentions(episode_uuid: str) -> int:
@@ -113,7 +98,8 @@ def test_kill_9_mid_extraction_loses_and_duplicates_nothing(db, workers, rb, dat
     for _ in range(2):
         if not rb.episode_keys():
             uuids.append(save_entry(next(extra)))
-        worker = workers.start_command(_killed_after_write_worker(workers.log))
+        command = crash.command("after_write", "worker", "--log-file", str(workers.log))
+        worker = workers.start_command(command, env=crash.env())
         assert worker.wait(180) == -signal.SIGKILL
         mine = [
             u

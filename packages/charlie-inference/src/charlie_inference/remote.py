@@ -87,9 +87,22 @@ class RemoteEngine:
         try:
             with urllib.request.urlopen(http, timeout=TIMEOUT_S) as reply:
                 result: dict[str, Any] = json.load(reply)
-        except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
+        except urllib.error.HTTPError as exc:
             raise ModelServerError(
-                f"The model server at {self.url} failed: {exc}. Check CHARLIE_LLM_API_BASE."
+                f"The model server at {self.url} refused the request: {exc}. "
+                "Check CHARLIE_LLM_API_BASE."
+            ) from exc
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            # Down, restarting or not there at all: the worker waits and tries again.
+            reason = getattr(exc, "reason", exc)
+            raise ModelServerError(
+                f"The model server at {self.url} is unreachable ({reason}). "
+                "Check CHARLIE_LLM_API_BASE."
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise ModelServerError(
+                f"The model server at {self.url} answered something other than JSON: {exc}. "
+                "Check CHARLIE_LLM_API_BASE."
             ) from exc
         if self.dialect == "ollama":
             result = ollama_to_openai(result)

@@ -75,6 +75,15 @@ class ProgramStateError(RuntimeError):
     """The optimized program state file exists but cannot be loaded."""
 
 
+def _unusable(exc: Exception) -> Exception:
+    """What a failed model call means: a model server outage (not the entry's fault: the
+    worker waits and reads it again), else unusable output. DSPy wraps whatever an engine
+    raises (``LMUnexpectedError``), so the outage is looked for down the cause chain."""
+    if (outage := _outage(exc)) is not None:
+        return ModelServerError(str(outage))  # a new one: chaining the cause makes a cycle
+    return ExtractionError(f"the model's answer was unusable: {exc}")
+
+
 class ContextWindowError(RuntimeError):
     """The context window cannot hold the prompt and answer even for a short piece of text.
 
@@ -84,8 +93,8 @@ class ContextWindowError(RuntimeError):
 
 
 def _outage(exc: BaseException) -> ModelServerError | None:
-    """The model server's outage behind a failed call (dspy wraps it in its own error): not
-    the entry's fault, so the worker waits and reads it again rather than failing it."""
+    """The model server's outage behind a failed call, found down the cause chain (and the
+    context: a cycle-safe walk)."""
     cause: BaseException | None = exc
     seen: set[int] = set()
     while cause is not None and id(cause) not in seen:
@@ -210,9 +219,7 @@ class FreeformEntityExtractor(dspy.Module):
                 ) from exc
             return [entity for half in halves for entity in self._read(half)]
         except Exception as exc:  # adapters raise several types; all mean unusable output
-            if (outage := _outage(exc)) is not None:
-                raise ModelServerError(str(outage)) from exc
-            raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
+            raise _unusable(exc) from exc
 
 
 Choice = Literal["None", "Person", "Place", "Organization", "Thing"]
@@ -388,9 +395,7 @@ class EntityExtractor(dspy.Module):
             self._overflow = exc
             return None
         except Exception as exc:  # adapters raise several types; all mean unusable output
-            if (outage := _outage(exc)) is not None:
-                raise ModelServerError(str(outage)) from exc
-            raise ExtractionError(f"the model's answer was unusable: {exc}") from exc
+            raise _unusable(exc) from exc
         return _answers(answer.types)
 
     def _read_halves(self, chunk: str, known: dict[str, str | None]) -> list[Entity]:

@@ -54,6 +54,8 @@ def write_backup(out: Path, settings: WorkerSettings | None = None) -> dict[str,
             close_db()
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".partial")
+        partial.touch(mode=0o600)
+        partial.chmod(0o600)  # the whole journal goes in: private whatever the umask
         with tarfile.open(partial, "w:gz") as archive:
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
