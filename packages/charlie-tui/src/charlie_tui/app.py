@@ -79,6 +79,10 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 1.0
 RECHECK_POLLS = 2
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
+SERVER_RESTARTED = (
+    "The database server stopped unexpectedly. Charlie started it again; every saved entry "
+    "is there, and the worker picks up where it was."
+)
 
 
 class CharlieApp(App[None]):
@@ -249,6 +253,8 @@ class CharlieApp(App[None]):
             return
         snapshot = message.snapshot
         self.status_view = replace(self.status_view, snapshot=snapshot, problem="")
+        if snapshot.server_restarted:
+            self.notify(SERVER_RESTARTED, title="Database restarted", severity="warning")
         error = snapshot.worker.error
         if error and error != self._model_error:
             self.notify(error, title="The model could not be loaded", severity="error", timeout=15)

@@ -122,6 +122,13 @@ class WorkerProcess:
             self._phase = "stopped"
             return self._state()
 
+    def use_server(self, socket: str) -> None:
+        """The database server was started again on ``socket``: the next start joins it. A
+        worker still running on the old one exits by itself (``EXIT_SERVER_LOST``) and
+        ``supervise`` restarts it here."""
+        with self._lock:
+            self._socket = socket
+
     def state(self) -> ProcessState:
         with self._lock:
             return self._state()
