@@ -67,9 +67,7 @@ def test_server_killed_under_a_reading_worker_is_restarted_and_loses_nothing(
     try:
         runtime.open()
         uuids = [save_entry(text) for text in TEXTS]
-        runtime.process = WorkerProcess(
-            socket_path(), log, command=_recording_worker(log, record)
-        )
+        runtime.process = WorkerProcess(socket_path(), log, command=_recording_worker(log, record))
         first = runtime.process.start().pid
         assert first is not None
         rb.wait_for(lambda: rb.reading_by(first), 180, "the worker to read an entry", poll=0.02)
@@ -89,9 +87,7 @@ def test_server_killed_under_a_reading_worker_is_restarted_and_loses_nothing(
         assert restarted.process.exit_code == EXIT_SERVER_LOST, log.read_text()[-3000:]
         assert not rb.is_alive(first)
 
-        rb.wait_for(
-            lambda: runtime.poll() and not rb.episode_keys(), 300, "the backlog to be read"
-        )
+        rb.wait_for(lambda: runtime.poll() and not rb.episode_keys(), 300, "the backlog to be read")
         entries = {e.uuid: e for e in list_entries(limit=100)}
         assert set(entries) == set(uuids), "an acknowledged entry was lost"
         assert {e.state for e in entries.values()} == {"done"}
