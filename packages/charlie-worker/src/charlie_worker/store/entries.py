@@ -35,7 +35,7 @@ from .episode_state import (
     remove_episodes,
     requeue_episode,
 )
-from .graphs import select_graph
+from .graphs import queue_query, select_graph
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now
     params = {"rows": chunk, "journal": journal, "now": now}
     pipe = graph.client.pipeline(transaction=True)
     mark_new_pending(uuids, journal, pipe)
-    pipe.execute_command("GRAPH.QUERY", graph.name, graph._build_params_header(params) + _CREATE)
+    queue_query(pipe, graph, _CREATE, params)
     try:
         *_, created = pipe.execute(raise_on_error=False)
     except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
