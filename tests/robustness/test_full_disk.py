@@ -136,7 +136,7 @@ def test_a_full_disk_fails_the_save_clearly_and_half_writes_nothing(
     assert len(saved) >= 3
     message = str(error)
     assert message.startswith("The database ")
-    assert "the disk full?" in message or "disk (is it full?)" in message
+    assert "a full disk" in message or "disk (is it full?)" in message
     assert "nothing of the entry was written" in message
 
     if fsync == "always":
@@ -169,3 +169,26 @@ def _save_again(journal: Journal) -> str | None:
 
 def _log(server: LimitedServer) -> str:
     return (Path(server.socket).parent / "limited.log").read_text()
+
+
+@pytest.mark.parametrize("limited", ["always"], indirect=True)
+def test_an_import_onto_a_full_disk_says_so_and_can_be_run_again(
+    limited: LimitedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from charlie_tui.cli import main
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for n in range(12):  # one bulk transaction larger than the room left
+        (folder / f"{n:02}.md").write_text(f"{n}: {ENTRY}")
+    assert main(["import", "files", str(folder)]) == 1
+    err = " ".join(capsys.readouterr().err.split())  # rich wraps long lines
+    assert "nothing of these 12 entries was written" in err
+    assert "run the same import again" in err
+    wait_until(lambda: not alive(limited.proc.pid), 10, "redis to exit on the AOF error")
+
+    assert _graph_uuids() == _marked_uuids() == set()  # reopened without the limit
+    close_db()
+    assert main(["import", "files", str(folder)]) == 0
+    assert len(_graph_uuids()) == 12
+    assert _graph_uuids() == _marked_uuids()

@@ -199,7 +199,10 @@ def _not_saved(exc: Exception, count: int) -> str:
     if "MISCONF" in str(exc):
         reason = "The database cannot write to its disk (is it full?)"
     else:
-        reason = "The database stopped while writing (is the disk full?)"
+        reason = (
+            "The database server stopped during the save (a full disk, or the app that "
+            "started it quit?)"
+        )
     return (
         f"{reason}: nothing of {what} was written. Free some disk space if needed, then save "
         f"again. ({exc})"
