@@ -98,3 +98,17 @@ def test_server_killed_under_a_reading_worker_is_restarted_and_loses_nothing(
     finally:
         runtime.close()
     assert not rb.redis_servers_under(data_dir), "closing the app left a server behind"
+
+
+def test_a_worker_whose_server_is_gone_exits_by_itself(db, workers, rb, data_dir) -> None:
+    """Not stuck retrying a dead socket for ever: it says why and exits for the app to start
+    it again (a standalone worker's user reruns it)."""
+    from charlie_worker.store import worker_state as status
+
+    worker = workers.start()
+    rb.wait_for(lambda: status.read_status().pid == worker.pid, 60, "the worker to come up")
+    server = server_pid()
+    os.kill(server, signal.SIGKILL)
+    assert worker.wait(60) == EXIT_SERVER_LOST
+    assert "its database server is gone" in workers.log.read_text()
+    assert not rb.redis_servers_under(data_dir)
