@@ -21,8 +21,7 @@ import pytest
 
 from charlie_tui.runtime import Runtime
 from charlie_tui.worker_process import WorkerProcess
-from charlie_worker import Journal
-from charlie_worker.pipeline.cli import EXIT_SERVER_LOST
+from charlie_worker import EXIT_SERVER_LOST, Journal
 from charlie_worker.store.connection import server_pid, socket_path
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import list_entries

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from .store.quotes import Quote
     from .store.reading import Reading
     from .store.snapshots import SnapshotError, restore_snapshot, save_snapshot
-    from .store.worker_state import WorkerStatus
+    from .store.worker_state import EXIT_SERVER_LOST, WorkerStatus
 
 _LAZY = {
     "DEFAULT_JOURNAL": ".settings",
@@ -106,6 +106,7 @@ _LAZY = {
     "EntryState": ".store.queries",
     "EntrySummary": ".store.queries",
     "WorkerStatus": ".store.worker_state",
+    "EXIT_SERVER_LOST": ".store.worker_state",
     "SnapshotError": ".store.snapshots",
     "restore_snapshot": ".store.snapshots",
     "save_snapshot": ".store.snapshots",
@@ -114,6 +115,7 @@ _LAZY = {
 __all__ = [
     "BROWSER_PAGE",
     "DEFAULT_JOURNAL",
+    "EXIT_SERVER_LOST",
     "LIST_LIMIT",
     "BlockedName",
     "CorrectionError",

@@ -17,6 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
+import redis
 from huey.consumer import Consumer
 
 from charlie_inference import ModelSettings
@@ -31,8 +32,6 @@ logger = logging.getLogger("charlie_worker")
 
 DEFAULT_NICE = 10
 GRACEFUL_TIMEOUT_S = 60.0
-EXIT_SERVER_LOST = 75
-"""The exit status of a worker whose database server went away (EX_TEMPFAIL: start again)."""
 
 
 class GracefulConsumer(Consumer):
@@ -135,11 +134,34 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(args.nice)
     get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
     logger.info("worker %d on %s", os.getpid(), settings.redis_socket or "its own server")
+    stop, lost = threading.Event(), threading.Event()
+    try:
+        _consume(args, stop, lost)
+    except redis.ConnectionError:
+        if not server_lost():
+            raise
+        lost.set()  # gone while the worker was starting or stopping
+    finally:
+        stop.set()  # the model was closed by the worker thread's shutdown hook
+        try:
+            if not lost.is_set():
+                status.publish(state="stopped", model="")
+                status.drop_lease()
+        finally:
+            close_db()
+    if lost.is_set():
+        logger.error("worker %d stopped: its database server is gone", os.getpid())
+        return status.EXIT_SERVER_LOST
+    logger.info("worker %d stopped", os.getpid())
+    return 0
+
+
+def _consume(args: argparse.Namespace, stop: threading.Event, lost: threading.Event) -> None:
+    """Recover what a previous worker left, then consume until a stop signal."""
     status.clear()
     status.publish(state="running", pid=os.getpid(), model="", error="", **_which_model())
     status.heartbeat()
     requeue_pending()
-    stop, lost = threading.Event(), threading.Event()
     watcher = threading.Thread(target=_watch, args=(args.parent_pid, stop, lost), daemon=True)
     watcher.start()
     consumer = GracefulConsumer(
@@ -150,21 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         flush_locks=True,
         shutdown_timeout=args.graceful_timeout,
     )
-    try:
-        consumer.run()
-    finally:
-        stop.set()  # the model was closed by the worker thread's shutdown hook
-        try:
-            if not lost.is_set():
-                status.publish(state="stopped", model="")
-                status.drop_lease()
-        finally:
-            close_db()
-    if lost.is_set():
-        logger.info("worker %d stopped: its database server is gone", os.getpid())
-        return EXIT_SERVER_LOST
-    logger.info("worker %d stopped", os.getpid())
-    return 0
+    consumer.run()
 
 
 if __name__ == "__main__":
