@@ -124,7 +124,8 @@ def reopen_if_lost() -> bool:
 
 
 def close_db() -> None:
-    """Disconnect, and shut the embedded server down if this process held its last connection.
+    """Disconnect, and shut the embedded server down if this process started it (whoever else
+    is connected) or holds its last connection.
 
     Safe to call twice and at exit; a later ``get_db()`` opens again.
     """
