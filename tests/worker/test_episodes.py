@@ -165,6 +165,23 @@ def test_failed_graph_write_leaves_no_pending_mark(
     assert enqueued == []
 
 
+def test_a_failed_mark_takes_back_the_node_written_beside_it(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
+) -> None:
+    """Redis runs the rest of a transaction when one command fails: the save takes back the
+    node it wrote, so no entry is left without its pending mark (it would never be read)."""
+
+    def failing_mark(uuids: list[str], journal: str, pipe: redis.client.Pipeline) -> None:
+        pipe.eval("return redis.error_reply('mark refused')", 0)
+
+    monkeypatch.setattr(entries_module, "mark_new_pending", failing_mark)
+    with pytest.raises(redis.ResponseError, match="mark refused"):
+        save_entry("will not be half-saved")
+    assert _count("MATCH (e:Episode) RETURN count(e)") == 0
+    assert get_redis().keys("episode:*") == []
+    assert enqueued == []
+
+
 def test_enqueue_failure_keeps_the_entry_pending(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(episode_uuid: str, journal: str) -> None:
         raise ConnectionError("queue down")

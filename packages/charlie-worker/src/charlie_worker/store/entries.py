@@ -73,6 +73,9 @@ CREATE (:Episode {uuid: row.uuid, content: row.content, journal: $journal,
                   date: row.date, date_ts: row.date_ts, source_id: row.source_id})
 """
 
+_UNDO_CREATE = "UNWIND $uuids AS u MATCH (e:Episode {uuid: u}) DELETE e"
+"""Takes back the nodes of a bulk save whose transaction failed in part (none has mentions)."""
+
 _EXISTS = "MATCH (e:Episode {uuid: $uuid}) RETURN count(e)"
 
 # Delete the episode's mentions, then every entity mentioned by it that no episode mentions
@@ -179,18 +182,20 @@ def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now
     mark_new_pending(uuids, journal, pipe)
     queue_query(pipe, graph, _CREATE, params)
     try:
-        *_, created = pipe.execute(raise_on_error=False)
+        results = pipe.execute(raise_on_error=False)
     except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
         # The transaction never ran (refused, e.g. MISCONF on a full disk), or the server died
         # writing it: redis then drops the incomplete transaction when it loads its AOF.
         raise SaveError(_not_saved(exc, len(uuids))) from exc
-    if isinstance(created, Exception):
-        # The marks were written, the query failed: no pending mark may name a missing entry.
+    if failed := [r for r in results if isinstance(r, Exception)]:
+        # A command failed inside the transaction (redis does not roll back the others):
+        # take back what did happen, so no mark names a missing entry and no entry lacks one.
         try:
             remove_episodes(uuids)
+            graph.query(_UNDO_CREATE, {"uuids": uuids})
         except Exception:
-            logger.warning("could not unmark %d unsaved entries", len(uuids), exc_info=True)
-        raise created
+            logger.warning("could not take back %d unsaved entries", len(uuids), exc_info=True)
+        raise failed[0]
 
 
 def _not_saved(exc: Exception, count: int) -> str:
@@ -198,6 +203,8 @@ def _not_saved(exc: Exception, count: int) -> str:
     what = "the entry" if count == 1 else f"these {count} entries"
     if "MISCONF" in str(exc):
         reason = "The database cannot write to its disk (is it full?)"
+    elif isinstance(exc, redis.ResponseError):
+        reason = "The database refused the save"
     else:
         reason = (
             "The database server stopped during the save (a full disk, or the app that "
