@@ -21,25 +21,13 @@ import pytest
 from charlie_worker.store import schema
 from charlie_worker.store.connection import close_db, get_redis, server_pid, socket_path
 from charlie_worker.store.journal import save_entry
+from kit.modes import too_open
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = sorted(REPO.glob("packages/*/src"))
 
 
 # --------------------------------------------------------------------------- file modes
-
-
-def _too_open(root: Path) -> list[str]:
-    """Paths under ``root`` (itself included) that anyone but the owner could use."""
-    bad = []
-    for path in [root, *root.rglob("*")]:
-        mode = path.lstat().st_mode
-        if stat.S_ISLNK(mode):
-            continue
-        want = 0o700 if stat.S_ISDIR(mode) or stat.S_ISSOCK(mode) else 0o600
-        if stat.S_IMODE(mode) & 0o077 or (stat.S_ISDIR(mode) and stat.S_IMODE(mode) != want):
-            bad.append(f"{oct(stat.S_IMODE(mode))} {path}")
-    return bad
 
 
 @pytest.mark.slow
@@ -70,11 +58,11 @@ def test_data_tree_is_private_and_nothing_listens_on_tcp(db, workers, rb, data_d
     assert log.exists()
     aof = data_dir / "db" / "appendonlydir"
     assert any(aof.glob("*.aof")), sorted(aof.iterdir())
-    assert _too_open(data_dir) == []
-    assert _too_open(run_dir) == []
+    assert too_open(data_dir) == []
+    assert too_open(run_dir) == []
     close_db()  # the server saves its RDB snapshot on shutdown
     assert (data_dir / "db" / "charlie.db").exists()
-    assert _too_open(data_dir) == []
+    assert too_open(data_dir) == []
 
 
 # --------------------------------------------------------------------------- Cypher

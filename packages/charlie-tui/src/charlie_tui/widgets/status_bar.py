@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from charlie_worker import EXIT_SERVER_LOST
+
 from ..formatting import duration, seconds
 from ..runtime import Snapshot
 from ..worker_process import ProcessState
@@ -136,6 +138,8 @@ def _queue(snapshot: Snapshot, problem: str) -> Part:
 
 def _exit(process: ProcessState) -> str:
     code = process.exit_code
+    if code == EXIT_SERVER_LOST:
+        return "its database server went away"
     if code is not None and code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"

@@ -2,7 +2,9 @@
 
 One thread worker (``-k thread -w 1``): models stay resident across a backlog and are only
 ever touched from that one thread. SIGTERM and SIGINT both stop gracefully (the running task
-finishes, or stays pending and is recovered on the next start).
+finishes, or stays pending and is recovered on the next start). A worker whose database server
+is gone (killed, or stopped by the process that started it) stops with ``EXIT_SERVER_LOST``:
+its queue is bound to that server, so the app starts the server again and then a new worker.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import sys
 import threading
 from pathlib import Path
 
+import redis
 from huey.consumer import Consumer
 
 from charlie_inference import ModelSettings
 from charlie_worker.settings import WorkerSettings, settings_help
 from charlie_worker.store import worker_state as status
-from charlie_worker.store.connection import close_db, get_db
+from charlie_worker.store.connection import close_db, get_db, server_lost
 from charlie_worker.store.queue import bind_queue, requeue_pending
 
 from . import tasks  # noqa: F401  (installs the reader and the Manager's hooks)
@@ -40,9 +43,15 @@ class GracefulConsumer(Consumer):
         self._signal_actions[signal.SIGTERM] = (False, True)
 
 
-def _watch(parent_pid: int | None, stop: threading.Event) -> None:
-    """Heartbeat for the UI, and a graceful exit of our own once the parent app is gone."""
+def _watch(parent_pid: int | None, stop: threading.Event, lost: threading.Event) -> None:
+    """Heartbeat for the UI, and a graceful exit of our own once the parent app or the
+    database server is gone (``lost`` is set for the latter)."""
     while not stop.wait(status.HEARTBEAT_S):
+        if server_lost():
+            logger.error("the database server is gone; stopping (the app starts it again)")
+            lost.set()
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         try:
             status.heartbeat()
         except Exception:  # the server is going away; the consumer will notice too
@@ -125,12 +134,35 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(args.nice)
     get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
     logger.info("worker %d on %s", os.getpid(), settings.redis_socket or "its own server")
+    stop, lost = threading.Event(), threading.Event()
+    try:
+        _consume(args, stop, lost)
+    except redis.ConnectionError:
+        if not server_lost():
+            raise
+        lost.set()  # gone while the worker was starting or stopping
+    finally:
+        stop.set()  # the model was closed by the worker thread's shutdown hook
+        try:
+            if not lost.is_set():
+                status.publish(state="stopped", model="")
+                status.drop_lease()
+        finally:
+            close_db()
+    if lost.is_set():
+        logger.error("worker %d stopped: its database server is gone", os.getpid())
+        return status.EXIT_SERVER_LOST
+    logger.info("worker %d stopped", os.getpid())
+    return 0
+
+
+def _consume(args: argparse.Namespace, stop: threading.Event, lost: threading.Event) -> None:
+    """Recover what a previous worker left, then consume until a stop signal."""
     status.clear()
     status.publish(state="running", pid=os.getpid(), model="", error="", **_which_model())
     status.heartbeat()
     requeue_pending()
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(args.parent_pid, stop), daemon=True)
+    watcher = threading.Thread(target=_watch, args=(args.parent_pid, stop, lost), daemon=True)
     watcher.start()
     consumer = GracefulConsumer(
         bind_queue(),
@@ -140,17 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         flush_locks=True,
         shutdown_timeout=args.graceful_timeout,
     )
-    try:
-        consumer.run()
-    finally:
-        stop.set()  # the model was closed by the worker thread's shutdown hook
-        try:
-            status.publish(state="stopped", model="")
-            status.drop_lease()
-        finally:
-            close_db()
-    logger.info("worker %d stopped", os.getpid())
-    return 0
+    consumer.run()
 
 
 if __name__ == "__main__":

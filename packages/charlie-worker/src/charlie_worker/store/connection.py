@@ -100,8 +100,32 @@ def is_open() -> bool:
     return _server is not None and _owner_pid == os.getpid()
 
 
+def server_lost() -> bool:
+    """Whether this process's server is gone (SIGKILLed, or stopped by the process that
+    started it): every call on the handle now fails. False when nothing is open."""
+    with _lock:
+        return _server is not None and _owner_pid == os.getpid() and _server.lost()
+
+
+def reopen_if_lost() -> bool:
+    """Start the server again (from its append-only file) if it is gone; True if it was.
+
+    For the app, which owns its worker: a server that died under it is started again and the
+    worker restarted on it. Not for a worker, whose queue is bound to the old server's socket:
+    it exits instead and is restarted by the app.
+    """
+    with _lock:
+        if not server_lost():
+            return False
+        logger.warning("the database server is gone; starting it again")
+        close_db()  # cleans the dead server's registry and temp dir
+        get_db()
+        return True
+
+
 def close_db() -> None:
-    """Disconnect, and shut the embedded server down if this process held its last connection.
+    """Disconnect, and shut the embedded server down if this process started it (whoever else
+    is connected) or holds its last connection.
 
     Safe to call twice and at exit; a later ``get_db()`` opens again.
     """

@@ -13,8 +13,14 @@ falkordblite 0.11 / Redis 8.10 on Linux):
   before opening, otherwise the open fails with "connection refused";
 * our own close: falkordblite's ``close()`` waits for the server's pid to vanish, which takes
   1-2 s when the reaper of daemonised processes is slow (a zombie still "runs") and ~4 s more
-  with redis-py 8's default retry backoff. We shut the server down ourselves when this process
-  holds its last connection, treat a zombie as gone, and clean the registry and temp dir.
+  with redis-py 8's default retry backoff. We shut the server down ourselves, treat a zombie
+  as gone, and clean the registry and temp dir;
+* who stops the server: the process that started it, at its close, whoever else is still
+  connected (falkordblite's rule, "the last connection stops it", left a server running for
+  ever behind any client that never quits, a script or a stray worker). A process that joined
+  a server leaves it alone, unless it holds the last connection: then the starter is gone
+  (killed) and nobody else would stop it. A client still connected when the starter stops
+  the server loses it; the app notices and starts it again (``connection.reopen_if_lost``).
 """
 
 from __future__ import annotations
@@ -48,10 +54,13 @@ SHUTDOWN_TIMEOUT_S = 10.0
 class EmbeddedServer:
     """This process's handle on the journal's own server, started or joined at ``open``."""
 
-    def __init__(self, db: FalkorDB, db_path: Path) -> None:
+    def __init__(self, db: FalkorDB, db_path: Path, *, started: bool) -> None:
         self._db = db
         self.db_path = db_path
         self.client: redis.Redis = db.client
+        self.started = started
+        """This process started the server (rather than joined it): it stops it at close."""
+        self._pid = int(db.client.pid or 0)
 
     @classmethod
     def open(cls, settings: WorkerSettings, *, from_snapshot: bool = False) -> EmbeddedServer:
@@ -68,7 +77,7 @@ class EmbeddedServer:
             settings.data_dir.absolute().mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(settings.data_dir, 0o700)  # tightened if an older version left it open
             db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(db_path.parent, 0o700)
+            _make_private(db_path.parent)
             with _flocked(_lock_path(db_path)):
                 _prepare_registry(db_path, settings.redis_socket)
                 config = _server_config(settings)
@@ -84,7 +93,8 @@ class EmbeddedServer:
                 _enforce_durability(db.client, settings)
                 if from_snapshot:
                     _wait_for_aof_rewrite(db.client)
-                return cls(db, db_path)
+                # falkordblite marks a client that started its server as running.
+                return cls(db, db_path, started=bool(db.client.running))
         finally:
             os.umask(old_umask)
 
@@ -96,7 +106,11 @@ class EmbeddedServer:
     @property
     def pid(self) -> int:
         """The redis-server's pid (0 if it is gone)."""
-        return int(self.client.pid or 0)
+        return self._pid if _server_alive(self._pid) else 0
+
+    def lost(self) -> bool:
+        """Whether the server process is gone (killed, or stopped by its starter)."""
+        return not _server_alive(self._pid)
 
     def select_graph(self, name: str) -> Graph:
         return self._db.select_graph(name)
@@ -108,7 +122,8 @@ class EmbeddedServer:
         )
 
     def close(self, pools: list[redis.ConnectionPool]) -> None:
-        """Disconnect ``pools``, and shut the server down if ours is its last connection."""
+        """Disconnect ``pools``, and shut the server down if this process started it, or
+        if ours is its last connection (its starter is gone)."""
         client = self.client
         started = time.perf_counter()
         for pool in pools:
@@ -117,7 +132,7 @@ class EmbeddedServer:
         client.set_retry(Retry(NoBackoff(), 0))
         try:
             with _flocked(_lock_path(self.db_path)):
-                _shutdown_if_last(client, self.db_path)
+                _shut_down(client, self.db_path, self._pid, started=self.started)
         finally:
             self.forget()
             client.connection_pool.disconnect()
@@ -127,6 +142,18 @@ class EmbeddedServer:
         """Make falkordblite's own cleanup (``__del__``, atexit) a no-op: for a closed handle,
         or one inherited through fork (the parent owns those sockets)."""
         _neutralize(self.client)
+
+
+def _make_private(db_dir: Path) -> None:
+    """Directories 0700 and files 0600 in the db dir (the db, its AOF dir and files, the
+    registry, the lock): new ones are already (umask), older ones left open are tightened."""
+    for root, dirs, files in os.walk(db_dir):
+        os.chmod(root, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path) and os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
 
 
 def _server_config(settings: WorkerSettings) -> dict[str, str]:
@@ -287,19 +314,20 @@ def _flocked(path: Path) -> Iterator[None]:
 # --------------------------------------------------------------------------- closing
 
 
-def _shutdown_if_last(client: redis.Redis, db_path: Path) -> None:
-    """Shut the server down if the only connection left is ours (falkordblite's rule)."""
-    pid = int(client.pid or 0)
+def _shut_down(client: redis.Redis, db_path: Path, pid: int, *, started: bool) -> None:
+    """Shut the server down if we started it or hold its last connection; clean its files."""
     sock = str(client.socket_file)
     client.connection_pool.disconnect()
     try:
         others = len(client.client_list(_type="normal")) - 1
     except redis.ConnectionError:
         others = -1  # the server is already gone (killed): only files to clean
-    if others > 0:
+    if others > 0 and not started:
         logger.debug("%d other connection(s) on %s: leaving the server running", others, sock)
         return
-    if others == 0:
+    if others > 0:
+        logger.info("stopping the server on %s; %d other client(s) lose it", sock, others)
+    if others >= 0:
         try:
             client.shutdown(save=True, now=True, force=True)
         except redis.RedisError:

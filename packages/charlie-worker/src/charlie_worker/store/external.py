@@ -38,6 +38,10 @@ class ExternalServer:
             ) from None  # the cause's text could hold the password
         return server
 
+    def lost(self) -> bool:
+        """Never known to be lost: it is not ours to restart, and a client reconnects to it."""
+        return False
+
     def select_graph(self, name: str) -> Graph:
         return self._db.select_graph(name)
 

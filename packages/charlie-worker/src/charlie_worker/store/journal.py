@@ -20,7 +20,7 @@ from datetime import datetime
 from charlie_worker.settings import DEFAULT_JOURNAL
 
 from . import entries, imports, queries
-from .connection import close_db, get_db, socket_path
+from .connection import close_db, get_db, reopen_if_lost, socket_path
 from .curation import Curation
 from .entries import NewEntry
 from .episode_state import FAILED, PENDING, scan_episodes
@@ -79,6 +79,13 @@ class Journal:
             if self._state == "new":
                 self._state = "open"
         return socket
+
+    def reopen_if_lost(self) -> str | None:
+        """Start the database server again if it is gone (killed, or stopped by the script
+        that started it); returns its new socket, for a new worker, or None if it runs.
+        Every acknowledged save is there: the server reloads its append-only file."""
+        with self._use():
+            return socket_path() if reopen_if_lost() else None
 
     def close(self) -> None:
         """Refuse new calls, wait for running ones, then close the connection. Idempotent."""
@@ -180,8 +187,9 @@ class Journal:
     # ----------------------------------------------------------------- writes
 
     def add(self, content: str, date: datetime | None = None) -> str:
-        """Save a new entry about ``date`` (default: now) and queue it for reading (raises
-        EntryError with a message for the user); returns its uuid."""
+        """Save a new entry about ``date`` (default: now) and queue it for reading; returns its
+        uuid. Raises EntryError (the text) or SaveError (a full disk, the server gone: nothing
+        was written), each with a message for the user."""
         with self._use():
             return save_entry(content, self.name, date)
 

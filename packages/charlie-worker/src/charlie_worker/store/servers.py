@@ -27,6 +27,10 @@ class Server(Protocol):
         """The server's pid when it is our process, else 0 (diagnostics and tests)."""
         ...
 
+    def lost(self) -> bool:
+        """Whether the server we started or joined is gone (only ever true of our own)."""
+        ...
+
     def select_graph(self, name: str) -> Graph: ...
 
     def new_pool(self) -> redis.ConnectionPool:

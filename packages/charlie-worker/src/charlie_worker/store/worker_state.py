@@ -17,6 +17,9 @@ from .episode_state import LEASE_PREFIX
 STATUS_KEY = "charlie:worker"
 HEARTBEAT_S = 2.0
 STALE_AFTER_S = 3 * HEARTBEAT_S
+EXIT_SERVER_LOST = 75
+"""The exit status of a worker whose database server went away (EX_TEMPFAIL: start it again
+once the server is back); the app shows it in words."""
 
 
 Activity = Literal["", "loading", "reading", "unloading"]
