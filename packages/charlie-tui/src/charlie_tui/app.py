@@ -95,6 +95,8 @@ async def _settled(timeout: float = SETTLE_TIMEOUT_S) -> None:
         await asyncio.sleep(SETTLE_TICK_S)
         if time.process_time() - cpu < SETTLE_CPU_S:
             return
+
+
 SERVER_RESTARTED = (
     "The database server stopped unexpectedly. Charlie started it again; every saved entry "
     "is there, and the worker picks up where it was."
