@@ -11,8 +11,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from charlie_worker import EXIT_SERVER_LOST
-
 from ..formatting import duration, seconds
 from ..runtime import Snapshot
 from ..worker_process import ProcessState
@@ -137,6 +135,10 @@ def _queue(snapshot: Snapshot, problem: str) -> Part:
 
 
 def _exit(process: ProcessState) -> str:
+    # Here, not at the top: a worker has exited, so the store is loaded by now, and the first
+    # frame does not wait for it (tests/tui/test_first_frame.py).
+    from charlie_worker import EXIT_SERVER_LOST
+
     code = process.exit_code
     if code == EXIT_SERVER_LOST:
         return "its database server went away"
