@@ -49,21 +49,23 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     content = entry_content(episode_uuid, journal)
     if content is None:
         raise EpisodeNotFoundError(episode_uuid)
-    lm = _model_for(attempt)
     extractor = load_extractor()
     matcher = EntityMatcher()
     known = known_entities(journal)
     blocked = blocked_norms(journal)
     names = {name: kind for k in known for name, kind in k.names().items()}
+    # The journal's memory first: a name it already knows is found and keeps its type. An
+    # entry whose every name is typed without the model does not load it (nor wait for it).
+    lm = _model_for(attempt) if extractor.needs_model(content, names) else None
     with dspy.context(lm=lm):
-        # The journal's memory first: a name it already knows is found and keeps its type.
         found = extractor(text=content, known=names).entities
-        entities = [e for e in found if normalize_name(e.name) not in blocked]
+    entities = [e for e in found if normalize_name(e.name) not in blocked]
 
-        def ask(name: str, candidates: list[str]) -> str | None:
+    def ask(name: str, candidates: list[str]) -> str | None:
+        with dspy.context(lm=lm if lm is not None else _model_for(attempt)):
             return matcher(name=name, entry=content, candidates=candidates).match
 
-        resolved = resolve(entities, known, ask)
+    resolved = resolve(entities, known, ask)
     try:
         set_episode_status(episode_uuid, PENDING, uuid_map={r.name: r.uuid for r in resolved})
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read
