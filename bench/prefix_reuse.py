@@ -40,13 +40,14 @@ from _common import (
 MODES = ["reuse", "reset"]
 
 FOLLOW_UPS = {
-    2: "Coffee with Priya Sharma before the sprint review; Tom Becker from Stripe joined us.",
-    3: "Lunch with Priya and Tom today.",
-    6: "Priya called about the billing dashboard.",
+    2: "Coffee with Amara Okafor before the review; Jonas Becker from Halcyon Bank joined us.",
+    3: "Lunch with Amara and Jonas today.",
+    6: "Amara called about the billing dashboard.",
 }
 """Entries (by 0-based position) that name people of earlier entries again, as a real journal
-does: "Priya" after "Priya Sharma" is ambiguous for resolution, so the worker asks the
-entity matcher; "Priya and Tom" asks it twice in one entry."""
+does: "Amara" after "Amara Okafor" is ambiguous for resolution, so the worker asks the
+entity matcher; "Amara and Jonas" asks it twice in one entry. (Names the shipped entries
+before them do not use: a name the journal knows is found as it is known.)"""
 
 
 def write_demo_state(path: Path, k: int) -> None:

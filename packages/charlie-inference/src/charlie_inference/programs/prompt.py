@@ -11,8 +11,8 @@ The extractor's prompt is also compact. DSPy's JSON adapter spends ~150 tokens o
 prompt on framing ("Your input fields are… All interactions will be structured…"), ~10 on
 every field header (``[[ ## text ## ]]``) and indents its demo answers (which the model copies,
 token by token). ``StablePromptAdapter`` keeps what the model needs: the instructions, each
-field named with its description, the demos, the answer's JSON shape, and the request's
-closing "Respond with a JSON object…" line (without it the model typed fewer names).
+field named with its description, the demos, the answer's JSON shape, and a short closing
+"Respond with a JSON object: `types`." (without it the model typed fewer names).
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ class StablePromptAdapter(StableJSONAdapter):
         if suffix:
             lines.append(suffix)
         return "\n".join(lines)
+
+    def user_message_output_requirements(self, signature: type[dspy.Signature]) -> str:
+        """DSPy's reminder names the answer's (per-call) type too; the fields are enough."""
+        return (
+            f"Respond with a JSON object: {', '.join(f'`{f}`' for f in signature.output_fields)}."
+        )
 
     def format_assistant_message_content(
         self,
