@@ -266,6 +266,30 @@ def read_in_process(episode_uuid: str, journal: str) -> dict | None:
     raise RuntimeError(f"entry {episode_uuid} was still requeued after {RETRIES} retries")
 
 
+@contextlib.contextmanager
+def code_at(revision: str) -> Iterator[dict[str, str]]:
+    """The environment that makes a child Python run Charlie's packages as of ``revision``
+    (a commit of this repository), for before/after comparisons in one run.
+
+    The packages' sources are exported (``git archive``, no worktree is registered) to a temp
+    dir put first on ``PYTHONPATH``; third-party code is this venv's, so compare revisions that
+    share their dependencies.
+    """
+    repo = Path(__file__).resolve().parent.parent
+    root = Path(tempfile.mkdtemp(prefix="charlie-bench-code-"))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", "--format=tar", revision, "packages"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+        sources = sorted(str(p) for p in (root / "packages").glob("*/src"))
+        yield {"PYTHONPATH": os.pathsep.join(sources)}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- inputs and processes
 
 

@@ -11,14 +11,17 @@ backlog; each run uses a
 journal of its own so the graph (and so the entity-matcher calls) start the same. Ground truth
 for "evaluated" is llama.cpp's ``n_p_eval`` counter around each engine call; it is checked
 against what the engine reports to DSPy (``lm.history[i]["usage"]``, ``cached_tokens``).
-The matcher's prompt shares almost nothing with the extractor's: two entries of the backlog
-name earlier people in full (as a journal does), so resolution asks the matcher, and the
-extraction right after a matcher call shows what that costs.
+The matcher's prompt shares almost nothing with the extractor's: entries of the backlog name
+earlier people again (as a journal does), so resolution asks the matcher, once or (for "Priya
+and Tom") twice in one entry; the extraction right after shows whether the extractor's cached
+prefix survived them. Per entry, every call's evaluated tokens are summed (extraction and
+matcher calls alike) and compared with entry 1's.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -37,13 +40,14 @@ from _common import (
 MODES = ["reuse", "reset"]
 
 FOLLOW_UPS = {
-    2: "Coffee with Priya Sharma before the sprint review; Tom Becker from Stripe joined us.",
-    3: "Lunch with Priya and Tom today.",
-    6: "Priya called about the billing dashboard.",
+    2: "Coffee with Amara Okafor before the review; Jonas Becker from Halcyon Bank joined us.",
+    3: "Lunch with Amara and Jonas today.",
+    6: "Amara called about the billing dashboard.",
 }
 """Entries (by 0-based position) that name people of earlier entries again, as a real journal
-does: "Priya" after "Priya Sharma" is ambiguous for resolution, so the worker asks the
-entity matcher (whether it does depends on the model typing both as Person)."""
+does: "Amara" after "Amara Okafor" is ambiguous for resolution, so the worker asks the
+entity matcher; "Amara and Jonas" asks it twice in one entry. (Names the shipped entries
+before them do not use: a name the journal knows is found as it is known.)"""
 
 
 def write_demo_state(path: Path, k: int) -> None:
@@ -65,6 +69,7 @@ class Recorder:
         import llama_cpp
 
         from charlie_inference.engine import LlamaCppEngine, _text
+        from charlie_inference.programs.entity_matcher import MatchEntity
 
         self.calls: list[dict[str, Any]] = []
         original = LlamaCppEngine.complete
@@ -79,7 +84,9 @@ class Recorder:
             system = _text(request.system) if request.system is not None else ""
             self.calls.append(
                 {
-                    "kind": "extract" if "`text` (str)" in system else "match",
+                    "kind": "match"
+                    if MatchEntity.instructions.split("\n")[0] in system
+                    else "extract",
                     "prompt": response.usage.input_tokens,
                     "reported_cached": response.usage.cache_read_tokens,
                     "evaluated": perf.n_p_eval,
@@ -160,25 +167,39 @@ def main() -> None:
                 flush=True,
             )
 
+    def matcher_calls(entry: dict) -> int:
+        return sum(c["kind"] == "match" for c in entry["calls"])
+
+    groups = {
+        "1": lambda entry, previous: entry["index"] == 0,
+        "2..N": lambda entry, previous: entry["index"] > 0,
+        "with matcher": lambda entry, previous: entry["index"] > 0 and matcher_calls(entry) >= 1,
+        "with >=2 matcher": lambda entry, previous: (
+            entry["index"] > 0 and matcher_calls(entry) >= 2
+        ),
+        "after matcher": lambda entry, previous: (
+            previous is not None and matcher_calls(previous) >= 1
+        ),
+        "after >=2 matcher": lambda entry, previous: (
+            previous is not None and matcher_calls(previous) >= 2
+        ),
+    }
+    """Entry 1, later entries, and later entries that asked the matcher or follow one that did."""
+
     def entries_of(mode: str, group: str) -> list[dict]:
-        """Entry 1, later entries, or later entries whose extraction follows a matcher call."""
         picked = []
         for run in results[mode]:
-            previous_kind = None
-            for entry in run:
-                kinds = [c["kind"] for c in entry["calls"]]
-                after_match = previous_kind == "match"
-                if (
-                    (group == "1" and entry["index"] == 0)
-                    or (group == "2..N" and entry["index"] > 0)
-                    or (group == "after matcher" and entry["index"] > 0 and after_match)
-                ):
+            for previous, entry in zip([None, *run], run, strict=False):
+                if groups[group](entry, previous):
                     picked.append(entry)
-                previous_kind = kinds[-1] if kinds else previous_kind
         return picked
 
     def extract_calls(entries: list[dict]) -> list[dict]:
         return [c for e in entries for c in e["calls"][:1] if c["kind"] == "extract"]
+
+    def evaluated(entry: dict) -> int:
+        """Prompt tokens llama.cpp evaluated for the entry: all its calls, matcher included."""
+        return sum(c["evaluated"] for c in entry["calls"])
 
     def reused(calls: list[dict]) -> float:
         prompt = sum(c["prompt"] for c in calls)
@@ -186,7 +207,8 @@ def main() -> None:
 
     rows = []
     for mode in MODES:
-        for group in ("1", "2..N", "after matcher"):
+        first = median([evaluated(e) for e in entries_of(mode, "1")])
+        for group in groups:
             entries = entries_of(mode, group)
             calls = extract_calls(entries)
             rows.append(
@@ -197,6 +219,8 @@ def main() -> None:
                     median([c["prompt"] for c in calls]),
                     median([c["evaluated"] for c in calls]),
                     reused(calls),
+                    median([evaluated(e) for e in entries]),
+                    ratio(max((evaluated(e) for e in entries), default=math.nan), first),
                     median([c["prompt_ms"] for c in calls]),
                     median([e["wall"] for e in entries]),
                 ]
@@ -208,10 +232,12 @@ def main() -> None:
                 "mode",
                 "entries",
                 "count",
-                "prompt tok",
-                "evaluated tok",
+                "extract prompt tok",
+                "extract evaluated tok",
                 "reused",
-                "prompt eval ms",
+                "entry evaluated tok",
+                "max entry / entry 1",
+                "extract prompt eval ms",
                 "entry wall s",
             ],
             rows,
@@ -234,21 +260,23 @@ def main() -> None:
         f"{agree}/{len(all_calls)} calls; entity-matcher calls per backlog: {matches:.0f}; "
         f"same model outputs in every run: {'yes' if len(outputs) == 1 else 'NO'}"
     )
-    later = extract_calls(entries_of("reuse", "2..N"))
-    reuse_wall = median([e["wall"] for e in entries_of("reuse", "2..N")])
+    later = entries_of("reuse", "2..N")
+    first = median([evaluated(e) for e in entries_of("reuse", "1")])
+    worst = max((evaluated(e) for e in later), default=math.nan)
+    reuse_wall = median([e["wall"] for e in later])
     reset_wall = median([e["wall"] for e in entries_of("reset", "2..N")])
     reuse_total = median([sum(e["wall"] for e in run) for run in results["reuse"]])
     reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
-    after = extract_calls(entries_of("reuse", "after matcher"))
+    after = extract_calls(entries_of("reuse", "after >=2 matcher"))
     print(machine())
     print(
-        f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: entries 2..N "
-        f"reuse {reused(later):.0%} of the extraction prompt (evaluated "
-        f"{median([c['evaluated'] for c in later]):.0f} vs "
-        f"{median([c['evaluated'] for c in extract_calls(entries_of('reuse', '1'))]):.0f} tok "
-        f"for entry 1; {reused(after):.0%} right after a matcher call); median entry "
-        f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset (saves {reset_wall - reuse_wall:.2f}"
-        f" s); backlog reset/reuse = {ratio(reset_total, reuse_total):.2f}x"
+        f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: prompt tokens "
+        f"evaluated per entry, entries 2..N median {median([evaluated(e) for e in later]):.0f}, "
+        f"max {worst:.0f} (matcher calls included) vs {first:.0f} for entry 1: max "
+        f"{ratio(worst, first):.0%}; extraction reuses {reused(extract_calls(later)):.0%} of its "
+        f"prompt ({reused(after):.0%} right after an entry with >=2 matcher calls); median entry "
+        f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset; backlog reset/reuse = "
+        f"{ratio(reset_total, reuse_total):.2f}x"
     )
 
 

@@ -9,17 +9,23 @@ graph starts empty every time. The only difference is the load policy: the cold 
 the same ``charlie_worker.pipeline.cli.main`` with one more Huey ``post_execute`` hook, which
 calls ``manager().unload_all()`` after every task. The import of dspy/llama_cpp that a real
 process-per-task consumer would also repeat is NOT included: the cold figure is a best case.
+
+``--before REV`` runs both modes a second time on the worker code of commit ``REV`` (its
+packages exported to a temp dir, this venv's dependencies), interleaved with the current
+code's runs: "today" and the change, side by side on the same machine load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
 from _common import (
     WORKER_CMD,
     alternating,
+    code_at,
     entry_texts,
     failed,
     leftover_processes,
@@ -48,18 +54,23 @@ COLD_WORKER_CMD = [
 ]
 """charlie-worker, unloading after every task: the process-per-task load policy."""
 
-MODES = {"warm": WORKER_CMD, "cold": COLD_WORKER_CMD}
+POLICIES = {"warm": WORKER_CMD, "cold": COLD_WORKER_CMD}
+BEFORE = "@before"
+"""Suffix of a mode run on the ``--before`` revision's code."""
 
 
-def run_once(mode: str, rep: int, texts: list[str], log_dir: Path, timeout: float) -> dict:
+def run_once(
+    mode: str, rep: int, texts: list[str], log_dir: Path, timeout: float, env: dict[str, str]
+) -> dict:
     """Queue ``texts`` in a fresh journal, start a worker, time it from ready to drained."""
     from charlie_worker.store.journal import save_entry
     from charlie_worker.store.worker_state import read_status
 
-    journal = f"bench-{mode}-{rep}"
+    journal = f"bench-{mode.replace(BEFORE, '-before')}-{rep}"
     uuids = [save_entry(text, journal) for text in texts]  # a real backlog before the worker
     done_at: dict[str, float] = {}
-    with worker(MODES[mode], log=log_dir / f"{journal}.log") as proc:
+    policy = POLICIES[mode.removesuffix(BEFORE)]
+    with worker(policy, log=log_dir / f"{journal}.log", extra_env=env) as proc:
         wait_until(worker_ready(proc), 60, "the worker to start", poll=0.01)
         ready = time.monotonic()
 
@@ -97,25 +108,35 @@ def main() -> None:
         "--reps", type=int, default=2, help="repetitions of each mode, ABBA order (default 2)"
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per backlog")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also run both modes on the worker code of commit REV, interleaved (e.g. main)",
+    )
     args = parser.parse_args()
 
     texts = entry_texts(args.n)
+    modes = [*POLICIES, *(f"{m}{BEFORE}" for m in POLICIES if args.before)]
     runs: list[dict] = []
-    with private_db() as data:
+    with private_db() as data, contextlib.ExitStack() as stack:
+        envs = {mode: {} for mode in modes}
+        if args.before:
+            before_env = stack.enter_context(code_at(args.before))
+            envs.update({mode: before_env for mode in modes if mode.endswith(BEFORE)})
         log_dir = data / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        for rep, mode in alternating(list(MODES), args.reps):
-            run = run_once(mode, rep, texts, log_dir, args.timeout)
+        for rep, mode in alternating(modes, args.reps):
+            run = run_once(mode, rep, texts, log_dir, args.timeout, envs[mode])
             runs.append(run)
             print(
-                f"rep {rep} {mode:4}: {run['elapsed']:6.1f} s, {run['per_min']:5.1f} entries/min, "
+                f"rep {rep} {mode:11}: {run['elapsed']:6.1f} s, {run['per_min']:5.1f} entries/min, "
                 f"loads {run['loads']}, unloads {run['unloads']}, failed {run['failed']}",
                 flush=True,
             )
 
     rows = []
     stats = {}
-    for mode in MODES:
+    for mode in modes:
         mine = [r for r in runs if r["mode"] == mode]
         stats[mode] = {
             "per_min": median([r["per_min"] for r in mine]),
@@ -159,12 +180,20 @@ def main() -> None:
     left = leftover_processes()
     print(f"processes left: {left or 'none'}")
     speedup = ratio(stats["warm"]["per_min"], stats["cold"]["per_min"])
-    print(
+    summary = (
         f"SUMMARY warm_backlog: n={args.n} reps={args.reps}: warm {stats['warm']['per_min']:.1f}"
         f" entries/min ({stats['warm']['loads']:.0f} load) vs cold"
         f" {stats['cold']['per_min']:.1f} ({stats['cold']['loads']:.0f} loads): warm/cold"
         f" = {speedup:.2f}x"
     )
+    if args.before:
+        warm, cold = stats[f"warm{BEFORE}"], stats[f"cold{BEFORE}"]
+        summary += (
+            f"; before ({args.before}): warm {warm['per_min']:.1f} vs cold"
+            f" {cold['per_min']:.1f} = {ratio(warm['per_min'], cold['per_min']):.2f}x; warm"
+            f" now/before = {ratio(stats['warm']['per_min'], warm['per_min']):.2f}x"
+        )
+    print(summary)
 
 
 if __name__ == "__main__":

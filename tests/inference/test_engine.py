@@ -121,3 +121,29 @@ def test_a_program_keeps_its_cached_prefix_across_another_programs_call(lm: Dspy
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
     assert cached >= 0.8 * usage["prompt_tokens"], usage
     assert again == first  # the same KV, the same answer
+
+
+def test_a_program_back_after_max_parked_other_programs_is_restored(lm: DspyLM) -> None:
+    """Extractor, then as many other programs as states are kept (an entry whose matcher calls
+    each had their own prompt), then the extractor: its state is restored, not evicted first."""
+    from charlie_inference.engine import MAX_PARKED
+
+    def ask(system: str) -> int:
+        request = Request(
+            model=lm.model,
+            system=system,
+            messages=(Message.user("Name one colour."),),
+            config=Config(max_tokens=1, temperature=0.0),
+        )
+        usage = lm.llama_engine.complete(request).usage
+        return usage.cache_read_tokens or 0
+
+    extractor = "You read journal entries and say which words name people or places. " * 4
+    ask(extractor)
+    others = [
+        f"You decide whether name number {i} is a known person. " * 3 for i in range(MAX_PARKED)
+    ]
+    for system in others:
+        ask(system)
+    prompt_tokens = len(lm.llama_engine.llama.tokenize(extractor.encode()))
+    assert ask(extractor) >= prompt_tokens

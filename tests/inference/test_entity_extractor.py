@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from itertools import pairwise
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from charlie_inference import (
     DspyLM,
     Entity,
     EntityExtractor,
+    ExtractionError,
     ModelServerError,
     ModelSettings,
     ProgramStateError,
@@ -29,7 +31,7 @@ from charlie_inference.programs.entity_extractor import (
     normalize_name,
     shipped_state_path,
 )
-from kit.fake_lm import ScriptedLM, types_answer
+from kit.fake_lm import ScriptedLM, by_text, types_answer
 from kit.long_entries import NAMES, long_entry
 
 ENTRIES = [
@@ -241,3 +243,24 @@ def test_real_model_trap_entries_give_sane_results(lm: DspyLM) -> None:
     assert types.get("Mom") == "Person" and types.get("Uncle Femi") == "Person", results
     assert nothing == []
     assert ("Ada", "Place") in [(e.name, e.type) for e in known.entities]  # the graph's type
+
+
+@pytest.mark.parametrize(
+    ("text", "known"),
+    [
+        *((text, None) for text in ENTRIES),
+        ("Back at Zorba with Okonkwo.", {"Zorba": "Place", "Okonkwo": "Person"}),
+        ("Back at Zorba with Okonkwo.", {"Okonkwo": "Person"}),
+        ("Nothing happened. " * 100 + "Then Zorba.", None),  # the name in a later chunk
+        ("Nothing happened. " * 100 + "Then Sarah said hi.", None),
+    ],
+)
+def test_needs_model_says_whether_reading_asks_the_model(
+    text: str, known: dict[str, str] | None
+) -> None:
+    """The worker loads no model when ``needs_model`` says so: it must match what reading does."""
+    lm = ScriptedLM(by_text({}))
+    extractor = EntityExtractor()
+    with dspy.context(lm=lm), contextlib.suppress(ExtractionError):  # any answer will do
+        extractor(text=text, known=known)
+    assert extractor.needs_model(text, known) == bool(lm.scripted.requests)

@@ -65,7 +65,7 @@ def test_backlog_loads_the_model_once_and_leaves_redis_empty(start_worker) -> No
     texts = [
         "Today I met Sarah.",
         "Lunch with Priya in London.",
-        "Tom fixed my bike.",
+        "Tom fixed my bike at Zorba.",  # a name only the model can type: it loads
         "Quiet day.",
     ]
     uuids = [save_entry(t) for t in texts]  # queued before the consumer starts: a real backlog

@@ -106,7 +106,7 @@ def test_missing_model_keeps_the_entry_pending(
     db: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backoff: tasks.Backoff
 ) -> None:
     monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "gone.gguf"))
-    episode_uuid = add_entry("Today I met Sarah.")
+    episode_uuid = add_entry("Today I saw Zorblat.")  # a name only the model can type
     scheduled = bind_queue().scheduled_count()
     assert run(episode_uuid) is None  # released and scheduled again, not failed
     assert bind_queue().scheduled_count() == scheduled + 1

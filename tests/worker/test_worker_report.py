@@ -13,7 +13,7 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store import worker_state
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queue import bind_queue, read_entry
-from kit.fake_lm import ScriptedLM, by_text
+from kit.fake_lm import ScriptedLM, by_text, types_answer
 
 
 def test_a_backlog_is_counted_and_the_count_restarts_after_it(
@@ -23,10 +23,11 @@ def test_a_backlog_is_counted_and_the_count_restarts_after_it(
 
     def load() -> ScriptedLM:
         seen.append(worker_state.read_status().activity)  # what the UI sees while it loads
-        return ScriptedLM(by_text({}))
+        return ScriptedLM(by_text({"Zorba": types_answer(("Zorba", "Place"))}))
 
     monkeypatch.setattr(manager_module, "_manager", ModelManager({"llm": load}))
-    first, second = save_entry("Tea with Okonkwo."), save_entry("Lunch with Okonkwo.")
+    # The first names a place only the model can type, so reading it loads the model.
+    first, second = save_entry("Tea at Zorba."), save_entry("Lunch with Okonkwo.")
     huey = bind_queue()
     huey.storage.flush_queue()
 

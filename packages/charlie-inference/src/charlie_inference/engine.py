@@ -201,12 +201,17 @@ class LlamaCppEngine:
         the next entry evaluates its whole prompt again (~600 tokens, seconds on a CPU). So
         the live KV sequence is parked (KV only, no logits) when the program changes, and the
         returning program's is put back. Outputs are unchanged: the same KV, the same logits.
+
+        The returning program's state is taken out before the live one is parked and the
+        oldest parked states are evicted: evicting first would drop the very state about to
+        be restored whenever more than ``MAX_PARKED`` other programs ran in between.
         """
         if program == self._live_program:
             return
         import llama_cpp
 
         ctx = llama._ctx.ctx
+        restore = self._parked.pop(program, None)
         if self._live_program is not None and llama.n_tokens:
             size = llama_cpp.llama_state_seq_get_size(ctx, 0)
             buffer = (ctypes.c_uint8 * size)()
@@ -217,10 +222,9 @@ class LlamaCppEngine:
             while len(self._parked) > MAX_PARKED:
                 self._parked.popitem(last=False)
         self._live_program = program
-        parked = self._parked.pop(program, None)
-        if parked is None:
+        if restore is None:
             return
-        tokens, buffer, used = parked
+        tokens, buffer, used = restore
         if llama_cpp.llama_state_seq_set_data(ctx, buffer, used, 0):
             llama.input_ids[: len(tokens)] = tokens
             llama.n_tokens = len(tokens)

@@ -36,6 +36,7 @@ from ..settings import ModelSettings
 from .candidates import Candidate, find_candidates, worth_asking
 from .cues import cue_type
 from .names import normalize_name
+from .prompt import StablePromptAdapter
 
 log = logging.getLogger(__name__)
 
@@ -272,18 +273,6 @@ HAND_DEMOS = [
 """Two hand-written demos: the default before any optimization (journal-like, not from the data)."""
 
 
-class StablePromptAdapter(dspy.JSONAdapter):
-    """The JSON adapter, but the prompt describes the answer with the signature's generic type.
-
-    The answer's schema (a grammar) is narrowed to each call's candidates, but writing that
-    schema into the system prompt would change the prompt's start on every call and defeat
-    llama.cpp's prefix cache (instructions and demos re-evaluated for every entry).
-    """
-
-    def format_field_structure(self, signature: type[dspy.Signature]) -> str:
-        return super().format_field_structure(TypeCandidates)
-
-
 def answer_model(candidates: list[str]) -> type[BaseModel]:
     """The answer's type for these candidates: one required field per candidate, in order.
 
@@ -368,6 +357,12 @@ class EntityExtractor(dspy.Module):
         with dspy.context(adapter=dspy.JSONAdapter()):
             return self._read(chunk, _known_types(known))
 
+    def needs_model(self, text: str, known: KnownNames | list[str] | None = None) -> bool:
+        """Whether reading ``text`` asks the model anything: not when every candidate is
+        typed by its shape, the journal's memory or a cue, so the caller need not load it."""
+        known_types = _known_types(known)
+        return any(asked_candidates(chunk, known_types) for chunk in chunk_text(text))
+
     def _read(self, chunk: str, known: dict[str, str | None]) -> list[Entity]:
         candidates = typed_candidates(chunk, known)
         asked = [c for c in candidates if c.type is None]
@@ -389,7 +384,7 @@ class EntityExtractor(dspy.Module):
         """The model's type for each name, or None when the prompt overflows the context."""
         signature = self.classify.signature.with_updated_fields("types", type_=answer_model(names))
         try:
-            with dspy.context(adapter=StablePromptAdapter()):
+            with dspy.context(adapter=StablePromptAdapter(TypeCandidates)):
                 answer = self.classify(text=chunk, candidates=names, signature=signature)
         except dspy.ContextWindowExceededError as exc:
             self._overflow = exc

@@ -16,6 +16,8 @@ from typing import Literal
 
 import dspy
 
+from .prompt import StableJSONAdapter
+
 NO_MATCH = "none"
 WINDOW_CHARS = 600
 """At most this much of the entry, around the name's first mention, goes into the prompt."""
@@ -69,13 +71,14 @@ class EntityMatcher(dspy.Module):
         choices = tuple(dict.fromkeys(candidates))
         if not choices:
             return dspy.Prediction(match=None)
-        # The stored predictor carries instructions and demos; each call narrows its answer type.
+        # The stored predictor carries instructions and demos; each call narrows its answer type
+        # (a grammar, and the request's last line), while the system prompt stays the same.
         signature = self.match.signature.with_updated_fields(
             "match", type_=Literal[(*choices, NO_MATCH)]
         )
         predictor = dspy.Predict(signature)
         predictor.demos = self.match.demos
-        with dspy.context(adapter=dspy.JSONAdapter()):
+        with dspy.context(adapter=StableJSONAdapter(MatchEntity)):
             answer = predictor(
                 name=name, entry=mention_window(entry, name), candidates=list(choices)
             )

@@ -53,23 +53,25 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     content = entry_content(episode_uuid, journal)
     if content is None:
         raise EpisodeNotFoundError(episode_uuid)
-    lm = _model_for(attempt)
     extractor = load_extractor()
     matcher = EntityMatcher()
     blocked = blocked_norms(journal)
     # The journal's names found in this entry only, never the whole journal's.
     names = {name: kind for k in named_in(journal, content) for name, kind in k.names().items()}
+    # The journal's memory first: a name it already knows is found and keeps its type. An
+    # entry whose every name is typed without the model does not load it (nor wait for it).
+    lm = _model_for(attempt) if extractor.needs_model(content, names) else None
     with dspy.context(lm=lm):
-        # The journal's memory first: a name it already knows is found and keeps its type.
         reading = read_in_chunks(extractor, episode_uuid, content, names)
-        if reading.read_nothing():
-            raise reading.unreadable[0][1]
-        entities = [e for e in reading.entities if normalize_name(e.name) not in blocked]
+    if reading.read_nothing():
+        raise reading.unreadable[0][1]
+    entities = [e for e in reading.entities if normalize_name(e.name) not in blocked]
 
-        def ask(name: str, candidates: list[str]) -> str | None:
+    def ask(name: str, candidates: list[str]) -> str | None:
+        with dspy.context(lm=lm if lm is not None else _model_for(attempt)):
             return matcher(name=name, entry=content, candidates=candidates).match
 
-        resolved = resolve(entities, partial(candidates_for, journal), ask)
+    resolved = resolve(entities, partial(candidates_for, journal), ask)
     try:
         set_episode_status(episode_uuid, PENDING, uuid_map={r.name: r.uuid for r in resolved})
     except ValueError as exc:  # its hash is gone: the entry was deleted while being read

@@ -1,0 +1,84 @@
+"""``extract_nodes`` loads the model only for an entry that has something to ask it: names the
+journal already knows, or that their shape or context types, cost no load and no wait.
+
+Entries are saved and queued by the store and read as the consumer reads them
+(``huey.execute``, hooks included), on a scripted model whose loads are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
+from charlie_worker.pipeline import manager as manager_module
+from charlie_worker.pipeline.manager import ModelManager, manager
+from charlie_worker.settings import DEFAULT_JOURNAL as J
+from charlie_worker.store import worker_state as status
+from charlie_worker.store.journal import save_entry
+from charlie_worker.store.queries import get_entry
+from charlie_worker.store.queue import bind_queue, read_entry
+from kit.fake_lm import ScriptedLM, by_text, types_answer
+
+ANSWERS = by_text(
+    {
+        "Zorba": types_answer(("Zorba", "Place")),
+        "Priya called": '{"match": "Priya Sharma"}',
+    }
+)
+
+
+@pytest.fixture
+def loaded(db: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ScriptedLM]]:
+    """Every model the worker's Manager loads, in order (scripted, so loads are free)."""
+    models: list[ScriptedLM] = []
+
+    def load() -> ScriptedLM:
+        models.append(ScriptedLM(ANSWERS))
+        return models[-1]
+
+    monkeypatch.setattr(manager_module, "_manager", ModelManager({"llm": load}))
+    yield models
+    manager().unload_all()
+
+
+def read(text: str) -> list[tuple[str, str]]:
+    """Save ``text``, read it as the consumer does; its entities' names and types."""
+    episode_uuid = save_entry(text, J)
+    huey = bind_queue()
+    huey.storage.flush_queue()  # the consumer takes the task off the queue, then runs it
+    huey.execute(read_entry.s(episode_uuid, J))
+    entry = get_entry(episode_uuid)
+    assert entry is not None and entry.state == "done"
+    return [(e.name, e.type) for e in entry.entities]
+
+
+def test_an_entry_of_known_names_is_read_without_loading_the_model(
+    loaded: list[ScriptedLM],
+) -> None:
+    assert read("Lunch at Zorba today with Okonkwo.") == [("Okonkwo", "Person"), ("Zorba", "Place")]
+    assert len(loaded) == 1 and len(loaded[0].scripted.requests) == 1  # "Zorba" was asked
+    assert read("Back at Zorba with Okonkwo.") == [("Okonkwo", "Person"), ("Zorba", "Place")]
+    assert len(loaded) == 1  # the journal knew both names: no load
+    assert status.read_status().loads == 1
+
+
+def test_the_model_is_loaded_when_resolution_needs_the_matcher(
+    loaded: list[ScriptedLM],
+) -> None:
+    """Extraction types "Priya" by its cue, but "Priya" / "Priya Sharma" is for the matcher."""
+    read("Coffee with Priya Sharma at Zorba.")
+    assert read("Priya called about the trip.") == [("Priya Sharma", "Person")]
+    assert len(loaded) == 2  # the first entry's model was closed; the matcher needed one
+    asked = loaded[1].scripted.requests
+    assert len(asked) == 1 and "Priya Sharma" in str(asked[0].messages[-1])
+
+
+def test_a_missing_model_does_not_hold_up_an_entry_that_needs_none(
+    db: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "gone.gguf"))
+    assert read("Today I met Sarah.") == [("Sarah", "Person")]
+    assert manager().loaded_kinds() == []
