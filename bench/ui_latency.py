@@ -84,21 +84,25 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await until(lambda: table().row_count >= 2, 30, "the entry list")
         worker = psutil.Process(worker_pid())
 
-        # The first composed frame showing the cursor on the expected row ends a sample.
+        def highlighted() -> str | None:
+            row = table().highlighted
+            return row.entry.uuid if row else None
+
+        # The first composed frame showing the cursor on another entry ends a sample.
         waiting: dict[str, Any] = {}
         display = app._display
 
         def display_and_stamp(screen: Any, renderable: Any) -> None:
             display(screen, renderable)
-            if renderable is not None and waiting and table().cursor_row == waiting["row"]:
+            if renderable is not None and waiting and highlighted() != waiting["from"]:
                 waiting.pop("done").set_result(time.perf_counter())
                 waiting.clear()
 
         app._display = display_and_stamp  # type: ignore[method-assign]
 
-        async def press_frame(key: str, row: int) -> float | None:
+        async def press_frame(key: str, start: str | None) -> float | None:
             done = asyncio.get_running_loop().create_future()
-            waiting.update(row=row, done=done)
+            waiting.update({"from": start, "done": done})
             start = time.perf_counter()
             event = events.Key(key, None)
             event.set_sender(app)
@@ -109,7 +113,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 waiting.clear()
                 return None
 
-        async def press_pilot(key: str, row: int) -> float | None:
+        async def press_pilot(key: str, start: str | None) -> float | None:
             start = time.perf_counter()
             await pilot.press(key)
             await pilot.pause()
@@ -134,10 +138,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             taken = 0
             while taken < args.presses and still_busy():
                 method = ("frame", "pilot")[taken % 2]
-                row = table().cursor_row
-                key, expected = ("down", row + 1) if row == 0 else ("up", row - 1)
+                # Between the first two entries (the row above the first is a heading).
+                start = highlighted()
+                key = "down" if start == table().entries[0].entry.uuid else "up"
                 press = press_frame if method == "frame" else press_pilot
-                took = await press(key, expected)
+                took = await press(key, start)
                 if took is None:
                     missed += 1
                 else:

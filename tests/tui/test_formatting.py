@@ -95,7 +95,7 @@ def snapshot(
             model_name=model_name,
             builtin=builtin,
         ),
-        QueueState(waiting, failed, frozenset()),
+        QueueState(waiting, failed, version=0),
         paused,
     )
 

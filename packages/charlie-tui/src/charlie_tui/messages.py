@@ -11,6 +11,7 @@ from textual.message import Message
 
 from charlie_worker import (
     BlockedName,
+    Changes,
     Curation,
     EntityList,
     EntityPage,
@@ -39,6 +40,15 @@ class DatabaseFailed(Message):
 @dataclass
 class Polled(Message):
     snapshot: Snapshot
+    changes: Changes | None = None
+    """What changed since the version the screens show (None: the version did not move)."""
+
+
+@dataclass
+class RowsRefreshed(Message):
+    """Entries read again because their reading state moved."""
+
+    rows: list[EntryRow]
 
 
 @dataclass

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         settings_help,
         validate_journal,
     )
+    from .store.changes import Changes
     from .store.connection import close_db
     from .store.corrections import BlockedName, CorrectionError, Undo
     from .store.curation import Curation
@@ -68,6 +69,7 @@ _LAZY = {
     "settings_file": ".settings",
     "settings_help": ".settings",
     "validate_journal": ".settings",
+    "Changes": ".store.changes",
     "close_db": ".store.connection",
     "BlockedName": ".store.corrections",
     "CorrectionError": ".store.corrections",
@@ -109,6 +111,7 @@ __all__ = [
     "DEFAULT_JOURNAL",
     "LIST_LIMIT",
     "BlockedName",
+    "Changes",
     "CorrectionError",
     "Curation",
     "EntityList",

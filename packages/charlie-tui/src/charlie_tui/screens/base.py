@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual.message import Message
 from textual.screen import Screen
 
-from charlie_worker import Journal
+from charlie_worker import Changes, Journal
 
 from ..background import run_blocking
 from ..formatting import Clock
@@ -16,7 +16,8 @@ from ..messages import OperationFailed
 
 class DataScreen(Screen[None]):
     """A screen showing journal data. It reloads when it comes to the front and when the app
-    notices a change (an entry queued, read, failed or deleted), never on a key press."""
+    notices a change (an entry saved, queued, read, failed or deleted, a correction), never on
+    a key press."""
 
     def __init__(self, journal: Journal, clock: Clock) -> None:
         super().__init__()
@@ -26,6 +27,11 @@ class DataScreen(Screen[None]):
     def reload(self, focus: str | None = None) -> None:
         """Read this screen's data again; ``focus`` names an entry to put the cursor on."""
         raise NotImplementedError
+
+    def journal_changed(self, changes: Changes) -> None:
+        """The journal changed while this screen is in front: reload (a screen that can
+        refresh only the entries named does less)."""
+        self.reload()
 
     def load(self, read: Callable[[], Message | None]) -> None:
         """Run a blocking read off the loop; only the newest read of this screen posts."""
