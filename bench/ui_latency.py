@@ -1,9 +1,9 @@
 """UI responsiveness while the real worker reads a backlog: key press → screen updated.
 
-Why: the worker shares 2 cores with the UI. It runs niced with one llama.cpp thread so the
-UI stays responsive; this checks that claim. The real app (``CharlieApp``, which starts the
-real worker on its database) runs headless in this process and down/up are pressed in the
-entry list, two ways, alternating:
+Why: the worker shares 2 cores with the UI. It runs at idle CPU priority (SCHED_IDLE) with
+one llama.cpp thread so the UI stays responsive; this checks that claim. The real app
+(``CharlieApp``, which starts the real worker on its database) runs headless in this process
+and down/up are pressed in the entry list, two ways, alternating:
 
 * "frame": the key event is posted as the pilot does, and the sample ends when the app
   composes the first frame showing the moved cursor (a wrapper on ``App._display``, which
@@ -14,7 +14,10 @@ entry list, two ways, alternating:
 
 Phases alternate in one run (ABBA): "idle" (worker running, nothing to read, model
 unloaded) and "busy" (a fresh backlog queued, the model loaded and extracting: samples are
-taken only while it is). The worker's CPU use during each phase is printed with them.
+taken only while it is). The worker's and the UI's CPU use during each phase are printed
+with them, and how often the whole list was redrawn (the UI's own work under load).
+``--compare-priority`` adds a busy phase with the worker's threads at nice 10 (as before
+SCHED_IDLE), set from here on each of its threads.
 """
 
 from __future__ import annotations
@@ -39,6 +42,25 @@ from _common import (
 )
 
 SIZE = (120, 30)
+LOW = "busy, worker nice 10"
+"""The extra phase of ``--compare-priority``: the worker as it ran before SCHED_IDLE."""
+
+
+def phases_of(args: argparse.Namespace) -> list[str]:
+    return ["idle", "busy", *([LOW] if args.compare_priority else [])]
+
+
+def prioritise(worker: Any, *, low: bool) -> None:
+    """Every thread of the worker at nice 10 (``low``) or at its own setting (SCHED_IDLE):
+    on Linux each thread has its own policy, so each one is set."""
+    import os
+
+    for thread in worker.threads():
+        if low:
+            os.sched_setscheduler(thread.id, os.SCHED_OTHER, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, thread.id, 10)
+        else:
+            os.sched_setscheduler(thread.id, os.SCHED_IDLE, os.sched_param(0))
 
 
 def seed_done(n: int) -> None:
@@ -61,7 +83,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from charlie_worker.store.worker_state import read_status
 
     samples: dict[tuple[str, str], list[float]] = {}
-    cpu: dict[str, list[float]] = {"idle": [], "busy": []}
+    phases = phases_of(args)
+    cpu: dict[str, list[float]] = {phase: [] for phase in phases}
+    ui_cpu: dict[str, list[float]] = {phase: [] for phase in phases}
+    redraws: dict[str, int] = dict.fromkeys(phases, 0)
+    """Whole-list redraws (``EntryTable.show``) per phase: the UI's own work under load."""
     missed = 0
     app = CharlieApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -83,6 +109,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await until(lambda: read_status().running and worker_pid(), 60, "the worker")
         await until(lambda: table().row_count >= 2, 30, "the entry list")
         worker = psutil.Process(worker_pid())
+        ui = psutil.Process()
+        show = EntryTable.show
+        phase_now = ["idle"]
+
+        def counted_show(self: EntryTable, *args: Any, **kwargs: Any) -> None:
+            redraws[phase_now[0]] += 1
+            show(self, *args, **kwargs)
+
+        EntryTable.show = counted_show  # type: ignore[method-assign]
 
         def highlighted() -> str | None:
             row = table().highlighted
@@ -120,8 +155,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             return time.perf_counter() - start
 
         backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
-        for rep, phase in alternating(["idle", "busy"], args.reps):
-            if phase == "busy":
+        for rep, phase in alternating(phases, args.reps):
+            if phase != "idle":
+                prioritise(worker, low=phase == LOW)
                 uuids = [save_entry(text) for text in backlog_texts]
                 await until(lambda: read_status().model != "", 120, "the model to load")
 
@@ -134,7 +170,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 def still_busy() -> bool:
                     return True
 
+            phase_now[0] = phase
             worker.cpu_percent()  # start the interval
+            ui.cpu_percent()
             taken = 0
             while taken < args.presses and still_busy():
                 method = ("frame", "pilot")[taken % 2]
@@ -150,16 +188,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 taken += 1
                 await pilot.pause(args.gap)
             cpu[phase].append(worker.cpu_percent())
+            ui_cpu[phase].append(ui.cpu_percent())
             print(
                 f"rep {rep} {phase}: {taken} presses, frame p50 "
                 f"{median(samples.get((phase, 'frame'), [])):.1f} ms (so far), "
-                f"worker CPU {cpu[phase][-1]:.0f}%",
+                f"worker CPU {cpu[phase][-1]:.0f}%, UI CPU {ui_cpu[phase][-1]:.0f}%",
                 flush=True,
             )
         app._display = display  # type: ignore[method-assign]
+        EntryTable.show = show  # type: ignore[method-assign]
         await pilot.press("q")
         await until(lambda: app.return_code is not None, 60, "the app to quit")
-    return {"samples": samples, "cpu": cpu, "missed": missed}
+    return {"samples": samples, "cpu": cpu, "ui_cpu": ui_cpu, "redraws": redraws, "missed": missed}
 
 
 def main() -> None:
@@ -169,6 +209,11 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between presses")
     parser.add_argument("--seed", type=int, default=20, help="read entries in the list")
     parser.add_argument("--backlog", type=int, default=8, help="entries queued per busy phase")
+    parser.add_argument(
+        "--compare-priority",
+        action="store_true",
+        help=f"a third phase, {LOW!r}: the worker's threads at nice 10 instead of SCHED_IDLE",
+    )
     args = parser.parse_args()
 
     with private_db() as data:
@@ -176,7 +221,7 @@ def main() -> None:
         result = asyncio.run(measure(args))
         left = [str(p.pid) for p in redis_servers_under(data)]
 
-    samples, cpu = result["samples"], result["cpu"]
+    samples, cpu, ui_cpu = result["samples"], result["cpu"], result["ui_cpu"]
     rows = [
         [
             phase,
@@ -186,12 +231,15 @@ def main() -> None:
             percentile(values, 99),
             max(values, default=float("nan")),
             median(cpu[phase]),
+            median(ui_cpu[phase]),
+            result["redraws"][phase],
         ]
         for method in ("frame", "pilot")
-        for phase in ("idle", "busy")
+        for phase in phases_of(args)
     ]
     print()
-    print(table(["phase", "method", "presses", "p50 ms", "p99 ms", "max ms", "worker CPU %"], rows))
+    headers = ["phase", "method", "presses", "p50 ms", "p99 ms", "max ms", "worker CPU %"]
+    print(table([*headers, "UI CPU %", "list redraws"], rows))
     print(
         f"presses whose frame never came (a reload moved the cursor): {result['missed']}; "
         f"servers left: {left or 'none'}; children left: {leftover_processes() or 'none'}"
