@@ -24,7 +24,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
+import threading
 import time
+import traceback
+from pathlib import Path
 from typing import Any
 
 from _common import (
@@ -42,6 +47,10 @@ from _common import (
 )
 
 SIZE = (120, 30)
+STALL_MS = 50
+ROOT = str(Path(__file__).resolve().parent.parent)
+IDLE_FRAMES = {"wait", "_worker", "select", "_wait_for_tstate_lock"}
+"""Innermost frames of a thread that is waiting, not running: not a cause of a stall."""
 LOW = "busy, worker nice 10"
 """The extra phase of ``--compare-priority``: the worker as it ran before SCHED_IDLE."""
 
@@ -50,10 +59,63 @@ def phases_of(args: argparse.Namespace) -> list[str]:
     return ["idle", "busy", *([LOW] if args.compare_priority else [])]
 
 
+def is_ours(filename: str) -> bool:
+    """A file of this repository (the packages, the bench), not of a library."""
+    return filename.startswith(ROOT) and f"{os.sep}.venv{os.sep}" not in filename
+
+
+class StallWatch:
+    """Where the UI's event loop is when it stalls during a press: a loop task stamps the time
+    every 5 ms, a thread looks every 5 ms and, while a press waits for its frame and the stamp
+    is more than ``STALL_MS`` old, samples where each running thread of this process is (the
+    loop's, and whoever holds the GIL): its innermost frame and the innermost of ours."""
+
+    def __init__(self) -> None:
+        self.phase = "idle"
+        self.pressing = False
+        self.sites: dict[tuple[str, str], int] = {}
+        self._stamp = time.perf_counter()
+        self._stop = threading.Event()
+
+    async def beat(self) -> None:
+        while not self._stop.is_set():
+            self._stamp = time.perf_counter()
+            await asyncio.sleep(0.005)
+
+    def watch(self) -> None:
+        loop_thread = threading.main_thread().ident
+        while not self._stop.wait(0.005):
+            if not self.pressing or (time.perf_counter() - self._stamp) * 1000 < STALL_MS:
+                continue
+            for ident, frame in sys._current_frames().items():
+                stack = traceback.extract_stack(frame)
+                if ident == threading.get_ident() or stack[-1].name in IDLE_FRAMES:
+                    continue
+                ours = next((f for f in reversed(stack) if is_ours(f.filename)), stack[-1])
+                where = " < ".join(
+                    f"{Path(f.filename).name}:{f.name}:{f.lineno}" for f in (stack[-1], ours)
+                )
+                who = "loop" if ident == loop_thread else "thread"
+                key = (self.phase, f"{who}: {where}")
+                self.sites[key] = self.sites.get(key, 0) + 1
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def report(self, top: int = 6) -> str:
+        lines = [f"where the event loop was while stalled over {STALL_MS} ms (5 ms samples):"]
+        for phase in dict.fromkeys(p for p, _ in self.sites):
+            ranked = sorted(
+                ((n, site) for (p, site), n in self.sites.items() if p == phase), reverse=True
+            )
+            lines.append(f"  {phase}:")
+            lines += [f"    {n:4d}  {site}" for n, site in ranked[:top]]
+        return "\n".join(lines)
+
+
 def prioritise(worker: Any, *, low: bool) -> None:
     """Every thread of the worker at nice 10 (``low``) or at its own setting (SCHED_IDLE):
     on Linux each thread has its own policy, so each one is set."""
-    import os
 
     for thread in worker.threads():
         if low:
@@ -90,7 +152,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Whole-list redraws (``EntryTable.show``) per phase: the UI's own work under load."""
     missed = 0
     app = CharlieApp()
+    stalls = StallWatch()
     async with app.run_test(size=SIZE) as pilot:
+        beat = asyncio.create_task(stalls.beat())
+        watcher = threading.Thread(target=stalls.watch, daemon=True)
+        watcher.start()
 
         async def until(condition: Any, timeout: float, what: str) -> None:
             deadline = time.monotonic() + timeout
@@ -156,7 +222,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
         for rep, phase in alternating(phases, args.reps):
-            if phase != "idle":
+            if args.compare_priority and phase != "idle":
                 prioritise(worker, low=phase == LOW)
                 uuids = [save_entry(text) for text in backlog_texts]
                 await until(lambda: read_status().model != "", 120, "the model to load")
@@ -170,7 +236,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 def still_busy() -> bool:
                     return True
 
-            phase_now[0] = phase
+            phase_now[0] = stalls.phase = phase
             worker.cpu_percent()  # start the interval
             ui.cpu_percent()
             taken = 0
@@ -180,7 +246,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 start = highlighted()
                 key = "down" if start == table().entries[0].entry.uuid else "up"
                 press = press_frame if method == "frame" else press_pilot
+                stalls.pressing = True
                 took = await press(key, start)
+                stalls.pressing = False
                 if took is None:
                     missed += 1
                 else:
@@ -199,7 +267,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         EntryTable.show = show  # type: ignore[method-assign]
         await pilot.press("q")
         await until(lambda: app.return_code is not None, 60, "the app to quit")
-    return {"samples": samples, "cpu": cpu, "ui_cpu": ui_cpu, "redraws": redraws, "missed": missed}
+        stalls.stop()
+        await beat
+    return {
+        "samples": samples,
+        "cpu": cpu,
+        "ui_cpu": ui_cpu,
+        "redraws": redraws,
+        "missed": missed,
+        "stalls": stalls.report(),
+    }
 
 
 def main() -> None:
@@ -244,6 +321,7 @@ def main() -> None:
         f"presses whose frame never came (a reload moved the cursor): {result['missed']}; "
         f"servers left: {left or 'none'}; children left: {leftover_processes() or 'none'}"
     )
+    print(result["stalls"])
     print(machine())
     idle, busy = samples.get(("idle", "frame"), []), samples.get(("busy", "frame"), [])
     pilot_idle, pilot_busy = samples.get(("idle", "pilot"), []), samples.get(("busy", "pilot"), [])
