@@ -4,6 +4,7 @@ entry not shown reads nothing."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -124,3 +125,37 @@ async def test_a_correction_shows_in_the_list(
             lambda: "Sarah Connor" in cell(table, journal["acme"], 3),
             what="the new name",
         )
+
+
+async def test_a_slow_poll_is_waited_for_not_cancelled(
+    tui, journal: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll slower than the interval (the database busy) must still report: the next tick
+    does not start another one that would cancel it."""
+    app = CharlieApp(start_worker=False, poll_interval=0.02)
+    gate = threading.Event()
+    running: list[int] = []
+    most = [0]
+    poll = app.runtime.poll
+
+    def slow_poll() -> Any:
+        running.append(1)
+        most[0] = max(most[0], len(running))
+        gate.wait(30)
+        running.pop()
+        return poll()
+
+    ticks: list[int] = []
+    tick = app._poll
+
+    def counted_tick() -> None:
+        ticks.append(1)
+        tick()
+
+    monkeypatch.setattr(app.runtime, "poll", slow_poll)
+    monkeypatch.setattr(app, "_poll", counted_tick)
+    async with app.run_test(size=SIZE) as pilot:
+        await tui.wait_for(pilot, lambda: len(ticks) >= 10, what="ten ticks")
+        assert most[0] == 1
+        gate.set()
+        await tui.wait_for(pilot, lambda: app.status_view.snapshot is not None, what="a report")

@@ -23,6 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker
 
 from charlie_worker import (
     DEFAULT_JOURNAL,
@@ -117,6 +118,7 @@ class CharlieApp(App[None]):
         self.clock = clock
         self.poll_interval = poll_interval
         self._poll_timer: Timer | None = None
+        self._poll_worker: Worker[None] | None = None
         self._version: int | None = None
         """The journal's change version the screens show (None before the first poll)."""
         self._model_error = ""
@@ -230,8 +232,12 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ polling
 
     def _poll(self) -> None:
-        if not self._quitting:
-            run_blocking(self, self._poll_once, group="poll")
+        """Start a poll unless one is still running: a new one would cancel it, and polls
+        slower than the interval (a database busy with the worker's writes) would then never
+        report at all."""
+        running = self._poll_worker is not None and not self._poll_worker.is_finished
+        if not self._quitting and not running:
+            self._poll_worker = run_blocking(self, self._poll_once, group="poll")
 
     def _poll_once(self) -> Polled | PollFailed:
         """The snapshot, and what changed since the version shown when it moved: the cost of
