@@ -41,6 +41,19 @@ def grow(journal: object, have: int, want: int) -> None:
     texts = entry_texts(want)[have:]
     items = [NewEntry(t, START - timedelta(hours=have + i)) for i, t in enumerate(texts)]
     journal.add_backlog(items)  # type: ignore[attr-defined]
+    quiet()
+
+
+def quiet() -> None:
+    """Wait until redis rewrites no file in the background: the import grew the AOF, and its
+    rewrite (a fork and a disk copy) would land in the samples of one size only."""
+    from charlie_worker.store.connection import get_redis
+
+    while True:
+        info = get_redis().info("persistence")
+        if not (info["aof_rewrite_in_progress"] or info["rdb_bgsave_in_progress"]):
+            return
+        time.sleep(0.2)
 
 
 def timed(call: Callable[[], object]) -> float:

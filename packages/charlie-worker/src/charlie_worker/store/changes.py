@@ -67,10 +67,6 @@ class Changes:
     entries: frozenset[str]
     everything: bool
 
-    @property
-    def any(self) -> bool:
-        return self.everything or bool(self.entries)
-
 
 def record_change(kind: str, uuids: Iterable[str] = ("",)) -> int:
     """Add one event of ``kind`` per uuid ("" when the change is not one entry's); returns
