@@ -222,8 +222,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
         for rep, phase in alternating(phases, args.reps):
-            if args.compare_priority and phase != "idle":
-                prioritise(worker, low=phase == LOW)
+            if phase != "idle":
+                if args.compare_priority:
+                    prioritise(worker, low=phase == LOW)
                 uuids = [save_entry(text) for text in backlog_texts]
                 await until(lambda: read_status().model != "", 120, "the model to load")
 
