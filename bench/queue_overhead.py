@@ -6,7 +6,7 @@ trivial task so the model is not involved.
 
 The task and its Huey instance are defined here and live on the same embedded server as the
 journal (``queue_pool()``); the consumer is a subprocess running this script with
-``--consumer``: the same consumer class, worker type (one thread) and niceness as
+``--consumer``: the same consumer class, worker type (one thread) and CPU priority as
 ``charlie-worker``. The task pushes ``time.monotonic()`` (CLOCK_MONOTONIC, one clock for all
 processes on Linux) to a redis list the bench pops. Queued and direct calls alternate.
 Two cases: back to back, and after an idle pause (the consumer sits in its blocking pop).
@@ -53,11 +53,12 @@ def make_huey() -> Any:
 
 
 def consumer() -> None:
-    """Run a consumer like charlie-worker's (one thread, niced) until SIGTERM."""
-    from charlie_worker.pipeline.cli import DEFAULT_NICE, GracefulConsumer
+    """Run a consumer like charlie-worker's (one thread, its CPU priority) until SIGTERM."""
+    from charlie_worker import WorkerSettings
+    from charlie_worker.pipeline.cli import GracefulConsumer, lower_priority
     from charlie_worker.store.connection import close_db, get_db
 
-    os.nice(DEFAULT_NICE)
+    lower_priority(WorkerSettings().worker_priority)
     get_db()
     huey = make_huey()
     try:

@@ -47,8 +47,8 @@ def test_two_workers_share_one_queue_and_extract_each_entry_once(
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "charlie_worker", "--log-file", str(log), "--nice", "0"],
-            env={**os.environ, "CHARLIE_LLM_THREADS": "1"},
+            [sys.executable, "-m", "charlie_worker", "--log-file", str(log)],
+            env={**os.environ, "CHARLIE_LLM_THREADS": "1", "CHARLIE_WORKER_PRIORITY": "normal"},
         )
         for log in logs
     ]

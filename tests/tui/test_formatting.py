@@ -99,7 +99,7 @@ def snapshot(
             part=part,
             parts=parts,
         ),
-        QueueState(waiting, failed, frozenset()),
+        QueueState(waiting, failed, version=0),
         paused,
     )
 

@@ -4,9 +4,10 @@ Startup draws first: the entry list, its keys (off until the journal opens) and 
 journal…" are on screen before anything of the store is imported. After the first frame a
 thread reads the settings, takes the data dir (instance lock, log file; ``claim``), imports
 the store and opens the database, then starts the worker subprocess on the database's
-server. While running: a timer polls the worker's report and the queue from a thread once a
-second, and reloads the screen only when something changed. Quit (q, ctrl+q, SIGTERM,
-SIGHUP): stop the worker gracefully, close the database, exit.
+server. While running: a timer polls the worker's report, the queue's counts and the
+journal's change version from a thread once a second; only when the version moved does it
+read what changed, and the screen refreshes just that. Quit (q, ctrl+q, SIGTERM, SIGHUP):
+stop the worker gracefully, close the database, exit.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker
 
 from .background import run_blocking
 from .commands import CharlieCommands
@@ -74,7 +76,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 1.0
-RECHECK_POLLS = 2
 HANGUP_EXIT_CODE = 128 + signal.SIGHUP
 SETTLE_TICK_S = 0.02
 SETTLE_CPU_S = 0.002
@@ -142,11 +143,9 @@ class CharlieApp(App[None]):
         self.clock = clock
         self.poll_interval = poll_interval
         self._poll_timer: Timer | None = None
-        self._fingerprint: frozenset[tuple[str, str, bool]] | None = None
-        # Set by the app's own writes: the worker may read a saved entry between two polls, so
-        # the queue looks unchanged to the polls while the screen shows it "reading". The next
-        # two polls reload (one of them surely started after the write).
-        self._recheck = 0
+        self._poll_worker: Worker[None] | None = None
+        self._version: int | None = None
+        """The journal's change version the screens show (None before the first poll)."""
         self._model_error = ""
         self._undo: Undo | None = None
         """The last correction's inverse, offered until the next correction or its undo."""
@@ -286,12 +285,21 @@ class CharlieApp(App[None]):
     # ------------------------------------------------------------------ polling
 
     def _poll(self) -> None:
-        if not self._quitting:
-            run_blocking(self, self._poll_once, group="poll")
+        """Start a poll unless one is still running: a new one would cancel it, and polls
+        slower than the interval (a database busy with the worker's writes) would then never
+        report at all."""
+        running = self._poll_worker is not None and not self._poll_worker.is_finished
+        if not self._quitting and not running:
+            self._poll_worker = run_blocking(self, self._poll_once, group="poll")
 
     def _poll_once(self) -> Polled | PollFailed:
+        """The snapshot, and what changed since the version shown when it moved: the cost of
+        a tick is the same for ten entries or ten thousand."""
         try:
-            return Polled(self.runtime.poll())
+            snapshot = self.runtime.poll()
+            since = self._version
+            moved = since is not None and snapshot.queue.version != since
+            return Polled(snapshot, self.journal.changes(since) if moved else None)
         except Exception as exc:
             logger.warning("poll failed: %s", exc)
             return PollFailed(str(exc) or type(exc).__name__)
@@ -307,12 +315,13 @@ class CharlieApp(App[None]):
         if error and error != self._model_error:
             self.notify(error, title="The model could not be loaded", severity="error", timeout=15)
         self._model_error = error
-        changed = snapshot.queue.fingerprint != self._fingerprint
-        first = self._fingerprint is None
-        self._fingerprint = snapshot.queue.fingerprint
-        recheck, self._recheck = self._recheck > 0, max(0, self._recheck - 1)
-        if (changed and not first) or recheck:
-            self._reload_screen()
+        changes = message.changes
+        if self._version is None:
+            self._version = snapshot.queue.version  # the screens loaded after it
+        elif changes is not None and changes.version != self._version:
+            self._version = changes.version
+            if self.screen_stack and isinstance(self.screen, DataScreen):
+                self.screen.journal_changed(changes)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         if not self._quitting:
@@ -365,7 +374,6 @@ class CharlieApp(App[None]):
     def _imported(self, summary: Summary | None) -> None:
         if summary is None:
             return
-        self._recheck = RECHECK_POLLS  # the list shows the new entries at the next poll
         skipped = "; ".join(f"{s.where}: {s.reason}" for s in summary.skipped[:3])
         more = f" (and {len(summary.skipped) - 3} more)" if len(summary.skipped) > 3 else ""
         self.notify(
@@ -407,7 +415,6 @@ class CharlieApp(App[None]):
 
     def _saved(self, uuid: str | None) -> None:
         if uuid is not None:
-            self._recheck = RECHECK_POLLS
             self.notify("Saved. Charlie reads it in the background.", timeout=3)
             self._reload_screen(focus=uuid)
 
@@ -447,7 +454,6 @@ class CharlieApp(App[None]):
         return EntryRetried(uuid)
 
     def on_entry_retried(self) -> None:
-        self._recheck = RECHECK_POLLS
         self.notify("Queued again: Charlie will read it shortly.", timeout=3)
         self._reload_screen()
 
@@ -523,6 +529,5 @@ class CharlieApp(App[None]):
         return FailedRetried(self.journal.reading.retry_failed())
 
     def on_failed_retried(self, message: FailedRetried) -> None:
-        self._recheck = RECHECK_POLLS
         self.notify(f"Queued again: {plural(message.count, 'entry', 'entries')}.", timeout=3)
         self._reload_screen()

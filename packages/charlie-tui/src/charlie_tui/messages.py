@@ -15,6 +15,7 @@ from .runtime import Snapshot
 if TYPE_CHECKING:
     from charlie_worker import (
         BlockedName,
+        Changes,
         Curation,
         EntityList,
         EntityPage,
@@ -53,6 +54,15 @@ class StartupFailed(Message):
 @dataclass
 class Polled(Message):
     snapshot: Snapshot
+    changes: Changes | None = None
+    """What changed since the version the screens show (None: the version did not move)."""
+
+
+@dataclass
+class RowsRefreshed(Message):
+    """Entries read again because their reading state moved."""
+
+    rows: list[EntryRow]
 
 
 @dataclass

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         settings_help,
         validate_journal,
     )
+    from .store.changes import Changes
     from .store.connection import close_db
     from .store.corrections import BlockedName, CorrectionError, Undo
     from .store.curation import Curation
@@ -74,6 +75,7 @@ _LAZY = {
     "settings_file": ".settings",
     "settings_help": ".settings",
     "validate_journal": ".settings",
+    "Changes": ".store.changes",
     "close_db": ".store.connection",
     "BlockedName": ".store.corrections",
     "CorrectionError": ".store.corrections",
@@ -118,6 +120,7 @@ __all__ = [
     "EXIT_SERVER_LOST",
     "LIST_LIMIT",
     "BlockedName",
+    "Changes",
     "CorrectionError",
     "Curation",
     "EntityList",

@@ -93,6 +93,15 @@ class WorkerSettings(BaseSettings):
     # Bounds one entry so a pasted log file cannot stall extraction or bloat every list query.
     max_entry_chars: int = Field(default=100_000, ge=1, description="the longest entry accepted")
 
+    # The worker shares the laptop's cores with the app the user types in. "idle" (Linux
+    # SCHED_IDLE; elsewhere the lowest nice) runs it only on CPU time nothing else wants, so a
+    # key press never queues behind the model; "low" is nice 10; "normal" leaves it alone.
+    worker_priority: Literal["idle", "low", "normal"] = Field(
+        default="idle",
+        description="the worker's CPU priority: idle (only spare CPU time), low (nice 10) "
+        "or normal",
+    )
+
     # The hand-over from the app to the worker it spawns (not user settings, so no description
     # and not in --help): the socket of the server the app runs, and the app's pid, whose
     # disappearance makes the worker stop.

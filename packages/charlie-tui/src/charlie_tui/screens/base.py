@@ -13,12 +13,13 @@ from ..formatting import Clock
 from ..messages import OperationFailed
 
 if TYPE_CHECKING:
-    from charlie_worker import Journal
+    from charlie_worker import Changes, Journal
 
 
 class DataScreen(Screen[None]):
     """A screen showing journal data. It reloads when it comes to the front and when the app
-    notices a change (an entry queued, read, failed or deleted), never on a key press."""
+    notices a change (an entry saved, queued, read, failed or deleted, a correction), never on
+    a key press."""
 
     def __init__(self, journal: Journal, clock: Clock) -> None:
         super().__init__()
@@ -28,6 +29,11 @@ class DataScreen(Screen[None]):
     def reload(self, focus: str | None = None) -> None:
         """Read this screen's data again; ``focus`` names an entry to put the cursor on."""
         raise NotImplementedError
+
+    def journal_changed(self, changes: Changes) -> None:
+        """The journal changed while this screen is in front: reload (a screen that can
+        refresh only the entries named does less)."""
+        self.reload()
 
     def load(self, read: Callable[[], Message | None]) -> None:
         """Run a blocking read off the loop; only the newest read of this screen posts."""

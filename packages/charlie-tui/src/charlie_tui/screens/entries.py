@@ -1,5 +1,6 @@
 """The home screen: every entry, newest entry date first under date headings, with its state,
-loaded page by page as the cursor nears the end; search by words."""
+loaded page by page as the cursor nears the end; search by words. While the worker reads, only
+the rows whose state moved are read again, never the whole list."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from ..background import run_blocking
 from ..formatting import Clock, plural
-from ..messages import DeleteEntry, EditEntry, EntriesLoaded, OpenEntry, RetryEntry
+from ..messages import (
+    DeleteEntry,
+    EditEntry,
+    EntriesLoaded,
+    OpenEntry,
+    RetryEntry,
+    RowsRefreshed,
+)
 from ..widgets.entry_table import EntryTable
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 
 if TYPE_CHECKING:
-    from charlie_worker import Journal
+    from charlie_worker import Changes, Journal
 
 SEARCH_DELAY_S = 0.25
 """Search once typing pauses, not on every key."""
@@ -79,6 +88,26 @@ class EntriesScreen(DataScreen):
         else:
             shown = self._shown = max(self._shown, LIST_LIMIT)
             self.load(lambda: EntriesLoaded(self.journal.entries(shown), "", self.journal.count()))
+
+    def journal_changed(self, changes: Changes) -> None:
+        """Read again only the entries shown whose state moved (their cost, not the
+        journal's); reload the list when entries came, went or were corrected."""
+        if changes.everything:
+            self.reload()
+            return
+        shown = sorted(changes.entries & self.query_one(EntryTable).uuids)
+        if shown and self.journal.is_open:
+            # Not the "load" group: a refresh must not cancel a page being loaded.
+            run_blocking(
+                self,
+                lambda: RowsRefreshed(self.journal.rows(shown)),
+                group="rows",
+                exclusive=False,
+            )
+
+    def on_rows_refreshed(self, message: RowsRefreshed) -> None:
+        self.query_one(EntryTable).refresh_rows(message.rows)
+        self.refresh_bindings()  # "retry" follows the state of the entry under the cursor
 
     def on_entries_loaded(self, message: EntriesLoaded) -> None:
         if message.query != self.search_text:

@@ -21,6 +21,8 @@ WHEN_WIDTH = 15
 STATE_WIDTH = 10
 MIN_TEXT_WIDTH = 16
 SCROLLBAR_WIDTH = 2
+COLUMN_LABELS = (("When", "when"), ("State", "state"), ("Entry", "entry"), ("Found", "found"))
+COLUMNS = tuple(key for _, key in COLUMN_LABELS)
 HEADING_KEY = "heading:"
 """Row keys of headings start with this (an entry's key is its uuid)."""
 
@@ -64,6 +66,11 @@ class EntryTable(RowTable):
         return list(self._rows)
 
     @property
+    def uuids(self) -> set[str]:
+        """The uuids of the entries shown."""
+        return {row.entry.uuid for row in self._rows}
+
+    @property
     def highlighted(self) -> EntryRow | None:
         """The entry under the cursor, if any."""
         if not self.is_valid_row_index(self.cursor_row) or self.cursor_row >= len(self._lines):
@@ -99,6 +106,25 @@ class EntryTable(RowTable):
         else:
             self._step_off_heading(0, 1)
 
+    def refresh_rows(self, rows: Sequence[EntryRow]) -> None:
+        """Show these entries' new state in place: their cells change, nothing else does (no
+        rows are added or moved: the date, and so the order, of an entry is not a state)."""
+        fresh = {row.entry.uuid: row for row in rows}
+        self._rows = [fresh.get(row.entry.uuid, row) for row in self._rows]
+        self._lines = [
+            fresh.get(line.entry.uuid, line) if isinstance(line, EntryRow) else line
+            for line in self._lines
+        ]
+        if not self._lines or self._now is None:
+            return  # not laid out yet: the first render shows them
+        text_width, found_width = self._widths()
+        for row in fresh.values():
+            if row.entry.uuid not in self.rows:
+                continue
+            cells = self._cells(row, text_width, found_width)
+            for column, cell in zip(COLUMNS, cells, strict=True):
+                self.update_cell(row.entry.uuid, column, cell)
+
     def action_select_cursor(self) -> None:
         if self.highlighted is not None:
             super().action_select_cursor()
@@ -131,10 +157,10 @@ class EntryTable(RowTable):
         text_width, found_width = self._widths()
         self._lines = []  # no stepping off headings while the rows are being replaced
         self.clear(columns=True)
-        self.add_column("When", width=WHEN_WIDTH, key="when")
-        self.add_column("State", width=STATE_WIDTH, key="state")
-        self.add_column("Entry", width=text_width, key="entry")
-        self.add_column("Found", width=found_width, key="found")
+        for (label, key), width in zip(
+            COLUMN_LABELS, (WHEN_WIDTH, STATE_WIDTH, text_width, found_width), strict=True
+        ):
+            self.add_column(label, width=width, key=key)
         lines = self._with_headings() if self._grouped else list(self._rows)
         for line in lines:
             if isinstance(line, str):

@@ -30,7 +30,7 @@ from . import tasks  # noqa: F401  (installs the reader and the Manager's hooks)
 
 logger = logging.getLogger("charlie_worker")
 
-DEFAULT_NICE = 10
+LOW_NICE = 10
 GRACEFUL_TIMEOUT_S = 60.0
 
 
@@ -84,10 +84,12 @@ def _parse(argv: list[str] | None, settings: WorkerSettings) -> argparse.Namespa
         " else never)",
     )
     parser.add_argument(
-        "--nice",
-        type=int,
-        default=DEFAULT_NICE,
-        help=f"lower CPU priority so the UI stays responsive (default {DEFAULT_NICE})",
+        "--priority",
+        choices=["idle", "low", "normal"],
+        default=settings.worker_priority,
+        help="CPU priority, so the app stays responsive while the model reads: idle (only "
+        f"spare CPU time), low (nice {LOW_NICE}) or normal (default: "
+        f"${WorkerSettings.env_name('worker_priority')}, else {settings.worker_priority})",
     )
     parser.add_argument(
         "--graceful-timeout",
@@ -111,6 +113,18 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
+def lower_priority(priority: str) -> None:
+    """Lower this process's CPU priority before any thread starts: on Linux a thread's
+    policy and niceness are its own, and the threads started later (Huey's worker thread,
+    llama.cpp's) inherit them."""
+    if priority == "normal":
+        return
+    if priority == "idle" and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    os.nice(LOW_NICE if priority == "low" else 19)
+
+
 def _which_model() -> dict[str, str]:
     """The model this worker will read with, for the app to show ("" if the settings are
     invalid: loading it reports why)."""
@@ -130,8 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything the worker writes (its log quotes entries and model output) is private: 0600.
     os.umask(0o077)
     _setup_logging(args.log_file, args.verbose)
-    if args.nice:
-        os.nice(args.nice)
+    lower_priority(args.priority)
     get_db()  # attaches to the app's server ($CHARLIE_REDIS_SOCKET / registry) or starts one
     logger.info("worker %d on %s", os.getpid(), settings.redis_socket or "its own server")
     stop, lost = threading.Event(), threading.Event()

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .changes import CORRECTED, record_change
 from .graphs import select_graph
 from .names import ENTITY_TYPES, MAX_NAME_CHARS, normal_name
 
@@ -304,6 +305,7 @@ def undo(journal: str, correction: Undo) -> None:
         "block": [{"name": b.name, "norm": b.norm} for b in correction.block],
     }
     select_graph(journal).query(_RESTORE, params)
+    record_change(CORRECTED)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -314,6 +316,7 @@ def _one(journal: str, cypher: str, params: dict[str, Any]) -> list[Any]:
     rows = select_graph(journal).query(cypher, params).result_set
     if not rows:
         raise CorrectionError("That no longer exists; the list was out of date.")
+    record_change(CORRECTED)  # lists of entries show the names: they reload
     return rows[0]
 
 

@@ -7,7 +7,10 @@ A finished episode's hash is deleted: history lives in the graph, so scanning st
 by the backlog. A failed episode keeps its hash so the user can retry it.
 
 Multi-field updates run as small Lua scripts: atomic, so a status update racing a removal
-can never leave a half-hash (status without journal) that recovery would choke on.
+can never leave a half-hash (status without journal) that recovery would choke on. The same
+script keeps two sets of uuids, waiting (``WAITING_KEY``) and failed (``FAILED_KEY``), so the
+UI counts the backlog in O(1), and records the change in the change log (``changes``), so the
+UI refreshes only the entries that moved: neither ever scans the hashes.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 import redis
 
 from charlie_worker.settings import validate_journal
 
+from .changes import LOG_KEY, RECORD_LUA, STATE, VERSION_KEY
 from .connection import get_redis
 
 logger = logging.getLogger(__name__)
@@ -29,10 +34,39 @@ FAILED = "failed"
 KEY_PREFIX = "episode:"
 LEASE_PREFIX = "charlie:lease:"
 """``charlie:lease:<worker id>`` exists (with a short TTL) while that worker is alive."""
+WAITING_KEY = "charlie:episodes:waiting"
+"""The uuids of the episodes whose status is pending (waiting, or being read)."""
+FAILED_KEY = "charlie:episodes:failed"
+"""The uuids of the episodes whose reading failed."""
 MAX_ERROR_CHARS = 2_000
 _SCAN_COUNT = 1_000
 
-_SET_STATUS = """
+# Every script gets KEYS = (the hash, WAITING_KEY, FAILED_KEY, VERSION_KEY, LOG_KEY) and calls
+# ``changed()`` after it changed the hash: the sets follow the status, the log notes it.
+_CHANGED = (
+    RECORD_LUA
+    + f"""
+local function changed()
+  local uuid = string.sub(KEYS[1], {len(KEY_PREFIX) + 1})
+  local status = redis.call('HGET', KEYS[1], 'status')
+  if status == '{PENDING}' then
+    redis.call('SADD', KEYS[2], uuid)
+    redis.call('SREM', KEYS[3], uuid)
+  elseif status == '{FAILED}' then
+    redis.call('SREM', KEYS[2], uuid)
+    redis.call('SADD', KEYS[3], uuid)
+  else
+    redis.call('SREM', KEYS[2], uuid)
+    redis.call('SREM', KEYS[3], uuid)
+  end
+  record_change(KEYS[4], KEYS[5], '{STATE}', uuid)
+end
+"""
+)
+
+_SET_STATUS = (
+    _CHANGED
+    + """
 local exists = redis.call('EXISTS', KEYS[1])
 if exists == 0 and ARGV[2] == '' then
   return redis.error_reply('CHARLIE_NO_JOURNAL')
@@ -42,51 +76,109 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'journal', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'uuid_map', ARGV[3]) end
 redis.call('HSETNX', KEYS[1], 'created_at', ARGV[4])
 if ARGV[1] ~= ARGV[5] then redis.call('HDEL', KEYS[1], 'error') end
+changed()
 return exists
 """
+)
 
-_REQUEUE = """
+_REQUEUE = (
+    _CHANGED
+    + """
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'journal', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'created_at', ARGV[3])
 redis.call('HDEL', KEYS[1], 'error', 'processing_since', 'processing_by', 'uuid_map')
+changed()
 return 1
 """
+)
 
-_MARK_PROCESSING = """
+_MARK_PROCESSING = (
+    _CHANGED
+    + """
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return false end
 local owner = redis.call('HGET', KEYS[1], 'processing_by')
 if owner and owner ~= '' and owner ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. owner) == 1 then
   return 'BUSY'
 end
 redis.call('HSET', KEYS[1], 'processing_since', ARGV[2], 'processing_by', ARGV[3])
+changed()
 return ARGV[2]
 """
+)
 
-_RESET_IF_ORPHANED = """
+_RESET_IF_ORPHANED = (
+    _CHANGED
+    + """
 local owner = redis.call('HGET', KEYS[1], 'processing_by')
 if owner and owner ~= '' and redis.call('EXISTS', ARGV[1] .. owner) == 1 then return 0 end
-return redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+local dropped = redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+if dropped > 0 then changed() end
+return dropped
 """
+)
 
-_RELEASE = """
+_RELEASE = (
+    _CHANGED
+    + """
 if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
-  return redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+  redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+  changed()
+  return 1
 end
 return 0
 """
+)
 
-_SET_FAILED = """
+_SET_FAILED = (
+    _CHANGED
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2])
 redis.call('HDEL', KEYS[1], 'processing_since', 'processing_by')
+changed()
 return 1
 """
+)
 
-_FINISH = """
+_FINISH = (
+    _CHANGED
+    + """
 if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  changed()
+  return 1
 end
 return 0
+"""
+)
+
+_REMOVE = (
+    _CHANGED
+    + """
+local removed = redis.call('DEL', KEYS[1])
+if removed > 0 then changed() end
+return removed
+"""
+)
+
+# Add the hashes named in KEYS[3..] to the sets (KEYS[1] waiting, KEYS[2] failed) by status,
+# and drop members whose hash is gone or moved on: for hashes written before the sets existed
+# (or by hand). Atomic, so a write racing it (which keeps the sets itself) is never undone.
+_REINDEX = f"""
+for i = 3, #KEYS do
+  local uuid = string.sub(KEYS[i], {len(KEY_PREFIX) + 1})
+  local status = redis.call('HGET', KEYS[i], 'status')
+  if status == '{PENDING}' then redis.call('SADD', KEYS[1], uuid) end
+  if status == '{FAILED}' then redis.call('SADD', KEYS[2], uuid) end
+end
+for i, wanted in ipairs({{'{PENDING}', '{FAILED}'}}) do
+  for _, uuid in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+    if redis.call('HGET', '{KEY_PREFIX}' .. uuid, 'status') ~= wanted then
+      redis.call('SREM', KEYS[i], uuid)
+    end
+  end
+end
+return 1
 """
 
 
@@ -114,7 +206,7 @@ def set_episode_status(
     journal_arg = "" if journal is None else validate_journal(journal)
     map_arg = "" if uuid_map is None else _encode_uuid_map(uuid_map)
     try:
-        get_redis().eval(_SET_STATUS, 1, key, status, journal_arg, map_arg, _now(), FAILED)
+        _run(get_redis(), _SET_STATUS, key, status, journal_arg, map_arg, _now(), FAILED)
     except redis.ResponseError as exc:
         if "CHARLIE_NO_JOURNAL" in str(exc):
             raise ValueError(
@@ -133,15 +225,17 @@ def mark_new_pending(
     pipe = get_redis().pipeline(transaction=False) if pipe is None else pipe
     for episode_uuid in episode_uuids:
         key = episode_key(episode_uuid)
-        pipe.eval(_SET_STATUS, 1, key, PENDING, journal, "", _now(), FAILED)
+        _run(pipe, _SET_STATUS, key, PENDING, journal, "", _now(), FAILED)
     if own:
         pipe.execute()
 
 
 def remove_episodes(episode_uuids: list[str]) -> None:
     """Forget many episodes in redis at once (a bulk save that did not happen)."""
-    if episode_uuids:
-        get_redis().delete(*(episode_key(u) for u in episode_uuids))
+    pipe = get_redis().pipeline(transaction=False)
+    for episode_uuid in episode_uuids:
+        _run(pipe, _REMOVE, episode_key(episode_uuid))
+    pipe.execute()
 
 
 def get_episode_status(episode_uuid: str) -> str | None:
@@ -202,7 +296,7 @@ def get_episodes_by_status(status: str) -> list[str]:
 
 def remove_episode_from_queue(episode_uuid: str) -> bool:
     """Forget the episode in redis (it is done, or deleted). True if it was there."""
-    return bool(get_redis().delete(episode_key(episode_uuid)))
+    return bool(_run(get_redis(), _REMOVE, episode_key(episode_uuid)))
 
 
 class EpisodeClaimedError(RuntimeError):
@@ -220,7 +314,7 @@ def mark_episode_processing(episode_uuid: str, worker_id: str = "") -> str | Non
     """
     token = _now()
     key = episode_key(episode_uuid)
-    result = get_redis().eval(_MARK_PROCESSING, 1, key, PENDING, token, worker_id, LEASE_PREFIX)
+    result = _run(get_redis(), _MARK_PROCESSING, key, PENDING, token, worker_id, LEASE_PREFIX)
     if result == "BUSY":
         raise EpisodeClaimedError(f"episode {episode_uuid} is being read by another worker")
     return result if result else None
@@ -232,7 +326,7 @@ def finish_episode(episode_uuid: str, token: str) -> bool:
     An edit or retry while the worker runs clears ``processing_since``; the stale run must
     then leave the new pending state alone. True if the hash was removed.
     """
-    return bool(get_redis().eval(_FINISH, 1, episode_key(episode_uuid), token))
+    return bool(_run(get_redis(), _FINISH, episode_key(episode_uuid), token))
 
 
 def release_episode(episode_uuid: str, token: str) -> bool:
@@ -242,7 +336,7 @@ def release_episode(episode_uuid: str, token: str) -> bool:
     load): the UI must not show it as "reading" while that worker lives. A newer claim or an
     edit since (``processing_since`` changed) is left alone. True if the claim was dropped.
     """
-    return bool(get_redis().eval(_RELEASE, 1, episode_key(episode_uuid), token))
+    return bool(_run(get_redis(), _RELEASE, episode_key(episode_uuid), token))
 
 
 def set_episode_failed(episode_uuid: str, reason: str) -> bool:
@@ -253,13 +347,13 @@ def set_episode_failed(episode_uuid: str, reason: str) -> bool:
     text = str(reason).strip() or "Unknown error"
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 1] + "…"
-    return bool(get_redis().eval(_SET_FAILED, 1, episode_key(episode_uuid), FAILED, text))
+    return bool(_run(get_redis(), _SET_FAILED, episode_key(episode_uuid), FAILED, text))
 
 
 def requeue_episode(episode_uuid: str, journal: str) -> None:
     """Back to pending from any state, dropping error, progress and the stale uuid map."""
     key = episode_key(episode_uuid)
-    get_redis().eval(_REQUEUE, 1, key, PENDING, validate_journal(journal), _now())
+    _run(get_redis(), _REQUEUE, key, PENDING, validate_journal(journal), _now())
 
 
 def reset_processing_marks() -> int:
@@ -275,13 +369,37 @@ def reset_processing_marks() -> int:
         return 0
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.eval(_RESET_IF_ORPHANED, 1, key, LEASE_PREFIX)
+        _run(pipe, _RESET_IF_ORPHANED, key, LEASE_PREFIX)
     return sum(1 for n in pipe.execute(raise_on_error=False) if isinstance(n, int) and n > 0)
 
 
 def count_pending() -> int:
     """How many episodes wait for (or are in) processing."""
     return len(get_episodes_by_status(PENDING))
+
+
+def count_backlog() -> tuple[int, int]:
+    """How many episodes wait (or are being read), and how many failed: two set sizes, O(1)
+    whatever the backlog (kept by every write here; ``reindex_backlog`` fills them for hashes
+    written before they existed)."""
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.scard(WAITING_KEY)
+    pipe.scard(FAILED_KEY)
+    waiting, failed = pipe.execute()
+    return int(waiting), int(failed)
+
+
+def reindex_backlog() -> None:
+    """Make the waiting and failed sets match the hashes: once when a journal is opened, one
+    SCAN bounded by the backlog (every later write keeps them up to date)."""
+    client = get_redis()
+    keys = _episode_keys(client)
+    client.eval(_REINDEX, 2 + len(keys), WAITING_KEY, FAILED_KEY, *keys)
+
+
+def _run(client: redis.Redis | redis.client.Pipeline, script: str, key: str, *args: str) -> Any:
+    """Run one of the scripts above on the hash ``key`` (on ``client`` or in a pipeline)."""
+    return client.eval(script, 5, key, WAITING_KEY, FAILED_KEY, VERSION_KEY, LOG_KEY, *args)
 
 
 def _episode_keys(client: redis.Redis) -> list[str]:

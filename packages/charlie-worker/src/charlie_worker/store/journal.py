@@ -1,7 +1,8 @@
 """``Journal``: the one door through which an app reads and writes a journal.
 
 Every read and write the UI makes goes through it: entries, search, entities, the queue and
-the worker's report, saving (which queues the entry for reading), retry and delete. It binds
+the worker's report, what changed since the last look (``changes``), saving (which queues the
+entry for reading), retry and delete. It binds
 the journal name and guards the shared connection: after ``close()`` no call may reach
 ``get_db()``, which would quietly start a new server that nobody stops. Every call blocks:
 call it from a thread (``add_journal_entry`` is the awaitable form of saving for scripts).
@@ -20,10 +21,11 @@ from datetime import datetime
 from charlie_worker.settings import DEFAULT_JOURNAL
 
 from . import entries, imports, queries
+from .changes import DELETED, SAVED, Changes, changes_since, current_version, record_change
 from .connection import close_db, get_db, reopen_if_lost, socket_path
 from .curation import Curation
 from .entries import NewEntry
-from .episode_state import FAILED, PENDING, scan_episodes
+from .episode_state import count_backlog, reindex_backlog
 from .graphs import select_graph
 from .imports import Progress
 from .queries import EntityStat, EntryDetail, EntryPage, EntryRow, PageCursor
@@ -43,15 +45,14 @@ class JournalClosedError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class QueueState:
-    """The entries the worker still has to deal with, read from their redis hashes.
-
-    ``fingerprint`` changes whenever an entry is queued, picked up, finished, fails or is
-    deleted: the app reloads what is on screen only then.
-    """
+    """How many entries wait for the worker and how many failed, and the journal's change
+    ``version``: it moves on every write the list shows (an entry saved, edited, deleted,
+    queued, picked up, read or failed, a correction), and only then does the app ask
+    ``Journal.changes`` what moved."""
 
     waiting: int
     failed: int
-    fingerprint: frozenset[tuple[str, str, bool]]
+    version: int
 
 
 class Journal:
@@ -74,6 +75,7 @@ class Journal:
         with self._use(opening=True):
             get_db()
             select_graph(self.name)
+            reindex_backlog()
             socket = socket_path()
         with self._cond:
             if self._state == "new":
@@ -170,19 +172,21 @@ class Journal:
             return read_status()
 
     def queue(self) -> QueueState:
-        """One SCAN plus one pipeline, bounded by the backlog (done entries have no hash)."""
+        """Three O(1) reads, whatever the size of the journal or its backlog."""
         with self._use():
-            rows = scan_episodes("status", "processing_since")
-        fingerprint = frozenset(
-            (episode_uuid, status, bool(since))
-            for episode_uuid, (status, since) in rows
-            if status in (PENDING, FAILED)
-        )
-        return QueueState(
-            waiting=sum(status == PENDING for _, status, _ in fingerprint),
-            failed=sum(status == FAILED for _, status, _ in fingerprint),
-            fingerprint=fingerprint,
-        )
+            waiting, failed = count_backlog()
+            return QueueState(waiting, failed, current_version())
+
+    def changes(self, since: int) -> Changes:
+        """What changed after version ``since``: the entries whose reading state moved, or
+        ``everything`` (reload the view). Reads at most ``changes.MAX_ENTRIES`` events."""
+        with self._use():
+            return changes_since(since)
+
+    def rows(self, uuids: Sequence[str]) -> list[EntryRow]:
+        """These entries as the list shows them (one that no longer exists is left out)."""
+        with self._use():
+            return queries.with_entities(queries.entries_by_uuid(uuids, self.name), self.name)
 
     # ----------------------------------------------------------------- writes
 
@@ -197,6 +201,7 @@ class Journal:
         """Replace an entry's text (and date, when given); it is read again."""
         with self._use():
             entries.update_entry(uuid, content, self.name, date)
+            record_change(SAVED, [uuid])
             _enqueue(uuid, self.name)
 
     def already_there(self, items: Sequence[NewEntry]) -> list[bool]:
@@ -207,11 +212,16 @@ class Journal:
     def add_backlog(self, items: Sequence[NewEntry], progress: Progress | None = None) -> list[str]:
         """Save many entries at once and queue their reading behind what the user writes."""
         with self._use():
-            return imports.save_backlog(items, self.name, progress)
+            try:
+                return imports.save_backlog(items, self.name, progress)
+            finally:  # what was saved before a failure is in the list too
+                record_change(SAVED)
 
     def delete(self, uuid: str) -> bool:
         with self._use():
-            return entries.delete_entry(uuid, self.name)
+            deleted = entries.delete_entry(uuid, self.name)
+            record_change(DELETED, [uuid])
+            return deleted
 
     def retry(self, uuid: str) -> None:
         """Queue a failed (or waiting) entry again."""
@@ -223,6 +233,7 @@ class Journal:
 def save_entry(content: str, journal: str = DEFAULT_JOURNAL, date: datetime | None = None) -> str:
     """Save a new entry and queue it for reading; returns its uuid. Blocks."""
     uuid = entries.add_entry(content, journal, date)
+    record_change(SAVED, [uuid])
     _enqueue(uuid, journal)
     return uuid
 

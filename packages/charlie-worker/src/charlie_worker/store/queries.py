@@ -120,6 +120,11 @@ WITH e, collect(DISTINCT n) AS ents
 RETURN e.uuid, e.content, e.created_at, e.date, [x IN ents | [x.uuid, x.name, x.type]]
 """
 
+_BY_UUID = f"""
+MATCH (e:Episode) WHERE e.uuid IN $uuids
+RETURN {_ENTRY_COLUMNS}
+"""
+
 _COUNT = "MATCH (e:Episode) RETURN count(e)"
 
 _SOURCES = "MATCH (e:Episode) WHERE e.source_id IN $ids RETURN e.source_id"
@@ -196,6 +201,15 @@ def _list_rows(
         "after_uuid": after.uuid if after else "",
     }
     return select_graph(journal).ro_query(_LIST, params).result_set
+
+
+def entries_by_uuid(uuids: Sequence[str], journal: str = DEFAULT_JOURNAL) -> list[EntrySummary]:
+    """These entries (through the uuid index: the cost is theirs, not the journal's), in no
+    particular order; one that no longer exists is left out."""
+    if not uuids:
+        return []
+    rows = select_graph(journal).ro_query(_BY_UUID, {"uuids": list(uuids)}).result_set
+    return _summaries(rows)
 
 
 def existing_sources(source_ids: Sequence[str], journal: str = DEFAULT_JOURNAL) -> set[str]:
