@@ -21,7 +21,7 @@ import pytest
 
 from charlie_tui.runtime import Runtime
 from charlie_tui.worker_process import WorkerProcess
-from charlie_worker import EXIT_SERVER_LOST, Journal
+from charlie_worker import EXIT_SERVER_LOST
 from charlie_worker.store.connection import server_pid, socket_path
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import list_entries
@@ -62,7 +62,7 @@ def test_server_killed_under_a_reading_worker_is_restarted_and_loses_nothing(
 ) -> None:
     record = tmp_path / "finished.txt"
     log = tmp_path / "worker.log"
-    runtime = Runtime(Journal(), data_dir, start_worker=False)
+    runtime = Runtime(start_worker=False)
     try:
         runtime.open()
         uuids = [save_entry(text) for text in TEXTS]

@@ -58,7 +58,7 @@ def test_a_missing_model_is_shown_and_the_ui_never_loads_one(tui, data_dir) -> N
     proc = start(
         data_dir,
         "--save",
-        "Today I met Sarah at the bakery.",
+        "Tea at Zorba.",  # a name only the model can type: the worker tries to load it
         "--until",
         "model-error",
         "--quit",

