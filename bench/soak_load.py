@@ -41,6 +41,8 @@ KEY_KINDS = (
     ("huey schedule", re.compile(r"huey\.schedule\..*")),
     ("huey results", re.compile(r"huey\.results\..*")),
     ("worker status", re.compile(r"charlie:worker")),
+    ("change log", re.compile(r"charlie:changes(:version)?")),
+    ("waiting/failed sets", re.compile(r"charlie:episodes:(waiting|failed)")),
     ("worker lease", re.compile(r"charlie:lease:.*")),
 )
 
@@ -76,7 +78,7 @@ def main() -> int:
     n: int = args.n
     timeout = args.timeout if args.timeout is not None else 30.0 * n + 120
 
-    from charlie_worker.store.connection import get_redis
+    from charlie_worker.store.connection import get_redis, server_pid
     from charlie_worker.store.graphs import select_graph
     from charlie_worker.store.journal import save_entry
     from charlie_worker.store.queue import bind_queue
@@ -88,6 +90,7 @@ def main() -> int:
         texts = entry_texts(n)
         select_graph("default")  # the empty graph and its indexes: not a per-entry cost
         base_mem, base_keys = used_memory(), key_counts()
+        server_rss = [rss_mb(server_pid())]
         show("empty journal", base_mem, base_keys)
 
         started = time.perf_counter()
@@ -104,6 +107,8 @@ def main() -> int:
         log = data / "worker.log"
         with worker(log=log) as proc:
             wait_until(worker_ready(proc), 120, "the worker to start")
+            worker_rss = [rss_mb(proc.pid)]
+            server_rss.append(rss_mb(server_pid()))
             started = time.perf_counter()
             peak_rss = 0.0
             last = time.perf_counter()
@@ -125,6 +130,8 @@ def main() -> int:
             read_s = time.perf_counter() - started
             # The last task unloads the model; then the worker is idle.
             wait_until(lambda: read_status().model == "", 60, "unload")
+            worker_rss.append(rss_mb(proc.pid))
+            server_rss.append(rss_mb(server_pid()))
         done_mem, done_keys = used_memory(), key_counts()
         show("all read", done_mem, done_keys)
         n_failed = failed(uuids)
@@ -132,6 +139,11 @@ def main() -> int:
             f"read: {n - n_failed} entries in {read_s:.1f} s = {(n - n_failed) / read_s:.3f} "
             f"entries/s ({read_s / n:.2f} s each), {n_failed} failed; worker peak RSS "
             f"{peak_rss:.0f} MiB"
+        )
+        print(
+            f"RSS, worker: ready {worker_rss[0]:.0f} MiB, after the backlog (model unloaded) "
+            f"{worker_rss[1]:.0f} MiB; server: empty journal {server_rss[0]:.0f}, "
+            f"{n} queued {server_rss[1]:.0f}, all read {server_rss[2]:.0f} MiB"
         )
         telemetry = sum(
             int(get_redis().memory_usage(k) or 0) for k in get_redis().scan_iter("telemetry{*")

@@ -95,7 +95,10 @@ class Finding:
 
 def _is_cypher(text: str) -> bool:
     # Prose such as "Set CHARLIE_X" or "create it" is not Cypher: a keyword counts in upper
-    # case, or followed by a pattern.
+    # case, or followed by a pattern. A redis Lua script (its commands are words like SET) is
+    # not Cypher either.
+    if "redis.call(" in text:
+        return False
     return bool(UPPER.search(text) or LOWER.search(text))
 
 
