@@ -201,11 +201,17 @@ def still_to_do() -> list[str]:
     """Redis keys besides the graphs and the worker's status: an entry's hash, a queued or
     scheduled task, a lease or claim of a dead worker. After a drained backlog: none."""
     from charlie_worker.settings import DEFAULT_JOURNAL
-    from charlie_worker.store import worker_state
+    from charlie_worker.store import changes, worker_state
     from charlie_worker.store.connection import get_redis
     from charlie_worker.store.graphs import graph_name
 
-    permanent = {worker_state.STATUS_KEY, graph_name(DEFAULT_JOURNAL)}
+    # The change log (a counter and a capped stream) is the journal's, not work to do.
+    permanent = {
+        worker_state.STATUS_KEY,
+        graph_name(DEFAULT_JOURNAL),
+        changes.VERSION_KEY,
+        changes.LOG_KEY,
+    }
     return sorted(
         key
         for key in get_redis().scan_iter(count=1000)

@@ -33,6 +33,8 @@ ALLOWED_KEYS = re.compile(
     r"|huey\.redis\.charlie"  # the queue
     r"|huey\.schedule\.charlie"  # retries waiting for their delay
     r"|charlie:worker"  # the worker's status
+    r"|charlie:changes(:version)?"  # the change log the app follows: a counter, a capped stream
+    r"|charlie:episodes:(waiting|failed)"  # the sets that count entries waiting and failed
     r"|charlie:lease:.+"  # a live worker's lease (expires by itself)
 )
 

@@ -135,9 +135,10 @@ def test_entries_only_write_and_never_queue(enqueued: list[tuple[str, str]]) -> 
 def test_pending_mark_and_node_are_one_transaction_and_enqueue_last(
     monkeypatch: pytest.MonkeyPatch, enqueued: list[tuple[str, str]]
 ) -> None:
-    """Never half-save an entry: the pending mark and the node go in one MULTI/EXEC, so a
-    crash or a full disk keeps both or neither (``robustness/test_full_disk.py`` on a real
-    full disk); queueing comes after, and a lost one is recovered from the pending mark."""
+    """Never half-save an entry: the pending mark, the node and the change the list follows go
+    in one MULTI/EXEC, so a crash or a full disk keeps all or none
+    (``robustness/test_full_disk.py`` on a real full disk); queueing comes after, and a lost
+    one is recovered from the pending mark."""
     seen: list[tuple[bool, list[str], int]] = []
     real_execute = redis.client.Pipeline.execute
 
@@ -148,7 +149,7 @@ def test_pending_mark_and_node_are_one_transaction_and_enqueue_last(
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", spy)
     uid = save_entry("order matters")
-    assert (True, ["EVAL", "GRAPH.QUERY"], 0) in seen  # one transaction, nothing queued yet
+    assert (True, ["EVAL", "GRAPH.QUERY", "EVAL"], 0) in seen  # one transaction, none queued yet
     assert enqueued == [(uid, DEFAULT_JOURNAL)]
     assert get_entry(uid) is not None
     assert get_episode_status(uid) == PENDING

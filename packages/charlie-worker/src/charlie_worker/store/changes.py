@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .connection import get_redis
+
+if TYPE_CHECKING:
+    import redis
 
 VERSION_KEY = "charlie:changes:version"
 LOG_KEY = "charlie:changes"
@@ -71,8 +75,13 @@ class Changes:
 def record_change(kind: str, uuids: Iterable[str] = ("",)) -> int:
     """Add one event of ``kind`` per uuid ("" when the change is not one entry's); returns
     the new version."""
-    names = list(uuids) or [""]
-    return int(get_redis().eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, *names))
+    return int(get_redis().eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, *(list(uuids) or [""])))
+
+
+def queue_change(pipe: redis.client.Pipeline, kind: str) -> None:
+    """``record_change(kind)`` queued on ``pipe``: a transaction that writes what changed
+    records it too, so a save that fails records nothing and one that succeeds is seen."""
+    pipe.eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, "")
 
 
 def current_version() -> int:

@@ -212,10 +212,7 @@ class Journal:
     def add_backlog(self, items: Sequence[NewEntry], progress: Progress | None = None) -> list[str]:
         """Save many entries at once and queue their reading behind what the user writes."""
         with self._use():
-            try:
-                return imports.save_backlog(items, self.name, progress)
-            finally:  # what was saved before a failure is in the list too
-                record_change(SAVED)
+            return imports.save_backlog(items, self.name, progress)
 
     def delete(self, uuid: str) -> bool:
         with self._use():
@@ -232,8 +229,7 @@ class Journal:
 
 def save_entry(content: str, journal: str = DEFAULT_JOURNAL, date: datetime | None = None) -> str:
     """Save a new entry and queue it for reading; returns its uuid. Blocks."""
-    uuid = entries.add_entry(content, journal, date)
-    record_change(SAVED, [uuid])
+    uuid = entries.add_entry(content, journal, date)  # its change recorded with it
     _enqueue(uuid, journal)
     return uuid
 
