@@ -88,8 +88,9 @@ def typing_script(prompt: str) -> str:
 
     if "[[ ## name ## ]]" in prompt:
         return json.dumps({"match": "none"})
-    listed = re.search(r"\[\[ ## candidates ## \]\]\s*(\[.*?\])", prompt, re.DOTALL)
-    asked = json.loads(listed.group(1)) if listed else []
+    # The request is the prompt's last "candidates: [...]" line (the demos' come before it).
+    listed = re.findall(r"^candidates: (\[.*\])$", prompt, re.MULTILINE)
+    asked = json.loads(listed[-1]) if listed else []
     choices = ("None", "Person", "Place", "Organization", "Thing")
     return types_answer(*((name, choices[zlib.crc32(name.encode()) % 5]) for name in asked))
 

@@ -26,7 +26,6 @@ import gc
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from _common import alternating, entry_texts, machine, median, private_db, ratio, table
 
@@ -62,18 +61,17 @@ def timed(call: Callable[[], object]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(args: argparse.Namespace, data: Path) -> dict[tuple[int, str], list[float]]:
+def measure(args: argparse.Namespace) -> dict[tuple[int, str], list[float]]:
     from charlie_tui.runtime import Runtime
-    from charlie_worker import LIST_LIMIT, Journal
+    from charlie_worker import LIST_LIMIT
     from charlie_worker.store.episode_state import (
         mark_episode_processing,
         release_episode,
         scan_episodes,
     )
 
-    journal = Journal()
-    runtime = Runtime(journal, data, start_worker=False)
-    runtime.open()
+    runtime = Runtime(start_worker=False)
+    journal = runtime.open()
     samples: dict[tuple[int, str], list[float]] = {}
     have = 0
     for size in SIZES:
@@ -141,8 +139,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=4, help="ABBA blocks per size (default 4)")
     parser.add_argument("--ticks", type=int, default=25, help="ticks per block (default 25)")
     args = parser.parse_args()
-    with private_db() as data:
-        samples = measure(args, data)
+    with private_db():
+        samples = measure(args)
 
     modes = ("idle", "change", "old idle", "old change")
     base = {mode: median(samples[(SIZES[0], mode)]) for mode in modes}
