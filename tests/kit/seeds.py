@@ -33,3 +33,16 @@ def read_entry_as(text: str, *entities: tuple[str, str], journal: str = DEFAULT_
     episode_uuid = add_entry(text, journal)
     read_as(episode_uuid, *entities, journal=journal)
     return episode_uuid
+
+
+BACKLOG_TEXTS = [
+    "Had coffee with Sarah at the Blue Bottle cafe in London.",
+    "Sarah and Tom went hiking in the Alps.",
+    "Meeting at Acme Corp with Tom about the new project.",
+    "Called Mum in Paris; she misses London.",
+    "Tom fixed my bike before the race.",
+    "Dinner with Priya and Sarah at Nando's.",
+    "Acme Corp announced layoffs; Priya is worried.",
+    "Walked the dog, Biscuit, along the Thames with Sarah.",
+]
+"""A backlog of everyday entries that share people and places: the crash tests read it."""

@@ -25,15 +25,9 @@ from charlie_worker import EXIT_SERVER_LOST
 from charlie_worker.store.connection import server_pid, socket_path
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import list_entries
+from kit.seeds import BACKLOG_TEXTS
 
-TEXTS = [
-    "Had coffee with Sarah at the Blue Bottle cafe in London.",
-    "Sarah and Tom went hiking in the Alps.",
-    "Meeting at Acme Corp with Tom about the new project.",
-    "Called Mum in Paris; she misses London.",
-    "Tom fixed my bike before the race.",
-    "Dinner with Priya and Sarah at Nando's.",
-]
+TEXTS = BACKLOG_TEXTS[:6]
 
 
 def _recording_worker(log: Path, record: Path) -> list[str]:

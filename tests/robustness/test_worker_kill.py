@@ -21,17 +21,9 @@ from charlie_worker.store.graphs import select_graph
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import list_entries
 from kit import crash
+from kit.seeds import BACKLOG_TEXTS
 
-TEXTS = [
-    "Had coffee with Sarah at the Blue Bottle cafe in London.",
-    "Sarah and Tom went hiking in the Alps.",
-    "Meeting at Acme Corp with Tom about the new project.",
-    "Called Mum in Paris; she misses London.",
-    "Tom fixed my bike before the race.",
-    "Dinner with Priya and Sarah at Nando's.",
-    "Acme Corp announced layoffs; Priya is worried.",
-    "Walked the dog, Biscuit, along the Thames with Sarah.",
-]
+TEXTS = BACKLOG_TEXTS
 
 
 def _more() -> Iterator[str]:
