@@ -149,7 +149,8 @@ def test_pending_mark_and_node_are_one_transaction_and_enqueue_last(
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", spy)
     uid = save_entry("order matters")
-    assert (True, ["EVAL", "GRAPH.QUERY", "EVAL"], 0) in seen  # one transaction, none queued yet
+    # one transaction, none queued yet
+    assert (True, ["EVALSHA", "GRAPH.QUERY", "EVALSHA"], 0) in seen
     assert enqueued == [(uid, DEFAULT_JOURNAL)]
     assert get_entry(uid) is not None
     assert get_episode_status(uid) == PENDING

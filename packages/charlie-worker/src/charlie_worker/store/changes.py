@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .connection import get_redis
+from .lua import lua
 
 if TYPE_CHECKING:
     import redis
@@ -52,7 +53,7 @@ end
 """
 """A Lua function for scripts that also write what they record (``episode_state``'s)."""
 
-_RECORD = (
+_RECORD = lua(
     RECORD_LUA
     + """
 for i = 2, #ARGV do record_change(KEYS[1], KEYS[2], ARGV[1], ARGV[i]) end
@@ -80,8 +81,8 @@ def record_change(
     the connection or queued on ``client`` when it is a pipeline: a transaction that writes
     what changed records it too, so a save that fails records nothing and one that succeeds
     is seen."""
-    client = get_redis() if client is None else client
-    client.eval(_RECORD, 2, VERSION_KEY, LOG_KEY, kind, *(list(uuids) or [""]))
+    args = [kind, *(list(uuids) or [""])]
+    _RECORD([VERSION_KEY, LOG_KEY], args, get_redis() if client is None else client)
 
 
 def current_version() -> int:

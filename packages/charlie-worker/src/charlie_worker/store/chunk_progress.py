@@ -18,6 +18,7 @@ import logging
 
 from .connection import get_redis
 from .episode_state import episode_key
+from .lua import lua
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,13 @@ FIELD_PREFIX = "chunk:"
 Found = list[tuple[str, str]]
 """The ``(name, type)`` of each entity found in a chunk."""
 
-_SAVE = """
+_SAVE = lua(
+    """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
+)
 """Only into a live hash: a chunk read after its entry was deleted must not bring it back."""
 
 
@@ -65,7 +68,8 @@ def saved_chunks(episode_uuid: str, texts: list[str]) -> dict[str, Found]:
 def save_chunk(episode_uuid: str, text: str, found: Found) -> bool:
     """Keep what was found in the chunk ``text``; False when the entry is gone (deleted)."""
     value = json.dumps([[name, kind] for name, kind in found], ensure_ascii=False)
-    return bool(get_redis().eval(_SAVE, 1, episode_key(episode_uuid), chunk_field(text), value))
+    key = episode_key(episode_uuid)
+    return bool(_SAVE([key], [chunk_field(text), value], get_redis()))
 
 
 def _decode(raw: str | None) -> Found | None:

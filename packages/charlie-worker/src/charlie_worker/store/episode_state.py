@@ -21,11 +21,13 @@ import time
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 from charlie_worker.settings import validate_journal
 
 from .changes import LOG_KEY, RECORD_LUA, STATE, VERSION_KEY
 from .connection import get_redis
+from .lua import lua
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ end
 """
 )
 
-_SET_STATUS = (
+_SET_STATUS = lua(
     _CHANGED
     + """
 local exists = redis.call('EXISTS', KEYS[1])
@@ -81,7 +83,7 @@ return exists
 """
 )
 
-_REQUEUE = (
+_REQUEUE = lua(
     _CHANGED
     + """
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'journal', ARGV[2])
@@ -92,7 +94,7 @@ return 1
 """
 )
 
-_MARK_PROCESSING = (
+_MARK_PROCESSING = lua(
     _CHANGED
     + """
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return false end
@@ -106,7 +108,7 @@ return ARGV[2]
 """
 )
 
-_RESET_IF_ORPHANED = (
+_RESET_IF_ORPHANED = lua(
     _CHANGED
     + """
 local owner = redis.call('HGET', KEYS[1], 'processing_by')
@@ -117,7 +119,7 @@ return dropped
 """
 )
 
-_RELEASE = (
+_RELEASE = lua(
     _CHANGED
     + """
 if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
@@ -129,7 +131,7 @@ return 0
 """
 )
 
-_SET_FAILED = (
+_SET_FAILED = lua(
     _CHANGED
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -140,7 +142,7 @@ return 1
 """
 )
 
-_FINISH = (
+_FINISH = lua(
     _CHANGED
     + """
 if redis.call('HGET', KEYS[1], 'processing_since') == ARGV[1] then
@@ -152,7 +154,7 @@ return 0
 """
 )
 
-_REMOVE = (
+_REMOVE = lua(
     _CHANGED
     + """
 local removed = redis.call('DEL', KEYS[1])
@@ -164,7 +166,8 @@ return removed
 # Add the hashes named in KEYS[3..] to the sets (KEYS[1] waiting, KEYS[2] failed) by status,
 # and drop members whose hash is gone or moved on: for hashes written before the sets existed
 # (or by hand). Atomic, so a write racing it (which keeps the sets itself) is never undone.
-_REINDEX = f"""
+_REINDEX = lua(
+    f"""
 for i = 3, #KEYS do
   local uuid = string.sub(KEYS[i], {len(KEY_PREFIX) + 1})
   local status = redis.call('HGET', KEYS[i], 'status')
@@ -180,6 +183,7 @@ for i, wanted in ipairs({{'{PENDING}', '{FAILED}'}}) do
 end
 return 1
 """
+)
 
 
 def episode_key(episode_uuid: str) -> str:
@@ -394,12 +398,12 @@ def reindex_backlog() -> None:
     SCAN bounded by the backlog (every later write keeps them up to date)."""
     client = get_redis()
     keys = _episode_keys(client)
-    client.eval(_REINDEX, 2 + len(keys), WAITING_KEY, FAILED_KEY, *keys)
+    _REINDEX([WAITING_KEY, FAILED_KEY, *keys], client=client)
 
 
-def _run(client: redis.Redis | redis.client.Pipeline, script: str, key: str, *args: str) -> Any:
+def _run(client: redis.Redis | redis.client.Pipeline, script: Script, key: str, *args: str) -> Any:
     """Run one of the scripts above on the hash ``key`` (on ``client`` or in a pipeline)."""
-    return client.eval(script, 5, key, WAITING_KEY, FAILED_KEY, VERSION_KEY, LOG_KEY, *args)
+    return script([key, WAITING_KEY, FAILED_KEY, VERSION_KEY, LOG_KEY], args, client)
 
 
 def _episode_keys(client: redis.Redis) -> list[str]:
