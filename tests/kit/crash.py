@@ -167,6 +167,8 @@ STEPS: dict[str, Callable[[], None]] = {
     "backup_snapshot": _at("charlie_worker.store.snapshots:_bgsave"),
     "backup_archive": _at("tarfile:TarFile.addfile", before=True, when=_is_db_member),
     "backup_rename": _at("pathlib:Path.replace", before=True, when=_is_partial),
+    # A restore: the archive unpacked, the database not yet put in place.
+    "restore_unpacked": _at("charlie_tui.backup.archive:restore_snapshot", before=True),
     # A correction: before its query reaches the server, or after, its answer unread.
     "correction_unsent": _at("charlie_worker.store.corrections:_one", before=True),
     "correction_sent": lambda: _die_with_query_unanswered(

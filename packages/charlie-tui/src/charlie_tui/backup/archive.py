@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import tarfile
-import tempfile
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +25,8 @@ from charlie_worker import (
     save_snapshot,
     settings_file,
 )
+
+from .scratch import scratch_dir
 
 FORMAT = 1
 DB_MEMBER = "db/charlie.db"
@@ -47,8 +48,8 @@ def write_backup(out: Path, settings: WorkerSettings | None = None) -> dict[str,
         "max_entry_chars": settings.max_entry_chars,
         "appendfsync": settings.appendfsync,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        snapshot = Path(tmp) / "charlie.db"
+    with scratch_dir(settings.data_dir) as scratch:
+        snapshot = scratch / "charlie.db"
         try:
             save_snapshot(snapshot)
         finally:
@@ -77,8 +78,7 @@ def restore_backup(archive_path: Path, settings: WorkerSettings | None = None) -
     """Put the archive's database and programs in the settings' data dir; returns the
     manifest. The caller has made sure nothing runs on that data dir."""
     settings = settings or WorkerSettings()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    with scratch_dir(settings.data_dir) as root:
         manifest = _extract(archive_path, root)
         restore_snapshot(root / DB_MEMBER, settings)
         programs = root / PROGRAMS

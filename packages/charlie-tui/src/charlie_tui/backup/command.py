@@ -16,6 +16,7 @@ from charlie_worker import SnapshotError, WorkerSettings
 
 from ..instance import LOCK_NAME, AlreadyOpenError, InstanceLock
 from .archive import ArchiveError, restore_backup, write_backup
+from .scratch import sweep
 
 LOG_DIR = "logs"
 
@@ -63,6 +64,7 @@ def run_restore(args: argparse.Namespace) -> int:
         print(f"charlie-tui restore: {exc}", file=sys.stderr)
         return 1
     try:
+        sweep(settings.data_dir)  # what a killed restore left is not a journal
         if _holds_a_journal(settings.data_dir) and not args.force:
             print(
                 f"charlie-tui restore: {settings.data_dir} already holds a journal; restore "
