@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,12 @@ def snapshot(
     )
 
 
+def reading(**progress: Any) -> StatusView:
+    """The app open, its worker running with the model loaded and reading an entry."""
+    running = ProcessState("running", pid=7)
+    return StatusView("open", snapshot(running, model="llm", activity="reading", **progress))
+
+
 @pytest.mark.parametrize(
     ("view", "parts"),
     [
@@ -167,40 +174,12 @@ def snapshot(
             ("Worker running", "Loading the model…", "Nothing waiting"),
         ),
         (
-            StatusView(
-                "open",
-                snapshot(
-                    ProcessState("running", pid=7),
-                    model="llm",
-                    activity="reading",
-                    read=2,
-                    waiting=10,
-                    seconds_per_entry=12.0,
-                ),
-            ),
+            reading(read=2, waiting=10, seconds_per_entry=12.0),
             ("Worker running", "Reading entry 3 of 12 (about 2 min left)", "10 waiting"),
         ),
+        (reading(waiting=1), ("Worker running", "Reading entry 1 of 1", "1 waiting")),
         (
-            StatusView(
-                "open",
-                snapshot(
-                    ProcessState("running", pid=7), model="llm", activity="reading", waiting=1
-                ),
-            ),
-            ("Worker running", "Reading entry 1 of 1", "1 waiting"),
-        ),
-        (
-            StatusView(
-                "open",
-                snapshot(
-                    ProcessState("running", pid=7),
-                    model="llm",
-                    activity="reading",
-                    waiting=2,
-                    part=12,
-                    parts=84,
-                ),
-            ),
+            reading(waiting=2, part=12, parts=84),
             ("Worker running", "Reading entry 1 of 2, part 12 of 84", "2 waiting"),
         ),
         (

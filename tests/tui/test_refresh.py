@@ -40,9 +40,10 @@ def counting(calls: list[Any], read: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-async def shown(pilot: Any, tui: Any, app: CharlieApp) -> None:
+async def shown(pilot: Any, tui: Any, app: CharlieApp) -> EntryTable:
     """Wait for the list, the first poll, and the end of every load the start-up began (the
-    screen may be loaded twice as it opens: a second load must not count as a refresh)."""
+    screen may be loaded twice as it opens: a second load must not count as a refresh);
+    returns the list."""
     table = app.screen.query_one(EntryTable)
     await tui.wait_for(pilot, lambda: len(table.entries) == 5, what="the list")
     await tui.wait_for(pilot, lambda: app._version is not None, what="the first poll")
@@ -51,6 +52,7 @@ async def shown(pilot: Any, tui: Any, app: CharlieApp) -> None:
         lambda: all(w.is_finished for w in app.workers if w.group == "load"),
         what="the start-up loads",
     )
+    return table
 
 
 @pytest.fixture
@@ -62,8 +64,7 @@ async def test_a_state_change_reads_only_that_row(
     tui, journal: dict[str, str], app: CharlieApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(EntryTable)
-        await shown(pilot, tui, app)
+        table = await shown(pilot, tui, app)
         order = [row.entry.uuid for row in table.entries]
         reloads: list[Any] = []
         rows: list[Any] = []
@@ -107,8 +108,7 @@ async def test_an_entry_saved_elsewhere_reloads_the_list(
     tui, journal: dict[str, str], app: CharlieApp
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(EntryTable)
-        await shown(pilot, tui, app)
+        table = await shown(pilot, tui, app)
 
         uuid = save_entry("Written by an import while the app is open.")
 
@@ -120,8 +120,7 @@ async def test_a_correction_shows_in_the_list(
     tui, journal: dict[str, str], app: CharlieApp
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(EntryTable)
-        await shown(pilot, tui, app)
+        table = await shown(pilot, tui, app)
         entry = app.journal.entry(journal["bakery"])
         assert entry is not None
         sarah = next(e for e in entry.entities if e.name == "Sarah")
