@@ -16,6 +16,10 @@ engine uses (``raw``: ``charlie_inference.grammar``, the grammar checked on the 
 only), with llama-cpp-python's own grammar sampling from ``response_format`` (``raw-llamacpp``:
 the whole vocabulary checked at every token, what the engine did before), and without a
 grammar (``raw-nogrammar``), side by side.
+
+The engine itself decodes an answer whose only freedom is a choice per value at its choices
+(``charlie_inference.choices``): ``raw-choices`` is the raw call that way. The ``dspy`` mode
+runs under the grammar sampler, as ``raw``, so that DSPy's own cost is all that differs.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from _common import (
     table,
 )
 
-MODES = ["dspy", "raw", "raw-llamacpp", "raw-nogrammar"]
+MODES = ["dspy", "raw", "raw-choices", "raw-llamacpp", "raw-nogrammar"]
 NOGRAMMAR_MAX_TOKENS = 64
 
 
@@ -68,7 +72,14 @@ def main() -> None:
         import dspy
         import llama_cpp
 
-        from charlie_inference import DspyLM, ModelSettings, engine, load_extractor, load_model
+        from charlie_inference import (
+            DspyLM,
+            ModelSettings,
+            choices,
+            engine,
+            load_extractor,
+            load_model,
+        )
         from charlie_inference.grammar import GrammarGreedy, gbnf_for, grammar_sampling
 
         text, other = entry_texts(args.entry + 2)[args.entry :]
@@ -105,12 +116,16 @@ def main() -> None:
 
         engine.chat_kwargs = request_spy
 
+        shipped_template = choices.answer_template
+
         def run_dspy() -> tuple[float, dict[str, Any], str]:
             before = len(lm.history)
+            choices.answer_template = lambda _schema: None  # under the grammar, as ``raw``
             with dspy.context(lm=lm):
                 start = time.perf_counter()
                 extractor(text=text)
                 wall = time.perf_counter() - start
+            choices.answer_template = shipped_template
             calls = lm.history[before:]
             assert len(calls) == 1, f"expected one LM call, got {len(calls)}"
             return wall, calls[0]["usage"], calls[0]["outputs"][0]
@@ -120,6 +135,10 @@ def main() -> None:
             sampling = contextlib.nullcontext()
             if mode == "raw":
                 sampling = grammar_sampling(llama, gbnf)
+            elif mode == "raw-choices":
+                sampling = choices.choice_decoding(
+                    llama, vocabulary, template, settings.repeat_penalty
+                )
             elif mode == "raw-llamacpp":
                 kwargs["response_format"] = raw_kwargs["response_format"]
             else:
@@ -141,6 +160,9 @@ def main() -> None:
         # Unconstrained, the small model loops until max_tokens: ``raw-nogrammar`` caps it,
         # the figure wanted is per generated token.
         gbnf = gbnf_for(raw_kwargs.get("response_format"))
+        template = choices.answer_template((raw_kwargs.get("response_format") or {}).get("schema"))
+        assert template is not None, "the extractor's answer is no longer choices only"
+        vocabulary = choices.Vocabulary(llama)
         has_grammar = bool((raw_kwargs.get("response_format") or {}).get("schema"))
         print(
             f"captured call: {len(raw_kwargs['messages'])} messages, "
@@ -220,9 +242,11 @@ def main() -> None:
     dspy_rate, raw_rate = med("dspy", "tok_s"), med("raw", "tok_s")
     overhead_ms = med("dspy", "outside_ms")
     identical = outputs["dspy"] == outputs["raw"] == outputs["raw-llamacpp"]
+    same_choices = outputs["raw-choices"] == outputs["raw"]
     print(
         f"same output text for dspy, raw and raw-llamacpp: "
-        f"{'yes' if identical and len(outputs['raw']) == 1 else 'NO'}; --prompt "
+        f"{'yes' if identical and len(outputs['raw']) == 1 else 'NO'}; raw-choices: "
+        f"{'the same' if same_choices else sorted(outputs['raw-choices'])}; --prompt "
         f"{args.prompt}: {keep} prompt tokens kept in the KV cache before each call"
     )
 
@@ -263,12 +287,15 @@ def main() -> None:
     )
     print(machine())
     (new, new_cpp), (old, old_cpp) = rates["raw"], rates["raw-llamacpp"]
+    grammar_call, choices_call = med("raw", "wall"), med("raw-choices", "wall")
     print(
         f"SUMMARY dspy_overhead: reps={args.reps} prompt={args.prompt}: DSPy {dspy_rate:.1f}"
         f" tok/s vs raw {raw_rate:.1f} tok/s (raw/DSPy = {ratio(raw_rate, dspy_rate):.2f}x,"
         f" DSPy adds {overhead_ms:.0f} ms/call); decode under the grammar {new:.0f} tok/s ="
         f" {100 * new / new_cpp:.0f}% of llama.cpp's own {new_cpp:.0f} tok/s (llama-cpp-python's"
-        f" grammar sampling: {old:.0f} tok/s = {100 * old / old_cpp:.0f}%)"
+        f" grammar sampling: {old:.0f} tok/s = {100 * old / old_cpp:.0f}%); the answer decoded"
+        f" at its choices: {choices_call * 1000:.0f} vs {grammar_call * 1000:.0f} ms a call"
+        f" under the grammar ({ratio(grammar_call, choices_call):.2f}x)"
     )
 
 

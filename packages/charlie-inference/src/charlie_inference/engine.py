@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from dspy.lm15 import Request
     from llama_cpp import Llama
 
+    from .choices import Vocabulary
+
 MAX_PARKED = 2
 """KV states kept for programs other than the live one (each ~23 KiB per token here)."""
 
@@ -142,6 +144,7 @@ class LlamaCppEngine:
         # The KV cache of each program (system prompt) while another program's call runs.
         self._parked: OrderedDict[str, tuple[Any, Any, int]] = OrderedDict()
         self._live_program: str | None = None
+        self._spellings: Vocabulary | None = None
 
     @property
     def llama(self) -> Llama:
@@ -154,12 +157,18 @@ class LlamaCppEngine:
         return self.llama.n_ctx()
 
     def complete(self, request: Request) -> Response:
+        from .choices import answer_template, choice_decoding
         from .grammar import gbnf_for, grammar_sampling  # loads llama_cpp: not at import
 
         kwargs = chat_kwargs(request, self.repeat_penalty)
         # The grammar goes into the sampler here rather than through llama-cpp-python's
-        # response_format, whose sampler checks the whole vocabulary at every token.
-        gbnf = gbnf_for(kwargs.pop("response_format", None))
+        # response_format, whose sampler checks the whole vocabulary at every token; and an
+        # answer whose only freedom is a choice per value is decoded at its choices only.
+        response_format = kwargs.pop("response_format", None)
+        template = answer_template((response_format or {}).get("schema"))
+        if kwargs["temperature"] != 0.0:  # a retry samples: the grammar keeps it valid
+            template = None
+        gbnf = gbnf_for(response_format) if template is None else None
         messages = kwargs["messages"]
         program = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         with self._lock:
@@ -167,7 +176,15 @@ class LlamaCppEngine:
             self._switch_program(llama, program)
             previous = list(llama._input_ids)
             try:
-                with grammar_sampling(llama, gbnf) if gbnf else contextlib.nullcontext():
+                if template is not None:
+                    decoding = choice_decoding(
+                        llama, self._vocabulary(llama), template, self.repeat_penalty
+                    )
+                elif gbnf:
+                    decoding = grammar_sampling(llama, gbnf)
+                else:
+                    decoding = contextlib.nullcontext()
+                with decoding:
                     result = llama.create_chat_completion(**kwargs)
             except ValueError as exc:
                 # llama-cpp-python: "Requested tokens (N) exceed context window of M"; or,
@@ -192,6 +209,14 @@ class LlamaCppEngine:
                 provider="llamacpp",
             )
         return response
+
+    def _vocabulary(self, llama: Llama) -> Vocabulary:
+        """The model's token spellings, read once (~0.2 s) at its first choice answer."""
+        from .choices import Vocabulary
+
+        if self._spellings is None:
+            self._spellings = Vocabulary(llama)
+        return self._spellings
 
     def _switch_program(self, llama: Llama, program: str) -> None:
         """Keep each program's cached prompt prefix across the calls of another program.
@@ -242,6 +267,7 @@ class LlamaCppEngine:
             self._llama = None
             self._parked.clear()
             self._live_program = None
+            self._spellings = None
         _malloc_trim()
 
     @property
