@@ -268,12 +268,15 @@ def main() -> None:
     reuse_total = median([sum(e["wall"] for e in run) for run in results["reuse"]])
     reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
     after = extract_calls(entries_of("reuse", "after >=2 matcher"))
+    asking = [evaluated(e) for e in entries_of("reuse", "with matcher")]
     print(machine())
     print(
         f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: prompt tokens "
         f"evaluated per entry, entries 2..N median {median([evaluated(e) for e in later]):.0f}, "
         f"max {worst:.0f} (matcher calls included) vs {first:.0f} for entry 1: max "
-        f"{ratio(worst, first):.0%}; extraction reuses {reused(extract_calls(later)):.0%} of its "
+        f"{ratio(worst, first):.0%}; entries with matcher calls median {median(asking):.0f} "
+        f"({ratio(median(asking), first):.0%}), max {max(asking, default=math.nan):.0f}; "
+        f"extraction reuses {reused(extract_calls(later)):.0%} of its "
         f"prompt ({reused(after):.0%} right after an entry with >=2 matcher calls); median entry "
         f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset; backlog reset/reuse = "
         f"{ratio(reset_total, reuse_total):.2f}x"
