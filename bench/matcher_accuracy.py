@@ -10,7 +10,8 @@ llama.cpp evaluates for the whole entry (its extractor call plus the question), 
   warm backlog that prompt is cached: the entry's window, name and candidates are evaluated);
 - ``fold`` (design a): no separate call; the extractor's one call offers, for the ambiguous
   name, the known entities next to the types (the answer's ``Literal``, a grammar), and is told
-  which known names a candidate may mean;
+  which known names a candidate may mean (one demo shows it); ``fold, own key``: the same, the
+  choice between the known entities and "none" in a key of its own ("Amara is");
 - ``continue`` (design b): one question after the extractor's answer, in the extractor's own
   conversation (same system prompt; the entry is already in llama.cpp's KV cache), the answer
   a grammar of the candidates and "none";

@@ -3,7 +3,8 @@
 Why: every extraction prompt starts with the same instructions (and the optimized program's
 demos); with the model kept warm, llama.cpp keeps them in its KV cache and evaluates only the
 new entry's text. This measures how much of each prompt is reused, and what that saves,
-against the same backlog with the cache reset before every entry (``Llama.reset()``).
+against the same backlog with the cache reset before every entry (``Llama.reset()``, and
+the KV states the engine keeps for other programs dropped).
 
 Both modes run the worker's own task (``read_entry``, executed with the worker's Huey hooks)
 in this process on a private database, with the Model Manager loading the model once per
@@ -112,7 +113,8 @@ def run_backlog(mode: str, rep: int, texts: list[str], recorder: Recorder) -> li
     for index, uuid in enumerate(uuids):
         lm = MODELS["llm"]["model"]
         if mode == "reset" and lm is not None:
-            lm.llama_engine.llama.reset()  # forget the previous entry's KV cache
+            lm.llama_engine.llama.reset()  # forget the previous entry's KV cache,
+            lm.llama_engine._parked.clear()  # and the programs' KV the engine put aside
         first_call = len(recorder.calls)
         start = time.perf_counter()
         read_in_process(uuid, journal)
