@@ -129,8 +129,10 @@ def fold_program(separate_key: bool = False) -> tuple[Any, Any]:
         text="Coffee with Ravi, then Nina drove us to Hove.",
         candidates=["Ravi", "Nina", "Hove"],
         known={"Ravi": ["Ravi Patel"], "Nina": ["Nino"]},
-        types={"Ravi": "Person", "Nina": "Person", "Hove": "Place", "Ravi is": "Ravi Patel"}
-        | {"Nina is": NO_MATCH}
+        types=(
+            {"Ravi": "Person", "Nina": "Person", "Hove": "Place", "Ravi is": "Ravi Patel"}
+            | {"Nina is": NO_MATCH}
+        )
         if separate_key
         else {"Ravi": "Ravi Patel", "Nina": "Person", "Hove": "Place"},
     ).with_inputs("text", "candidates", "known")
@@ -140,6 +142,8 @@ def fold_program(separate_key: bool = False) -> tuple[Any, Any]:
 
 
 def answer_type(choices: dict[str, tuple[str, ...]]) -> type:
+    """The answer: one required key per name, each one of its choices (a grammar for
+    llama.cpp, as the extractor's ``answer_model``)."""
     import pydantic
 
     fields: dict[str, Any] = {name: (Literal[choices[name]], ...) for name in choices}
@@ -149,6 +153,8 @@ def answer_type(choices: dict[str, tuple[str, ...]]) -> type:
 def ask_fold(
     case: dict[str, Any], program: tuple[Any, Any], separate_key: bool = False
 ) -> str | None:
+    """Design (a): the entry's one extractor call, the ambiguous name's answer among its
+    choices; the known entity it chose, or None for a type or "none"."""
     import dspy
 
     from charlie_inference.programs.entity_extractor import CHOICES, _answers
