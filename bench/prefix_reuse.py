@@ -3,7 +3,8 @@
 Why: every extraction prompt starts with the same instructions (and the optimized program's
 demos); with the model kept warm, llama.cpp keeps them in its KV cache and evaluates only the
 new entry's text. This measures how much of each prompt is reused, and what that saves,
-against the same backlog with the cache reset before every entry (``Llama.reset()``).
+against the same backlog with the cache reset before every entry (``Llama.reset()``, and
+the KV states the engine keeps for other programs dropped).
 
 Both modes run the worker's own task (``read_entry``, executed with the worker's Huey hooks)
 in this process on a private database, with the Model Manager loading the model once per
@@ -112,7 +113,8 @@ def run_backlog(mode: str, rep: int, texts: list[str], recorder: Recorder) -> li
     for index, uuid in enumerate(uuids):
         lm = MODELS["llm"]["model"]
         if mode == "reset" and lm is not None:
-            lm.llama_engine.llama.reset()  # forget the previous entry's KV cache
+            lm.llama_engine.llama.reset()  # forget the previous entry's KV cache,
+            lm.llama_engine._parked.clear()  # and the programs' KV the engine put aside
         first_call = len(recorder.calls)
         start = time.perf_counter()
         read_in_process(uuid, journal)
@@ -268,12 +270,15 @@ def main() -> None:
     reuse_total = median([sum(e["wall"] for e in run) for run in results["reuse"]])
     reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
     after = extract_calls(entries_of("reuse", "after >=2 matcher"))
+    asking = [evaluated(e) for e in entries_of("reuse", "with matcher")]
     print(machine())
     print(
         f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: prompt tokens "
         f"evaluated per entry, entries 2..N median {median([evaluated(e) for e in later]):.0f}, "
         f"max {worst:.0f} (matcher calls included) vs {first:.0f} for entry 1: max "
-        f"{ratio(worst, first):.0%}; extraction reuses {reused(extract_calls(later)):.0%} of its "
+        f"{ratio(worst, first):.0%}; entries with matcher calls median {median(asking):.0f} "
+        f"({ratio(median(asking), first):.0%}), max {max(asking, default=math.nan):.0f}; "
+        f"extraction reuses {reused(extract_calls(later)):.0%} of its "
         f"prompt ({reused(after):.0%} right after an entry with >=2 matcher calls); median entry "
         f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset; backlog reset/reuse = "
         f"{ratio(reset_total, reuse_total):.2f}x"

@@ -1,4 +1,5 @@
-"""The entity matcher sees the text around the name, so a long entry cannot overflow it."""
+"""The entity matcher sees the text around the name, so a long entry cannot overflow it; on
+the real model it answers its labelled check set with a candidate or none, not none to all."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from charlie_inference import DspyLM, EntityMatcher
 from charlie_inference.engine import to_chat_messages
 from charlie_inference.programs.entity_matcher import WINDOW_CHARS, mention_window
 from kit.fake_lm import ScriptedLM
+from kit.matcher_cases import matcher_cases
 
 FILLER = "The rain kept on and the kettle sang and nothing at all happened for hours. "
 LONG_ENTRY = FILLER * 60 + "Then Sarah from the climbing gym called about Saturday. " + FILLER * 60
@@ -51,3 +53,27 @@ def test_real_model_matches_in_an_entry_longer_than_its_context(lm: DspyLM) -> N
     with dspy.context(lm=lm):
         found = EntityMatcher()(name="Sarah", entry=LONG_ENTRY, candidates=["Sarah Jones"])
     assert found.match in {"Sarah Jones", None}
+
+
+def test_the_check_set_is_labelled_with_its_own_candidates() -> None:
+    cases = matcher_cases()
+    assert len({case["id"] for case in cases}) == len(cases) >= 20
+    for case in cases:
+        assert case["name"].lower() in case["entry"].lower()
+        assert case["match"] is None or case["match"] in case["candidates"]
+    assert {case["match"] is None for case in cases} == {True, False}
+
+
+@pytest.mark.slow
+def test_real_model_answers_the_check_set_with_its_candidates(lm: DspyLM) -> None:
+    """The check set's accuracy is ``bench/matcher_accuracy.py``'s figure; here, that every
+    answer is a candidate or none, and not "none" to every case (a compact prompt did that)."""
+    cases = matcher_cases()
+    matcher = EntityMatcher()
+    with dspy.context(lm=lm):
+        answers = [
+            matcher(name=c["name"], entry=c["entry"], candidates=c["candidates"]).match
+            for c in cases
+        ]
+    assert all(a is None or a in c["candidates"] for a, c in zip(answers, cases, strict=True))
+    assert any(a is not None for a in answers)

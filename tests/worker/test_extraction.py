@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 
 import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
+from charlie_inference import Entity, normalize_name
 from charlie_worker.pipeline import manager as manager_module
 from charlie_worker.pipeline.manager import ModelManager, manager
+from charlie_worker.pipeline.resolution import resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import worker_state as status
+from charlie_worker.store.entities import Known
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry
 from charlie_worker.store.queue import bind_queue, read_entry
 from kit.fake_lm import ScriptedLM, by_text, types_answer
+from kit.matcher_cases import matcher_cases
 
 ANSWERS = by_text(
     {
@@ -82,3 +86,23 @@ def test_a_missing_model_does_not_hold_up_an_entry_that_needs_none(
     monkeypatch.setenv("CHARLIE_LLM_MODEL_PATH", str(tmp_path / "gone.gguf"))
     assert read("Today I met Sarah.") == [("Sarah", "Person")]
     assert manager().loaded_kinds() == []
+
+
+@pytest.mark.parametrize("case", matcher_cases(), ids=lambda case: case["id"])
+def test_the_matcher_check_set_holds_what_resolution_asks(case: dict) -> None:
+    """Each case of ``bench/matcher_accuracy.py``'s check set is a question resolution puts
+    to the model, with those candidates in that order: neither settled by the name's
+    spelling (an exact or typo-level match) nor too far from every candidate to ask."""
+    known = [
+        Known(f"uuid-{n}", name, normalize_name(name), case["type"])
+        for n, name in enumerate(case["candidates"])
+    ]
+    asked: list[tuple[str, list[str]]] = []
+
+    def ask(name: str, candidates: list[str]) -> str | None:
+        asked.append((name, candidates))
+        return case["match"]
+
+    [mention] = resolve([Entity(name=case["name"], type=case["type"])], lambda *_: known, ask)
+    assert asked == [(case["name"], case["candidates"])]
+    assert mention.is_new == (case["match"] is None)

@@ -1,0 +1,312 @@
+"""Entity-matcher accuracy on a labelled check set, and the prompt tokens each design evaluates.
+
+Why: issue 18 asks that a warm entry evaluate at most 15 % of the first entry's prompt tokens,
+entries that ask the entity matcher included; the matcher's own call re-reads the entry under
+its own system prompt, which alone is more than that. This scores, on the same cases in one
+run, the shipped matcher and the two designs that could meet the figure, with the tokens
+llama.cpp evaluates for the whole entry (its extractor call plus the question), warm:
+
+- ``matcher``: the shipped ``EntityMatcher``, a separate call with its own system prompt (in a
+  warm backlog that prompt is cached: the entry's window, name and candidates are evaluated);
+- ``fold`` (design a): no separate call; the extractor's one call offers, for the ambiguous
+  name, the known entities next to the types (the answer's ``Literal``, a grammar), and is told
+  which known names a candidate may mean (one demo shows it); ``fold, own key``: the same, the
+  choice between the known entities and "none" in a key of its own ("Amara is");
+- ``continue`` (design b): one question after the extractor's answer, in the extractor's own
+  conversation (same system prompt; the entry is already in llama.cpp's KV cache), the answer
+  a grammar of the candidates and "none";
+- rules without a model, for scale: always the first candidate; never a match; and the
+  candidate the entry names in full when it names one, else the matcher's answer.
+
+Cases: ``charlie_optimize/data/matcher_cases.jsonl``, written for this check (no split of the
+extraction data): a short form of a known name ("Amara" / "Amara Okafor"), a shared first name
+where the entry names the person in full, typos, near names of someone else ("Lena" /
+"Elena"), a place and a person sharing a name, a place and a street. Each case is one that
+resolution would ask about (word subset or near spelling, not a typo-level match).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from typing import Any, Literal
+
+from _common import machine, median, ratio, table
+from kit.matcher_cases import matcher_cases
+
+NO_MATCH = "none"
+MODEL_MODES = ["matcher", "fold", "fold, own key", "continue"]
+RULES = {
+    "first candidate": lambda case: case["candidates"][0],
+    "never": lambda case: None,
+}
+"""Answers without a model, for scale: what a fixed guess gets on the same cases."""
+
+
+def named(case: dict[str, Any]) -> list[str]:
+    """The candidates the entry names in full ("Sam Ortiz came… Sam and I"): names the
+    journal knows that occur in the entry, which the worker tells the extractor about."""
+    return [
+        name
+        for name in case["candidates"]
+        if re.search(rf"\b{re.escape(name)}\b", case["entry"], flags=re.IGNORECASE)
+    ]
+
+
+def named_in_full(case: dict[str, Any]) -> str | None:
+    """The candidate the entry names in full, when it names exactly one."""
+    return found[0] if len(found := named(case)) == 1 else None
+
+
+def asked_names(case: dict[str, Any]) -> list[str]:
+    """The names the extractor's call asks about: what it asks the model to type in this
+    entry, and the ambiguous name (in every mode, typed by a rule or not: the designs need
+    its answer from the same call)."""
+    from charlie_inference.programs.entity_extractor import asked_candidates
+
+    known = dict.fromkeys(named(case), case["type"])
+    names = [c.name for c in asked_candidates(case["entry"], known)]
+    return names if case["name"] in names else [*names, case["name"]]
+
+
+class Calls:
+    """Prompt tokens llama.cpp evaluated since the last ``take()``: prompt minus reused prefix,
+    as the engine reports it (``prefix_reuse.py`` checks that against ``n_p_eval``)."""
+
+    def __init__(self, lm: Any) -> None:
+        self.lm = lm
+        self.seen = 0
+
+    def take(self) -> tuple[int, int]:
+        """(tokens evaluated, whole prompt of the last call) of the calls since last time."""
+        calls = self.lm.history[self.seen :]
+        self.seen = len(self.lm.history)
+        evaluated = sum(
+            c["usage"]["prompt_tokens"]
+            - ((c["usage"].get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+            for c in calls
+        )
+        return evaluated, (calls[-1]["usage"]["prompt_tokens"] if calls else 0)
+
+
+def fold_program(separate_key: bool = False) -> tuple[Any, Any]:
+    """Design (a): the extractor's signature with the known names a candidate may mean: as
+    choices next to the types, or (``separate_key``) in a key of its own, "<name> is"."""
+    import dspy
+
+    from charlie_inference.programs.entity_extractor import HAND_DEMOS, TypeCandidates
+    from charlie_inference.programs.prompt import StablePromptAdapter
+
+    class TypeOrMatch(dspy.Signature):
+        text: str = dspy.InputField(desc="a journal entry")
+        candidates: list[str] = dspy.InputField(desc="capitalised words from the entry")
+        known: dict[str, list[str]] = dspy.InputField(desc="journal names a candidate may mean")
+        types: dict[str, str] = dspy.OutputField(desc="each candidate with its type or known name")
+
+    TypeOrMatch.__doc__ = f"{TypeCandidates.__doc__.rstrip()}\n    " + (
+        'For a candidate listed in known, also answer "<candidate> is": the journal name it '
+        'means, or "none".\n'
+        if separate_key
+        else "A candidate listed in known may mean one of the journal's names: answer that "
+        "name if the entry means it, else its type.\n"
+    )
+    TypeOrMatch = TypeOrMatch.with_instructions(TypeOrMatch.__doc__)
+
+    class FoldAdapter(StablePromptAdapter):
+        """Demos without known names show none; an empty ``known`` is not written."""
+
+        def format_demos(self, signature: Any, demos: list[Any]) -> list[dict[str, Any]]:
+            full = [{**dict(d.items()), "known": d.get("known") or {}} for d in demos]
+            return super().format_demos(signature, full)
+
+        def format_user_message_content(self, signature: Any, inputs: dict, *args, **kw) -> str:
+            inputs = {k: v for k, v in inputs.items() if not (k == "known" and not v)}
+            return super().format_user_message_content(signature, inputs, *args, **kw)
+
+    known_demo = dspy.Example(
+        text="Coffee with Ravi, then Nina drove us to Hove.",
+        candidates=["Ravi", "Nina", "Hove"],
+        known={"Ravi": ["Ravi Patel"], "Nina": ["Nino"]},
+        types=(
+            {"Ravi": "Person", "Nina": "Person", "Hove": "Place", "Ravi is": "Ravi Patel"}
+            | {"Nina is": NO_MATCH}
+        )
+        if separate_key
+        else {"Ravi": "Ravi Patel", "Nina": "Person", "Hove": "Place"},
+    ).with_inputs("text", "candidates", "known")
+    predict = dspy.Predict(TypeOrMatch)
+    predict.demos = [*(d.copy() for d in HAND_DEMOS), known_demo]
+    return predict, FoldAdapter(TypeOrMatch)
+
+
+def answer_type(choices: dict[str, tuple[str, ...]]) -> type:
+    """The answer: one required key per name, each one of its choices (a grammar for
+    llama.cpp, as the extractor's ``answer_model``)."""
+    import pydantic
+
+    fields: dict[str, Any] = {name: (Literal[choices[name]], ...) for name in choices}
+    return pydantic.create_model("Answer", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+
+
+def ask_fold(
+    case: dict[str, Any], program: tuple[Any, Any], separate_key: bool = False
+) -> str | None:
+    """Design (a): the entry's one extractor call, the ambiguous name's answer among its
+    choices; the known entity it chose, or None for a type or "none"."""
+    import dspy
+
+    from charlie_inference.programs.entity_extractor import CHOICES, _answers
+
+    predict, adapter = program
+    names = asked_names(case)
+    if separate_key:
+        choices = {n: CHOICES for n in names}
+        choices[f"{case['name']} is"] = (*case["candidates"], NO_MATCH)
+    else:
+        choices = {n: (*CHOICES, *(case["candidates"] if n == case["name"] else ())) for n in names}
+    signature = predict.signature.with_updated_fields("types", type_=answer_type(choices))
+    with dspy.context(adapter=adapter):
+        answer = predict(
+            text=case["entry"],
+            candidates=names,
+            known={case["name"]: case["candidates"]},
+            signature=signature,
+        )
+    chosen = _answers(answer.types).get(f"{case['name']} is" if separate_key else case["name"])
+    return chosen if chosen in case["candidates"] else None
+
+
+def extract(case: dict[str, Any], extractor: Any) -> None:
+    """The entry's extractor call, as the worker makes it, with the ambiguous name asked."""
+    extractor._classify(case["entry"], asked_names(case))
+
+
+def ask_continue(case: dict[str, Any], lm: Any) -> str | None:
+    """Design (b): one question after the extractor's answer, in its conversation: the
+    extractor's system prompt, demos and entry again (a prefix llama.cpp has cached), its
+    answer, then the question."""
+    from dspy.lm15 import Config, Message, Request, TextPart
+
+    last = lm.history[-1]
+    system, *turns = last["messages"]
+    question = (
+        f"known: {json.dumps({case['name']: case['candidates']}, ensure_ascii=False)}\n"
+        f'Which known name does each mean, or "{NO_MATCH}"? Respond with a JSON object.'
+    )
+    turns = [*turns, {"role": "assistant", "content": last["outputs"][0]}]
+    answer = answer_type({case["name"]: (*case["candidates"], NO_MATCH)})
+    request = Request(
+        model=lm.model,
+        system=system["content"],
+        messages=(
+            *(
+                Message.user(t["content"])
+                if t["role"] == "user"
+                else Message.assistant([TextPart(t["content"])])
+                for t in turns
+            ),
+            Message.user(question),
+        ),
+        config=Config(
+            temperature=lm.kwargs["temperature"],
+            max_tokens=lm.kwargs["max_tokens"],
+            response_format={"type": "json_schema", "schema": answer.model_json_schema()},
+        ),
+    )
+    chosen = json.loads(lm(request).message.text).get(case["name"])
+    return chosen if chosen in case["candidates"] else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=0, help="first N cases only (0: all)")
+    parser.add_argument("--show", action="store_true", help="print each case's answers")
+    args = parser.parse_args()
+
+    import dspy
+
+    from charlie_inference import DspyLM, EntityExtractor, EntityMatcher, ModelSettings
+
+    cases = matcher_cases()[: args.limit or None]
+    lm = DspyLM(ModelSettings())
+    calls = Calls(lm)
+    extractor, matcher = EntityExtractor(), EntityMatcher()
+    fold, fold_key = fold_program(), fold_program(separate_key=True)
+    answers: dict[str, list[str | None]] = defaultdict(list)
+    tokens: dict[str, list[int]] = defaultdict(list)
+    whole_prompt = 0
+    with dspy.context(lm=lm):
+        # The engine keeps two programs' prompts besides the live one (``MAX_PARKED``): the
+        # extractor and matcher run together, as the worker runs them; each fold on its own.
+        for case in cases:
+            extract(case, extractor)
+            extract_tokens, prompt = calls.take()
+            whole_prompt = whole_prompt or prompt
+            answers["continue"].append(ask_continue(case, lm))
+            tokens["continue"].append(extract_tokens + calls.take()[0])
+            matched = matcher(name=case["name"], entry=case["entry"], candidates=case["candidates"])
+            answers["matcher"].append(matched.match)
+            tokens["matcher"].append(extract_tokens + calls.take()[0])
+            tokens["extractor alone"].append(extract_tokens)
+        for mode, program in [("fold", fold), ("fold, own key", fold_key)]:
+            for case in cases:
+                answers[mode].append(ask_fold(case, program, separate_key=program is fold_key))
+                tokens[mode].append(calls.take()[0])
+    if args.show:
+        for index, case in enumerate(cases):
+            got = "  ".join(f"{m}={answers[m][index]!r}" for m in MODEL_MODES)
+            print(f"{case['id']} {case['kind'][:24]:24} want {case['match']!r}: {got}")
+    lm.close()
+    for rule, answer in RULES.items():
+        answers[rule] = [answer(case) for case in cases]
+    answers["named in full, else matcher"] = [
+        named_in_full(case) or got for case, got in zip(cases, answers["matcher"], strict=True)
+    ]
+
+    kinds = list(dict.fromkeys(case["kind"] for case in cases))
+    rows = []
+    for mode, got in answers.items():
+        right = [g == case["match"] for g, case in zip(got, cases, strict=True)]
+        per_kind = [
+            f"{sum(r for r, c in zip(right, cases, strict=True) if c['kind'] == kind)}/"
+            f"{sum(c['kind'] == kind for c in cases)}"
+            for kind in kinds
+        ]
+        warm = tokens[mode][1:] if mode in tokens else []
+        rows.append(
+            [
+                mode,
+                f"{sum(right)}/{len(cases)}",
+                *per_kind,
+                tokens[mode][0] if warm else "-",
+                median(warm) if warm else "-",
+                max(warm) if warm else "-",
+                ratio(max(warm), whole_prompt) if warm else "-",
+            ]
+        )
+    print()
+    headers = ["answers", "right", *kinds, "first case tok", "warm tok med", "warm tok max"]
+    print(table([*headers, "max / whole prompt"], rows))
+    alone = tokens["extractor alone"][1:]
+    print(
+        f"the extractor's whole prompt (the first case, 2 hand demos): {whole_prompt} tokens; "
+        f"its call alone evaluates median {median(alone):.0f}, max {max(alone)} a case, warm"
+    )
+    print(machine())
+    right = {
+        m: sum(g == c["match"] for g, c in zip(answers[m], cases, strict=True)) for m in answers
+    }
+    print(
+        "SUMMARY matcher_accuracy: "
+        + ", ".join(
+            f"{m} {right[m]}/{len(cases)}"
+            + (f" ({median(tokens[m][1:]):.0f} tok/entry warm)" if m in tokens else "")
+            for m in answers
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
