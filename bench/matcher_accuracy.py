@@ -6,8 +6,10 @@ its own system prompt, which alone is more than that. This scores, on the same c
 run, the shipped matcher and the two designs that could meet the figure, with the tokens
 llama.cpp evaluates for the whole entry (its extractor call plus the question), warm:
 
-- ``matcher``: the shipped ``EntityMatcher``, a separate call with its own system prompt (in a
-  warm backlog that prompt is cached: the entry's window, name and candidates are evaluated);
+- ``matcher``: the shipped ``EntityMatcher``: the candidate the entry names in full when it
+  names one, else a separate call with its own system prompt (in a warm backlog that prompt is
+  cached: the entry's window, name and candidates are evaluated); ``matcher, model only``:
+  the same without the rule, every case asked;
 - ``fold`` (design a): no separate call; the extractor's one call offers, for the ambiguous
   name, the known entities next to the types (the answer's ``Literal``, a grammar), and is told
   which known names a candidate may mean (one demo shows it); ``fold, own key``: the same, the
@@ -15,8 +17,7 @@ llama.cpp evaluates for the whole entry (its extractor call plus the question), 
 - ``continue`` (design b): one question after the extractor's answer, in the extractor's own
   conversation (same system prompt; the entry is already in llama.cpp's KV cache), the answer
   a grammar of the candidates and "none";
-- rules without a model, for scale: always the first candidate; never a match; and the
-  candidate the entry names in full when it names one, else the matcher's answer.
+- rules without a model, for scale: always the first candidate; never a match.
 
 Cases: ``charlie_optimize/data/matcher_cases.jsonl``, written for this check (no split of the
 extraction data): a short form of a known name ("Amara" / "Amara Okafor"), a shared first name
@@ -28,16 +29,18 @@ resolution would ask about (word subset or near spelling, not a typo-level match
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from _common import machine, median, ratio, table
 from kit.matcher_cases import matcher_cases
 
 NO_MATCH = "none"
-MODEL_MODES = ["matcher", "fold", "fold, own key", "continue"]
+MODEL_MODES = ["matcher", "matcher, model only", "fold", "fold, own key", "continue"]
 RULES = {
     "first candidate": lambda case: case["candidates"][0],
     "never": lambda case: None,
@@ -55,9 +58,17 @@ def named(case: dict[str, Any]) -> list[str]:
     ]
 
 
-def named_in_full(case: dict[str, Any]) -> str | None:
-    """The candidate the entry names in full, when it names exactly one."""
-    return found[0] if len(found := named(case)) == 1 else None
+@contextlib.contextmanager
+def model_only() -> Iterator[None]:
+    """The shipped matcher without its rule: every case goes to the model."""
+    from charlie_inference.programs import entity_matcher
+
+    rule = entity_matcher.named_in_full
+    entity_matcher.named_in_full = lambda _entry, _candidates: None
+    try:
+        yield
+    finally:
+        entity_matcher.named_in_full = rule
 
 
 def asked_names(case: dict[str, Any]) -> list[str]:
@@ -249,6 +260,12 @@ def main() -> None:
             matched = matcher(name=case["name"], entry=case["entry"], candidates=case["candidates"])
             answers["matcher"].append(matched.match)
             tokens["matcher"].append(extract_tokens + calls.take()[0])
+            with model_only():
+                asked = matcher(
+                    name=case["name"], entry=case["entry"], candidates=case["candidates"]
+                )
+            answers["matcher, model only"].append(asked.match)
+            tokens["matcher, model only"].append(extract_tokens + calls.take()[0])
             tokens["extractor alone"].append(extract_tokens)
         for mode, program in [("fold", fold), ("fold, own key", fold_key)]:
             for case in cases:
@@ -261,9 +278,6 @@ def main() -> None:
     lm.close()
     for rule, answer in RULES.items():
         answers[rule] = [answer(case) for case in cases]
-    answers["named in full, else matcher"] = [
-        named_in_full(case) or got for case, got in zip(cases, answers["matcher"], strict=True)
-    ]
 
     kinds = list(dict.fromkeys(case["kind"] for case in cases))
     rows = []

@@ -10,7 +10,7 @@ import pytest
 
 from charlie_inference import DspyLM, EntityMatcher
 from charlie_inference.engine import to_chat_messages
-from charlie_inference.programs.entity_matcher import WINDOW_CHARS, mention_window
+from charlie_inference.programs.entity_matcher import WINDOW_CHARS, mention_window, named_in_full
 from kit.fake_lm import ScriptedLM
 from kit.matcher_cases import matcher_cases
 
@@ -45,6 +45,22 @@ def test_the_prompt_holds_the_window_not_the_entry() -> None:
     assert found.match == "Sarah Jones"
     assert "climbing gym" in text
     assert text.count("kettle sang") < 10  # the entry repeats it 120 times
+
+
+def test_the_one_candidate_the_entry_names_in_full_is_the_answer_without_a_model() -> None:
+    entry = "Sam Ortiz came over for dinner. Later Sam and I watched the match."
+    candidates = ["Sam Lee", "Sam Ortiz"]
+    assert not EntityMatcher.needs_model(entry, candidates)
+    with dspy.context(lm=None):  # no model to ask
+        assert EntityMatcher()(name="Sam", entry=entry, candidates=candidates).match == "Sam Ortiz"
+
+
+def test_no_candidate_or_several_named_in_full_leave_the_question_to_the_model() -> None:
+    assert named_in_full("Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"]) is None
+    assert named_in_full("Sam Lee met Sam Ortiz; Sam paid.", ["Sam Lee", "Sam Ortiz"]) is None
+    assert named_in_full("Dinner with Sam Leeds.", ["Sam Lee"]) is None  # whole words only
+    assert named_in_full("dinner with SAM LEE.", ["Sam Lee"]) == "Sam Lee"
+    assert EntityMatcher.needs_model("Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"])
 
 
 @pytest.mark.slow

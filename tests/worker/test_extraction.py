@@ -80,6 +80,17 @@ def test_the_model_is_loaded_when_resolution_needs_the_matcher(
     assert len(asked) == 1 and "Priya Sharma" in str(asked[0].messages[-1])
 
 
+def test_a_short_form_of_the_one_candidate_the_entry_names_in_full_needs_no_model(
+    loaded: list[ScriptedLM],
+) -> None:
+    read("Coffee with Priya Sharma at Zorba.")
+    read("Coffee with Priya Nair at Zorba.")
+    loads = len(loaded)
+    found = read("Dinner with Priya Nair. Later Priya called about the trip.")
+    assert found == [("Priya Nair", "Person")]  # both mentions, one entity
+    assert len(loaded) == loads  # "Priya" is Priya Nair, named in full: no model asked
+
+
 def test_a_missing_model_does_not_hold_up_an_entry_that_needs_none(
     db: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

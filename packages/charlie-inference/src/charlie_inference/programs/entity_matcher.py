@@ -60,6 +60,16 @@ class MatchEntity(dspy.Signature):
     match: str = dspy.OutputField(desc='one of the candidates, or "none"')
 
 
+def named_in_full(entry: str, candidates: list[str]) -> str | None:
+    """The one candidate ``entry`` names in full (as whole words, any case), if only one."""
+    named = [
+        candidate
+        for candidate in dict.fromkeys(candidates)
+        if re.search(rf"(?<!\w){re.escape(candidate)}(?!\w)", entry, flags=re.IGNORECASE)
+    ]
+    return named[0] if len(named) == 1 else None
+
+
 class EntityMatcher(dspy.Module):
     """``matcher(name=..., entry=..., candidates=[...])`` → ``Prediction(match=str | None)``."""
 
@@ -67,10 +77,18 @@ class EntityMatcher(dspy.Module):
         super().__init__()
         self.match = dspy.Predict(MatchEntity)
 
+    @staticmethod
+    def needs_model(entry: str, candidates: list[str]) -> bool:
+        """Whether answering asks the model (not when the entry names one candidate in full):
+        the worker loads it only then."""
+        return bool(candidates) and named_in_full(entry, candidates) is None
+
     def forward(self, name: str, entry: str, candidates: list[str]) -> dspy.Prediction:
         choices = tuple(dict.fromkeys(candidates))
         if not choices:
             return dspy.Prediction(match=None)
+        if (named := named_in_full(entry, list(choices))) is not None:
+            return dspy.Prediction(match=named)
         # The stored predictor carries instructions and demos; each call narrows its answer type
         # (a grammar, and the request's last line), while the system prompt stays the same.
         signature = self.match.signature.with_updated_fields(

@@ -68,7 +68,8 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     entities = [e for e in reading.entities if normalize_name(e.name) not in blocked]
 
     def ask(name: str, candidates: list[str]) -> str | None:
-        with dspy.context(lm=lm if lm is not None else _model_for(attempt)):
+        needs = lm is None and matcher.needs_model(content, candidates)
+        with dspy.context(lm=_model_for(attempt) if needs else lm):
             return matcher(name=name, entry=content, candidates=candidates).match
 
     resolved = resolve(entities, partial(candidates_for, journal), ask)
