@@ -14,20 +14,36 @@ memory are exercised), then read again ``--reps`` times per size in ABBA order w
 ``extract_nodes`` on a scripted model (``tests/kit/fake_lm.py``): everything but the model's
 thinking. Figures: the median time per entry, as a ratio to the smallest journal, and where
 the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place).
+
+``--before REV`` first runs the same measurement on the worker code of commit ``REV`` (a child
+process on that revision's packages, ``_common.code_at``), then on this code: two tables from
+one sitting, each with its own ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from _common import alternating, entry_texts, machine, median, private_db, ratio, table
+from _common import (
+    alternating,
+    code_at,
+    entry_texts,
+    machine,
+    median,
+    private_db,
+    ratio,
+    table,
+)
 
 SYLLABLES = re.findall(
     r"\w+",
@@ -174,7 +190,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
     parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
     parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
+    parser.add_argument(
+        "--before", metavar="REV", help="first run the same on the worker code of commit REV"
+    )
+    parser.add_argument("--label", default="", help=argparse.SUPPRESS)  # the child's summary
     args = parser.parse_args()
+    if args.before:
+        run_before(args)
 
     from charlie_worker.pipeline import extraction
     from charlie_worker.pipeline import manager as manager_module
@@ -254,13 +276,24 @@ def main() -> None:
     print(machine())
     largest = args.sizes[-1]
     print(
-        f"SUMMARY resolution_scale: per-entry time with {largest:,} known entities is "
+        f"SUMMARY resolution_scale{args.label}: per-entry time with {largest:,} known entities is "
         f"{ratio(ms('known', largest), ms('known', first)):.2f}x the time with {first:,} "
         f"(entries of known names), {ratio(ms('new', largest), ms('new', first)):.2f}x "
         "(entries of new names; "
         f"{ratio(ms('new minus matcher', largest), ms('new minus matcher', first)):.2f}x "
         "without the matcher's model calls)"
     )
+
+
+def run_before(args: argparse.Namespace) -> None:
+    """This script's measurement, with the same figures asked, in a child on the packages of
+    commit ``args.before``."""
+    argv = ["--sizes", *map(str, args.sizes), "--entries", str(args.entries)]
+    argv += ["--reps", str(args.reps), "--label", f" (before, {args.before})"]
+    print(f"before: the worker code of {args.before}", flush=True)
+    with code_at(args.before) as env:
+        subprocess.run([sys.executable, __file__, *argv], env={**os.environ, **env}, check=True)
+    print("\nafter: this code", flush=True)
 
 
 if __name__ == "__main__":

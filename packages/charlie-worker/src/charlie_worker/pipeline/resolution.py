@@ -35,13 +35,19 @@ harmless: the tiers below choose."""
 
 
 def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
+    """How alike two names are spelt (SequenceMatcher's ratio), or 0 when its cheap upper
+    bounds (lengths, letters in common) are already below FUZZY_ASK: a big journal gives a
+    name many near names, and most of them are ruled out without the full comparison."""
+    if 2 * min(len(a), len(b)) < FUZZY_ASK * (len(a) + len(b)):
+        return 0.0
+    matcher = SequenceMatcher(None, a, b)
+    return matcher.ratio() if matcher.quick_ratio() >= FUZZY_ASK else 0.0
 
 
-def _ambiguous(norm: str, other: str) -> bool:
+def _ambiguous(norm: str, other: str, similarity: float) -> bool:
     """One name's words are part of the other's ("priya" / "priya sharma"), or close spelling."""
     words, other_words = set(norm.split()), set(other.split())
-    return words < other_words or other_words < words or _similar(norm, other) >= FUZZY_ASK
+    return words < other_words or other_words < words or similarity >= FUZZY_ASK
 
 
 def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -> Known | None:
@@ -51,13 +57,13 @@ def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -
     match = by_norm.get(norm)
     if match is not None:
         return match
-    same_type = [k for k in known if k.type == entity.type]
-    best = max(same_type, key=lambda k: _similar(norm, k.norm), default=None)
-    if best is not None and _similar(norm, best.norm) >= FUZZY_SAME:
+    same_type = [(k, _similar(norm, k.norm)) for k in known if k.type == entity.type]
+    best, similarity = max(same_type, key=lambda scored: scored[1], default=(None, 0.0))
+    if best is not None and similarity >= FUZZY_SAME:
         return best
     if ask is None:
         return None
-    candidates = [k for k in same_type if _ambiguous(norm, k.norm)][:MAX_CANDIDATES]
+    candidates = [k for k, s in same_type if _ambiguous(norm, k.norm, s)][:MAX_CANDIDATES]
     if not candidates:
         return None
     chosen = ask(entity.name, [k.name for k in candidates])
