@@ -13,7 +13,10 @@ once to warm up (so its own names are known everywhere: exact matches and the jo
 memory are exercised), then read again ``--reps`` times per size in ABBA order with the real
 ``extract_nodes`` on a scripted model (``tests/kit/fake_lm.py``): everything but the model's
 thinking. Figures: the median time per entry, as a ratio to the smallest journal, and where
-the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place).
+the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place). The
+CPU time per entry (this process and the embedded server, where FalkorDB runs the queries) is
+given too: on a machine shared with other jobs it counts only the reading's own work, where
+wall time also counts the waits for a core.
 
 ``--before REV`` first runs the same measurement on the worker code of commit ``REV`` (a child
 process on that revision's packages, ``_common.code_at``), then on this code: two tables from
@@ -155,19 +158,29 @@ def timed_calls(module: Any, names: list[str]) -> dict[str, list[float]]:
 
 TOP = "all store and resolution calls"
 MATCHER = "matcher"
+MATCHER_CPU = "matcher cpu"
+
+
+def cpu_seconds(server: Any) -> float:
+    """CPU seconds used so far by this process and by the embedded server (a
+    ``psutil.Process``): the work of reading entries, not the time spent waiting for a core."""
+    used = server.cpu_times()
+    return time.process_time() + used.user + used.system
 
 
 def time_the_matcher(matcher: type, spent: dict[str, list[float]]) -> None:
     """Record each call of the entity matcher (the model's tier of resolution, on the
-    scripted model here) under ``MATCHER``: a bigger journal has more ambiguous names."""
+    scripted model here) under ``MATCHER``, and its CPU seconds under ``MATCHER_CPU``: a bigger
+    journal has more ambiguous names."""
     call = matcher.__call__
 
     def timed(self: Any, *args: Any, **kw: Any) -> Any:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return call(self, *args, **kw)
         finally:
             spent[MATCHER].append(time.perf_counter() - start)
+            spent[MATCHER_CPU].append(time.process_time() - cpu)
 
     matcher.__call__ = timed
 
@@ -198,9 +211,12 @@ def main() -> None:
     if args.before:
         run_before(args)
 
+    import psutil
+
     from charlie_worker.pipeline import extraction
     from charlie_worker.pipeline import manager as manager_module
     from charlie_worker.pipeline.manager import ModelManager
+    from charlie_worker.store.connection import get_db
     from charlie_worker.store.entries import add_entry, delete_entry
     from kit.fake_lm import ScriptedLM
 
@@ -219,6 +235,8 @@ def main() -> None:
         recorder = timed_calls(extraction, calls)
         time_the_matcher(extraction.EntityMatcher, recorder)
         per_entry: dict[tuple[str, int], list[float]] = defaultdict(list)
+        cpu: dict[tuple[str, int], float] = defaultdict(float)  # seconds, summed over reads
+        server = psutil.Process(get_db().client.info("server")["process_id"])
         parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels = [str(size) for size in args.sizes]
         for rep, label in alternating(labels, args.reps):
@@ -227,6 +245,7 @@ def main() -> None:
             fresh = [add_entry(text, journal) for text in new_name_entries(args.entries, rep)]
             recorder.clear()
             for mode, uuids in (("known", entries[size]), ("new", fresh)):
+                cpu_start, matcher_calls = cpu_seconds(server), len(recorder[MATCHER_CPU])
                 for uuid in uuids:
                     asked = len(recorder[MATCHER])
                     start = time.perf_counter()
@@ -235,6 +254,8 @@ def main() -> None:
                     per_entry[mode, size].append(seconds)
                     matcher = sum(recorder[MATCHER][asked:])
                     per_entry[f"{mode} minus matcher", size].append(seconds - matcher)
+                cpu[mode, size] += cpu_seconds(server) - cpu_start
+                cpu[f"{mode} matcher", size] += sum(recorder[MATCHER_CPU][matcher_calls:])
             for name, seconds in recorder.items():
                 parts[size][name] += sum(seconds)
             for uuid in fresh:  # the journal goes back to its size: their entities go too
@@ -245,6 +266,10 @@ def main() -> None:
 
     def ms(mode: str, size: int) -> float:
         return median(per_entry[mode, size]) * 1000
+
+    def cpu_ms(mode: str, size: int, matcher: bool = True) -> float:
+        spent = cpu[mode, size] - (0 if matcher else cpu[f"{mode} matcher", size])
+        return spent / (args.entries * args.reps) * 1000
 
     first = args.sizes[0]
     rows = [
@@ -273,6 +298,23 @@ def main() -> None:
     )
     headers = ["entities", "known ms", "ratio", "new ms", "ratio", "ratio w/o matcher"]
     print(table([*headers, *calls, MATCHER, "extractor"], rows))
+    cpu_rows = [
+        [
+            f"{size:,}",
+            cpu_ms("known", size),
+            ratio(cpu_ms("known", size), cpu_ms("known", first)),
+            cpu_ms("new", size),
+            ratio(cpu_ms("new", size), cpu_ms("new", first)),
+            ratio(cpu_ms("new", size, matcher=False), cpu_ms("new", first, matcher=False)),
+        ]
+        for size in args.sizes
+    ]
+    print(
+        "CPU ms per entry (mean), this process and the embedded server together: the "
+        "reading's own work, whatever else the machine runs"
+    )
+    cpu_headers = ["entities", "known cpu ms", "ratio", "new cpu ms", "ratio"]
+    print(table([*cpu_headers, "ratio w/o matcher"], cpu_rows))
     print(machine())
     largest = args.sizes[-1]
     print(
@@ -281,7 +323,11 @@ def main() -> None:
         f"(entries of known names), {ratio(ms('new', largest), ms('new', first)):.2f}x "
         "(entries of new names; "
         f"{ratio(ms('new minus matcher', largest), ms('new minus matcher', first)):.2f}x "
-        "without the matcher's model calls)"
+        "without the matcher's model calls); CPU time "
+        f"{ratio(cpu_ms('known', largest), cpu_ms('known', first)):.2f}x known, "
+        f"{ratio(cpu_ms('new', largest), cpu_ms('new', first)):.2f}x new, "
+        f"{ratio(cpu_ms('new', largest, False), cpu_ms('new', first, False)):.2f}x "
+        "new without the matcher"
     )
 
 

@@ -35,13 +35,26 @@ harmless: the tiers below choose."""
 
 
 def _similar(a: str, b: str) -> float:
-    """How alike two names are spelt (SequenceMatcher's ratio), or 0 when its cheap upper
-    bounds (lengths, letters in common) are already below FUZZY_ASK: a big journal gives a
+    """How alike two names are spelt (SequenceMatcher's ratio), or 0 when an upper bound of it
+    (their letters in common, in any order) is already below FUZZY_ASK: a big journal gives a
     name many near names, and most of them are ruled out without the full comparison."""
-    if 2 * min(len(a), len(b)) < FUZZY_ASK * (len(a) + len(b)):
+    if 2 * _letters_in_common(a, b) < FUZZY_ASK * (len(a) + len(b)):
         return 0.0
-    matcher = SequenceMatcher(None, a, b)
-    return matcher.ratio() if matcher.quick_ratio() >= FUZZY_ASK else 0.0
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def _letters_in_common(a: str, b: str) -> int:
+    """The letters of ``a`` that pair with a letter of ``b``, each used once: the count behind
+    ``SequenceMatcher.quick_ratio``, without building a matcher."""
+    left: dict[str, int] = {}
+    for letter in b:
+        left[letter] = left.get(letter, 0) + 1
+    common = 0
+    for letter in a:
+        if left.get(letter, 0):
+            left[letter] -= 1
+            common += 1
+    return common
 
 
 def _ambiguous(norm: str, other: str, similarity: float) -> bool:
