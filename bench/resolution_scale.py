@@ -216,7 +216,7 @@ def main() -> None:
     from charlie_worker.pipeline import extraction
     from charlie_worker.pipeline import manager as manager_module
     from charlie_worker.pipeline.manager import ModelManager
-    from charlie_worker.store.connection import get_db
+    from charlie_worker.store.connection import server_pid
     from charlie_worker.store.entries import add_entry, delete_entry
     from kit.fake_lm import ScriptedLM
 
@@ -236,7 +236,7 @@ def main() -> None:
         time_the_matcher(extraction.EntityMatcher, recorder)
         per_entry: dict[tuple[str, int], list[float]] = defaultdict(list)
         cpu: dict[tuple[str, int], float] = defaultdict(float)  # seconds, summed over reads
-        server = psutil.Process(get_db().client.info("server")["process_id"])
+        server = psutil.Process(server_pid())
         parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels = [str(size) for size in args.sizes]
         for rep, label in alternating(labels, args.reps):
