@@ -13,21 +13,43 @@ once to warm up (so its own names are known everywhere: exact matches and the jo
 memory are exercised), then read again ``--reps`` times per size in ABBA order with the real
 ``extract_nodes`` on a scripted model (``tests/kit/fake_lm.py``): everything but the model's
 thinking. Figures: the median time per entry, as a ratio to the smallest journal, and where
-the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place).
+the time goes (the store and resolution calls ``extract_nodes`` makes, timed in place). The
+CPU time per entry (this process and the embedded server, where FalkorDB runs the queries) is
+given too: on a machine shared with other jobs it counts only the reading's own work, where
+wall time also counts the waits for a core.
+
+``--before REV`` measures the worker code of commit ``REV`` and this code in one sitting: child
+processes (``REV``'s packages through ``_common.code_at``) in the order before, after, after,
+before, half the repetitions each, then one table per code, each with its own ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import re
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
-from _common import alternating, entry_texts, machine, median, private_db, ratio, table
+from _common import (
+    alternating,
+    code_at,
+    entry_texts,
+    machine,
+    median,
+    private_db,
+    ratio,
+    table,
+)
 
 SYLLABLES = re.findall(
     r"\w+",
@@ -139,19 +161,38 @@ def timed_calls(module: Any, names: list[str]) -> dict[str, list[float]]:
 
 TOP = "all store and resolution calls"
 MATCHER = "matcher"
+MATCHER_CPU = "matcher cpu"
+
+
+def cpu_seconds(server: int) -> float:
+    """CPU seconds used so far by this process and by the embedded server (pid ``server``):
+    the work of reading entries, not the time spent waiting for a core. The server's is the
+    sum of its threads' ``schedstat`` (nanoseconds; ``psutil`` counts in ticks of 10 ms, too
+    coarse for a few entries), or ``psutil``'s where there is no ``/proc``."""
+    try:
+        tasks = Path(f"/proc/{server}/task").iterdir()
+        used = sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+    except OSError:
+        import psutil
+
+        times = psutil.Process(server).cpu_times()
+        used = times.user + times.system
+    return time.process_time() + used
 
 
 def time_the_matcher(matcher: type, spent: dict[str, list[float]]) -> None:
     """Record each call of the entity matcher (the model's tier of resolution, on the
-    scripted model here) under ``MATCHER``: a bigger journal has more ambiguous names."""
+    scripted model here) under ``MATCHER``, and its CPU seconds under ``MATCHER_CPU``: a bigger
+    journal has more ambiguous names."""
     call = matcher.__call__
 
     def timed(self: Any, *args: Any, **kw: Any) -> Any:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return call(self, *args, **kw)
         finally:
             spent[MATCHER].append(time.perf_counter() - start)
+            spent[MATCHER_CPU].append(time.process_time() - cpu)
 
     matcher.__call__ = timed
 
@@ -169,21 +210,31 @@ def store_calls(module: Any) -> list[str]:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
-    parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
-    parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
-    args = parser.parse_args()
+Figures = dict[str, Any]
+"""One measurement, raw and JSON-ready: ``calls`` (the timed call names), ``reads`` (entries
+read per size), ``times`` (seconds per entry under ``"<mode>|<size>"``), ``cpu`` (seconds
+summed under the same keys, the matcher's own under ``"<mode> matcher|<size>"``) and
+``parts`` (seconds per call name, per size)."""
 
+
+def key(mode: str, size: int) -> str:
+    return f"{mode}|{size}"
+
+
+def measure(args: argparse.Namespace) -> Figures:
+    """Fill one journal per size, then read its entries ``args.reps`` times in ABBA order."""
     from charlie_worker.pipeline import extraction
     from charlie_worker.pipeline import manager as manager_module
     from charlie_worker.pipeline.manager import ModelManager
+    from charlie_worker.store.connection import server_pid
     from charlie_worker.store.entries import add_entry, delete_entry
     from kit.fake_lm import ScriptedLM
 
     manager_module._manager = ModelManager({"llm": lambda: ScriptedLM(typing_script)})
     texts = entry_texts(args.entries)
+    times: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, float] = defaultdict(float)
+    parts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     with private_db():
         entries: dict[int, list[str]] = {}
         for size in args.sizes:
@@ -196,8 +247,7 @@ def main() -> None:
         calls = store_calls(extraction)
         recorder = timed_calls(extraction, calls)
         time_the_matcher(extraction.EntityMatcher, recorder)
-        per_entry: dict[tuple[str, int], list[float]] = defaultdict(list)
-        parts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        server = server_pid()
         labels = [str(size) for size in args.sizes]
         for rep, label in alternating(labels, args.reps):
             size = int(label)
@@ -205,24 +255,54 @@ def main() -> None:
             fresh = [add_entry(text, journal) for text in new_name_entries(args.entries, rep)]
             recorder.clear()
             for mode, uuids in (("known", entries[size]), ("new", fresh)):
+                cpu_start, matcher_calls = cpu_seconds(server), len(recorder[MATCHER_CPU])
                 for uuid in uuids:
                     asked = len(recorder[MATCHER])
                     start = time.perf_counter()
                     extraction.extract_nodes(uuid, journal)
                     seconds = time.perf_counter() - start
-                    per_entry[mode, size].append(seconds)
+                    times[key(mode, size)].append(seconds)
                     matcher = sum(recorder[MATCHER][asked:])
-                    per_entry[f"{mode} minus matcher", size].append(seconds - matcher)
+                    times[key(f"{mode} minus matcher", size)].append(seconds - matcher)
+                cpu[key(mode, size)] += cpu_seconds(server) - cpu_start
+                cpu[key(f"{mode} matcher", size)] += sum(recorder[MATCHER_CPU][matcher_calls:])
             for name, seconds in recorder.items():
-                parts[size][name] += sum(seconds)
+                parts[str(size)][name] += sum(seconds)
             for uuid in fresh:  # the journal goes back to its size: their entities go too
                 delete_entry(uuid, journal)
         manager_module.manager().unload_all()
+    reads = {str(size): 2 * args.entries * args.reps for size in args.sizes}
+    return {"calls": calls, "reads": reads, "times": times, "cpu": cpu, "parts": parts}
 
-    reads = {size: 2 * args.entries * args.reps for size in args.sizes}
+
+def merged(runs: list[Figures]) -> Figures:
+    """Several measurements of the same code as one: times pooled, seconds and reads summed."""
+    total: Figures = {"calls": runs[0]["calls"], "reads": defaultdict(int)}
+    total |= {"times": defaultdict(list), "cpu": defaultdict(float), "parts": defaultdict(dict)}
+    for run in runs:
+        for size, n in run["reads"].items():
+            total["reads"][size] += n
+        for name, values in run["times"].items():
+            total["times"][name] += values
+        for name, seconds in run["cpu"].items():
+            total["cpu"][name] += seconds
+        for size, spent in run["parts"].items():
+            for name, seconds in spent.items():
+                total["parts"][size][name] = total["parts"][size].get(name, 0.0) + seconds
+    return total
+
+
+def report(args: argparse.Namespace, figures: Figures, label: str = "") -> None:
+    """The tables and the SUMMARY line of one code's figures."""
+    calls, reads, times, cpu = figures["calls"], figures["reads"], figures["times"], figures["cpu"]
+    parts = figures["parts"]
 
     def ms(mode: str, size: int) -> float:
-        return median(per_entry[mode, size]) * 1000
+        return median(times[key(mode, size)]) * 1000
+
+    def cpu_ms(mode: str, size: int, matcher: bool = True) -> float:
+        spent = cpu[key(mode, size)] - (0 if matcher else cpu[key(f"{mode} matcher", size)])
+        return spent / (reads[str(size)] / 2) * 1000
 
     first = args.sizes[0]
     rows = [
@@ -233,34 +313,96 @@ def main() -> None:
             ms("new", size),
             ratio(ms("new", size), ms("new", first)),
             ratio(ms("new minus matcher", size), ms("new minus matcher", first)),
-            *(parts[size][name] / reads[size] * 1000 for name in [*calls, MATCHER]),
-            (sum(per_entry["known", size] + per_entry["new", size]) - parts[size][TOP])
-            / reads[size]
+            *(
+                parts[str(size)].get(name, 0.0) / reads[str(size)] * 1000
+                for name in [*calls, MATCHER]
+            ),
+            (sum(times[key("known", size)] + times[key("new", size)]) - parts[str(size)][TOP])
+            / reads[str(size)]
             * 1000,
         ]
         for size in args.sizes
     ]
     print(
-        f"{args.entries} entries x {args.reps} reads per journal size, scripted model. "
-        "known: the real entries read again (their names are the journal's); new: entries "
-        "naming people, places, organisations and things the journal has never seen. "
-        "ms per entry (median), its ratio to the smallest journal, then per call "
-        "extract_nodes makes, mean ms per entry of both kinds (resolve includes "
+        f"{args.entries} entries x {reads[str(first)] // 2 // args.entries} reads per journal "
+        "size, scripted model. known: the real entries read again (their names are the "
+        "journal's); new: entries naming people, places, organisations and things the journal "
+        "has never seen. ms per entry (median), its ratio to the smallest journal, then per "
+        "call extract_nodes makes, mean ms per entry of both kinds (resolve includes "
         "candidates_for and the matcher: the model asked which entity an ambiguous name is; "
         "extractor: the rest, the program's own work on the scripted model)"
     )
     headers = ["entities", "known ms", "ratio", "new ms", "ratio", "ratio w/o matcher"]
     print(table([*headers, *calls, MATCHER, "extractor"], rows))
+    cpu_rows = [
+        [
+            f"{size:,}",
+            cpu_ms("known", size),
+            ratio(cpu_ms("known", size), cpu_ms("known", first)),
+            cpu_ms("new", size),
+            ratio(cpu_ms("new", size), cpu_ms("new", first)),
+            ratio(cpu_ms("new", size, matcher=False), cpu_ms("new", first, matcher=False)),
+        ]
+        for size in args.sizes
+    ]
+    print(
+        "CPU ms per entry (mean), this process and the embedded server together: the "
+        "reading's own work, whatever else the machine runs"
+    )
+    cpu_headers = ["entities", "known cpu ms", "ratio", "new cpu ms", "ratio"]
+    print(table([*cpu_headers, "ratio w/o matcher"], cpu_rows))
     print(machine())
     largest = args.sizes[-1]
     print(
-        f"SUMMARY resolution_scale: per-entry time with {largest:,} known entities is "
+        f"SUMMARY resolution_scale{label}: per-entry time with {largest:,} known entities is "
         f"{ratio(ms('known', largest), ms('known', first)):.2f}x the time with {first:,} "
         f"(entries of known names), {ratio(ms('new', largest), ms('new', first)):.2f}x "
         "(entries of new names; "
         f"{ratio(ms('new minus matcher', largest), ms('new minus matcher', first)):.2f}x "
-        "without the matcher's model calls)"
+        "without the matcher's model calls); CPU time "
+        f"{ratio(cpu_ms('known', largest), cpu_ms('known', first)):.2f}x known, "
+        f"{ratio(cpu_ms('new', largest), cpu_ms('new', first)):.2f}x new, "
+        f"{ratio(cpu_ms('new', largest, False), cpu_ms('new', first, False)):.2f}x "
+        "new without the matcher"
     )
+
+
+def compare(args: argparse.Namespace) -> None:
+    """This measurement on commit ``args.before``'s code and on this code, each in child
+    processes, in the order before, after, after, before (half the repetitions each): a load
+    that drifts during the run weighs on both codes alike."""
+    argv = ["--sizes", *map(str, args.sizes), "--entries", str(args.entries)]
+    argv += ["--reps", str(max(1, args.reps // 2))]
+    runs: dict[str, list[Figures]] = {"before": [], "after": []}
+    with code_at(args.before) as before_env, tempfile.TemporaryDirectory() as tmp:
+        for turn, code in enumerate(("before", "after", "after", "before")):
+            out = Path(tmp) / f"{turn}.json"
+            env = {**os.environ, **(before_env if code == "before" else {})}
+            command = [sys.executable, __file__, *argv, "--json", str(out)]
+            subprocess.run(command, env=env, check=True)
+            runs[code].append(json.loads(out.read_text()))
+            print(f"{code} ({turn + 1}/4) measured", flush=True)
+    for code, label in (("before", f" (before: {args.before})"), ("after", " (after: this code)")):
+        print(f"\n{code}:")
+        report(args, merged(runs[code]), label)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
+    parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
+    parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
+    parser.add_argument(
+        "--before", metavar="REV", help="compare with the worker code of commit REV (e.g. main)"
+    )
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child's raw figures
+    args = parser.parse_args()
+    if args.before:
+        compare(args)
+    elif args.json:
+        args.json.write_text(json.dumps(measure(args)))
+    else:
+        report(args, measure(args))
 
 
 if __name__ == "__main__":

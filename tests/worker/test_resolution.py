@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from charlie_inference import Entity
-from charlie_worker.pipeline.resolution import Candidates, Known, resolve
+from charlie_worker.pipeline.resolution import FUZZY_ASK, Candidates, Known, _similar, resolve
 
 PRIYA = Known("u-priya", "Priya Sharma", "priya sharma", "Person")
 PARIS = Known("u-paris", "Paris", "paris", "Place")
@@ -68,3 +70,23 @@ def test_an_alias_resolves_to_its_entity_without_the_model() -> None:
     merged = Known("u-priya", "Priya Sharma", "priya sharma", "Person", ("Pri",), ("pri",))
     [r] = resolve([Entity(name="PRI", type="Person")], journal(merged, PARIS), _never)
     assert (r.uuid, r.name, r.norm, r.is_new) == ("u-priya", "PRI", "priya sharma", False)
+
+
+def test_the_quick_similarity_decides_every_tier_as_the_full_comparison_would() -> None:
+    """``_similar`` skips the full comparison only where its upper bound is below FUZZY_ASK:
+    every score a tier compares with a threshold is the full one."""
+    rng = random.Random(3)
+    letters = "aeiklmnorst "
+    names = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 14))) for _ in range(300)]
+    sides = {"at or above": 0, "below": 0}
+    for a, b in zip(names, rng.sample(names, len(names)), strict=True):
+        for other in (b, a[: len(a) // 2] + b[len(b) // 2 :], a.replace("a", "e", 1)):
+            full = SequenceMatcher(None, a, other).ratio()
+            quick = _similar(a, other)
+            if full >= FUZZY_ASK:
+                assert quick == full
+                sides["at or above"] += 1
+            else:
+                assert quick < FUZZY_ASK
+                sides["below"] += 1
+    assert min(sides.values()) > 100  # both sides of the threshold were exercised

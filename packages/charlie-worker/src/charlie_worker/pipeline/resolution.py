@@ -35,13 +35,32 @@ harmless: the tiers below choose."""
 
 
 def _similar(a: str, b: str) -> float:
+    """How alike two names are spelt (SequenceMatcher's ratio), or 0 when an upper bound of it
+    (their letters in common, in any order) is already below FUZZY_ASK: a big journal gives a
+    name many near names, and most of them are ruled out without the full comparison."""
+    if 2 * _letters_in_common(a, b) < FUZZY_ASK * (len(a) + len(b)):
+        return 0.0
     return SequenceMatcher(None, a, b).ratio()
 
 
-def _ambiguous(norm: str, other: str) -> bool:
+def _letters_in_common(a: str, b: str) -> int:
+    """The letters of ``a`` that pair with a letter of ``b``, each used once: the count behind
+    ``SequenceMatcher.quick_ratio``, without building a matcher."""
+    left: dict[str, int] = {}
+    for letter in b:
+        left[letter] = left.get(letter, 0) + 1
+    common = 0
+    for letter in a:
+        if left.get(letter, 0):
+            left[letter] -= 1
+            common += 1
+    return common
+
+
+def _ambiguous(norm: str, other: str, similarity: float) -> bool:
     """One name's words are part of the other's ("priya" / "priya sharma"), or close spelling."""
     words, other_words = set(norm.split()), set(other.split())
-    return words < other_words or other_words < words or _similar(norm, other) >= FUZZY_ASK
+    return words < other_words or other_words < words or similarity >= FUZZY_ASK
 
 
 def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -> Known | None:
@@ -51,13 +70,13 @@ def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -
     match = by_norm.get(norm)
     if match is not None:
         return match
-    same_type = [k for k in known if k.type == entity.type]
-    best = max(same_type, key=lambda k: _similar(norm, k.norm), default=None)
-    if best is not None and _similar(norm, best.norm) >= FUZZY_SAME:
+    same_type = [(k, _similar(norm, k.norm)) for k in known if k.type == entity.type]
+    best, similarity = max(same_type, key=lambda scored: scored[1], default=(None, 0.0))
+    if best is not None and similarity >= FUZZY_SAME:
         return best
     if ask is None:
         return None
-    candidates = [k for k in same_type if _ambiguous(norm, k.norm)][:MAX_CANDIDATES]
+    candidates = [k for k, s in same_type if _ambiguous(norm, k.norm, s)][:MAX_CANDIDATES]
     if not candidates:
         return None
     chosen = ask(entity.name, [k.name for k in candidates])
