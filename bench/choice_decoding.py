@@ -59,17 +59,48 @@ def counted_evals(llama: Any) -> Iterator[list[int]]:
 def run(program: Any, lm: Any, examples: list[Any], mode: str) -> dict[str, Any]:
     from charlie_optimize.evaluate import evaluate
 
+    answers: list[list[tuple[str, str]]] = []
+
+    def recorded(text: str) -> Any:
+        """The program, each entry's entities kept (none when it failed) for the comparison."""
+        found: list[tuple[str, str]] = []
+        try:
+            prediction = program(text=text)
+            found = sorted((e.name, e.type) for e in prediction.entities)
+            return prediction
+        finally:
+            answers.append(found)
+
     with decoding(mode), counted_evals(lm.llama_engine.llama) as evals:
-        report = evaluate(program, examples)
-        answers = [
-            sorted((e.name, e.type) for e in program(text=x.text).entities) for x in examples
-        ]
+        report = evaluate(recorded, examples)
     return {
         "report": report,
         "seconds": report.seconds,
-        "evals": evals[0] / 2 / len(examples),  # evaluate, then the answers again
+        "evals": evals[0] / len(examples),
         "answers": answers,
     }
+
+
+def changed_entries(
+    examples: list[Any], grammar: list[list[tuple[str, str]]], choices: list[list[tuple[str, str]]]
+) -> tuple[int, int]:
+    """Of the entries whose entities differ, how many score a better and a worse F1 with
+    choices than with the grammar (where they differ: each a close call between two types)."""
+    from charlie_optimize.metric import SCORED_TYPES, score_entities
+
+    better = worse = 0
+    for example, old, new in zip(examples, grammar, choices, strict=True):
+        if old == new:
+            continue
+        f1 = [
+            score_entities(
+                example.entities, [{"name": n, "type": t} for n, t in found], types=SCORED_TYPES
+            ).f1
+            for found in (old, new)
+        ]
+        better += f1[1] > f1[0]
+        worse += f1[1] < f1[0]
+    return better, worse
 
 
 def main() -> None:
@@ -138,11 +169,13 @@ def main() -> None:
             )
         first = {mode: results[(name, mode)][0]["answers"] for mode in MODES}
         same = sum(a == b for a, b in zip(*first.values(), strict=True))
+        better, worse = changed_entries(examples, first["grammar"], first["choices"])
         f1 = {mode: results[(name, mode)][0]["report"].counts.f1 for mode in MODES}
         summary.append(
             f"{name} F1 {f1['choices']:.3f} vs {f1['grammar']:.3f}, "
             f"{ratio(speed['choices'], speed['grammar']):.2f}x the entries a minute, "
-            f"same entities for {same} of {len(examples)} entries"
+            f"same entities for {same} of {len(examples)} entries (of the others, "
+            f"{better} score better with choices, {worse} worse)"
         )
     print()
     print(machine())
