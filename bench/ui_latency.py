@@ -1,16 +1,19 @@
 """UI responsiveness while the real worker reads a backlog: key press → screen updated.
 
-Why: the worker shares 2 cores with the UI. It runs at idle CPU priority (SCHED_IDLE) with
-one llama.cpp thread so the UI stays responsive; this checks that claim. The real app
+Why: the worker shares 2 cores with the UI. It runs at idle CPU priority (SCHED_IDLE, its
+session's scheduling group at nice 19) with one llama.cpp thread so the UI stays responsive;
+this checks that claim. The real app
 (``CharlieApp``, which starts the real worker on its database) runs headless in this process
 and down/up are pressed in the entry list: the key event is posted as the pilot does, and
 the sample ends when the app composes the first frame showing the moved cursor (a wrapper on
 ``App._display``, which headless Textual still calls for every screen update).
 
 Phases alternate in one run (ABBA): "idle" (worker running, nothing to read, model
-unloaded) and "busy" (a fresh backlog queued, the worker reading it: samples are taken only
-while entries of it are unread). ``--compare-priority`` adds a busy phase with the worker's
-threads at nice 10 (as before SCHED_IDLE), set from here on each of its threads.
+unloaded) and "busy" (a fresh backlog queued, the worker reading it: a press every ``--gap``
+seconds until the whole backlog is read, so the samples spread over it). ``--compare-priority``
+adds a busy phase with the worker's threads at nice 10 (as before SCHED_IDLE), set from here
+on each of its threads. ``--compare-before`` runs the whole script, now and the old way, in
+fresh processes (ABBA) and prints them side by side.
 
 Where a press's time goes, measured per press from the kernel's per-thread counters
 (``/proc/<pid>/task/<tid>/schedstat``: nanoseconds on a CPU and waiting for one): the UI's
