@@ -333,6 +333,7 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
         meter.worker_pid = worker.pid
         if args.old_way:
             old_session_group(worker.pid)
+            gc.unfreeze()  # the app froze what it held once the journal opened
         print(f"worker {worker.pid}: {Path(f'/proc/{worker.pid}/autogroup').read_text().strip()}")
         ui = psutil.Process()
         show = EntryTable.show
@@ -446,7 +447,8 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
 def the_old_way() -> None:
     """The UI as it was before the h-typ change: Textual's own footer, which keeps every key
     it replaced alive (Textualize/textual#6666), and built again on every cursor move. (The
-    worker's side of the old way is ``old_session_group``.)"""
+    worker's side of the old way is ``old_session_group``; the objects the app froze once
+    the journal opened are unfrozen in ``measure``.)"""
     from textual.widgets import Footer as TextualFooter
 
     from charlie_tui.screens.entries import EntriesScreen
