@@ -1,34 +1,44 @@
 """UI responsiveness while the real worker reads a backlog: key press → screen updated.
 
-Why: the worker shares 2 cores with the UI. It runs at idle CPU priority (SCHED_IDLE) with
-one llama.cpp thread so the UI stays responsive; this checks that claim. The real app
+Why: the worker shares 2 cores with the UI. It runs at idle CPU priority (SCHED_IDLE, its
+session's scheduling group at nice 19) with one llama.cpp thread so the UI stays responsive;
+this checks that claim. The real app
 (``CharlieApp``, which starts the real worker on its database) runs headless in this process
-and down/up are pressed in the entry list, two ways, alternating:
-
-* "frame": the key event is posted as the pilot does, and the sample ends when the app
-  composes the first frame showing the moved cursor (a wrapper on ``App._display``, which
-  headless Textual still calls for every screen update);
-* "pilot": ``await pilot.press(key)`` + ``await pilot.pause()``, as the tests do. Textual's
-  pilot waits for the process to look idle in 20 ms sleeps, so this has a floor of tens of
-  ms that is the pilot's, not the app's.
+and down/up are pressed in the entry list: the key event is posted as the pilot does, and
+the sample ends when the app composes the first frame showing the moved cursor (a wrapper on
+``App._display``, which headless Textual still calls for every screen update).
 
 Phases alternate in one run (ABBA): "idle" (worker running, nothing to read, model
-unloaded) and "busy" (a fresh backlog queued, the model loaded and extracting: samples are
-taken only while it is). The worker's and the UI's CPU use during each phase are printed
-with them, and how often the whole list was redrawn (the UI's own work under load).
-``--compare-priority`` adds a busy phase with the worker's threads at nice 10 (as before
-SCHED_IDLE), set from here on each of its threads.
+unloaded) and "busy" (a fresh backlog queued, the worker reading it: a press every ``--gap``
+seconds until the whole backlog is read, so the samples spread over it). ``--compare-priority``
+adds a busy phase with the worker's threads at nice 10 (as before SCHED_IDLE), set from here
+on each of its threads. ``--compare-before`` runs the whole script, now and the old way, in
+fresh processes (ABBA) and prints them side by side.
+
+Where a press's time goes, measured per press from the kernel's per-thread counters
+(``/proc/<pid>/task/<tid>/schedstat``: nanoseconds on a CPU and waiting for one): the UI's
+event-loop thread on a CPU and waiting in the run queue (the rest of the press it was
+blocked: on the GIL or asleep), the UI's other threads on a CPU (who else could hold the
+GIL), Python's garbage collector, and the CPU time of the worker and of the database server
+during the press. The slowest presses are listed with that breakdown. Nothing of the
+harness runs while a press waits (the counters are read before and after it); ``--where``
+adds a stack sampler (a thread waking every 5 ms) to name the code on the event loop during
+stalls over 50 ms, at the cost of disturbing what it measures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +58,7 @@ from _common import (
 
 SIZE = (120, 30)
 STALL_MS = 50
+PRESS_TIMEOUT_S = 5.0
 ROOT = str(Path(__file__).resolve().parent.parent)
 IDLE_FRAMES = {"wait", "_worker", "select", "_wait_for_tstate_lock"}
 """Innermost frames of a thread that is waiting, not running: not a cause of a stall."""
@@ -62,6 +73,130 @@ def phases_of(args: argparse.Namespace) -> list[str]:
 def is_ours(filename: str) -> bool:
     """A file of this repository (the packages, the bench), not of a library."""
     return filename.startswith(ROOT) and f"{os.sep}.venv{os.sep}" not in filename
+
+
+# --------------------------------------------------------------------------- where the time goes
+
+
+def schedstat(pid: int, tid: int) -> tuple[int, int]:
+    """Nanoseconds thread ``tid`` of ``pid`` has spent on a CPU and waiting in the run queue
+    (0, 0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+            run, wait, _ = fh.read().split()
+    except (OSError, ValueError):
+        return 0, 0
+    return int(run), int(wait)
+
+
+def process_run_ns(pid: int | None, skip: int | None = None) -> int:
+    """Nanoseconds on a CPU summed over the threads of ``pid`` (but ``skip``), alive now."""
+    if not pid:
+        return 0
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return 0
+    return sum(schedstat(pid, tid)[0] for tid in tids if tid != skip)
+
+
+class GcClock:
+    """Milliseconds this process has spent in the garbage collector (``gc.callbacks``), in
+    all collections and in full (oldest-generation) ones, and how many full ones ran."""
+
+    def __init__(self) -> None:
+        self.total_ms = 0.0
+        self.full_ms = 0.0
+        self.full: list[float] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        took = (time.perf_counter() - self._start) * 1000
+        self.total_ms += took
+        if info["generation"] == 2:
+            self.full_ms += took
+            self.full.append(took)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """One press, or the counters at one instant (subtract two for a press); milliseconds."""
+
+    took: float = 0.0
+    loop_cpu: float = 0.0
+    """The UI's event-loop thread on a CPU."""
+    loop_queued: float = 0.0
+    """The event-loop thread runnable but waiting for a CPU (CPU scheduling)."""
+    ui_threads: float = 0.0
+    """The UI process's other threads on a CPU (pollers, Textual's: GIL holders)."""
+    gc: float = 0.0
+    """Python's garbage collector, all generations (the loop's CPU and queueing include it)."""
+    gc_full: float = 0.0
+    """The collector's full collections, of every object the process holds."""
+    worker: float = 0.0
+    server: float = 0.0
+
+    def __sub__(self, other: Cost) -> Cost:
+        return Cost(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(Cost)))
+
+    @property
+    def blocked(self) -> float:
+        """Neither running nor queued: waiting for the GIL, a lock, or sleeping."""
+        return max(0.0, self.took - self.loop_cpu - self.loop_queued)
+
+
+class Meter:
+    """Reads the counters of the UI's threads, the worker and the server around a press."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.pid = os.getpid()
+        self.loop_tid = threading.get_native_id()
+        self.server_pid = server_pid
+        self.worker_pid: int | None = None
+        self.gc = GcClock()
+
+    def now(self) -> Cost:
+        run, wait = schedstat(self.pid, self.loop_tid)
+        return Cost(
+            took=time.perf_counter() * 1000,
+            loop_cpu=run / 1e6,
+            loop_queued=wait / 1e6,
+            ui_threads=process_run_ns(self.pid, skip=self.loop_tid) / 1e6,
+            gc=self.gc.total_ms,
+            gc_full=self.gc.full_ms,
+            worker=process_run_ns(self.worker_pid) / 1e6,
+            server=process_run_ns(self.server_pid) / 1e6,
+        )
+
+
+def breakdown(costs: list[Cost]) -> list[object]:
+    """Medians of each part of ``costs`` (a row of the "where the time goes" tables)."""
+    return [
+        len(costs),
+        median([c.took for c in costs]),
+        median([c.loop_cpu for c in costs]),
+        median([c.loop_queued for c in costs]),
+        median([c.blocked for c in costs]),
+        median([c.ui_threads for c in costs]),
+        median([c.gc for c in costs]),
+        median([c.gc_full for c in costs]),
+        median([c.worker for c in costs]),
+        median([c.server for c in costs]),
+    ]
+
+
+BREAKDOWN = ["presses", "took", "loop CPU", "queued", "blocked", "UI thr CPU", "GC", "full GC"]
+BREAKDOWN += ["worker CPU", "server CPU"]
+
+
+# --------------------------------------------------------------------------- stack sampler
 
 
 class StallWatch:
@@ -113,6 +248,9 @@ class StallWatch:
         return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- the run
+
+
 def prioritise(worker: Any, *, low: bool) -> None:
     """Every thread of the worker at nice 10 (``low``) or at its own setting (SCHED_IDLE):
     on Linux each thread has its own policy, so each one is set."""
@@ -125,6 +263,18 @@ def prioritise(worker: Any, *, low: bool) -> None:
             os.sched_setscheduler(thread.id, os.SCHED_IDLE, os.sched_param(0))
 
 
+def old_session_group(pid: int) -> None:
+    """The worker's session scheduling group back at nice 0, as before the h-typ change (it
+    now lowers it to 19 itself): root, or CAP_SYS_NICE, may raise a priority again."""
+    for _ in range(30):
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text("0\n")
+            return
+        except BlockingIOError:  # the kernel takes one change every 100 ms
+            time.sleep(0.1)
+    raise RuntimeError("the worker's autogroup could not be set back to nice 0")
+
+
 def seed_done(n: int) -> None:
     """``n`` entries already read, so the list has rows to move through."""
     from charlie_worker.store.entries import add_entry
@@ -134,8 +284,8 @@ def seed_done(n: int) -> None:
         remove_episode_from_queue(add_entry(text))  # saved (not queued) and read: no entities
 
 
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the app with its worker; per phase and method, press latencies; the worker's CPU."""
+async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
+    """Run the app with its worker; per phase, each press's cost; the worker's CPU."""
     import psutil
     from textual import events
 
@@ -144,19 +294,24 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from charlie_worker.store.journal import save_entry
     from charlie_worker.store.worker_state import read_status
 
-    samples: dict[tuple[str, str], list[float]] = {}
+    presses: dict[str, list[Cost]] = {}
     phases = phases_of(args)
     cpu: dict[str, list[float]] = {phase: [] for phase in phases}
     ui_cpu: dict[str, list[float]] = {phase: [] for phase in phases}
+    covered: dict[str, list[float]] = {phase: [] for phase in phases}
+    """Per busy phase, the share of its backlog read while its presses were taken."""
     redraws: dict[str, int] = dict.fromkeys(phases, 0)
     """Whole-list redraws (``EntryTable.show``) per phase: the UI's own work under load."""
+    gcs: dict[str, list[float]] = {phase: [] for phase in phases}
+    """Per phase, the milliseconds of each full garbage collection (whenever it ran)."""
     missed = 0
     app = CharlieApp()
+    meter = Meter(server_pid)
     stalls = StallWatch()
     async with app.run_test(size=SIZE) as pilot:
-        beat = asyncio.create_task(stalls.beat())
-        watcher = threading.Thread(target=stalls.watch, daemon=True)
-        watcher.start()
+        if args.where:
+            beat = asyncio.create_task(stalls.beat())
+            threading.Thread(target=stalls.watch, daemon=True).start()
 
         async def until(condition: Any, timeout: float, what: str) -> None:
             deadline = time.monotonic() + timeout
@@ -175,6 +330,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await until(lambda: read_status().running and worker_pid(), 60, "the worker")
         await until(lambda: table().row_count >= 2, 30, "the entry list")
         worker = psutil.Process(worker_pid())
+        meter.worker_pid = worker.pid
+        if args.old_way:
+            old_session_group(worker.pid)
+            gc.unfreeze()  # the app froze what it held once the journal opened
+        print(f"worker {worker.pid}: {Path(f'/proc/{worker.pid}/autogroup').read_text().strip()}")
         ui = psutil.Process()
         show = EntryTable.show
         phase_now = ["idle"]
@@ -196,40 +356,33 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         def display_and_stamp(screen: Any, renderable: Any) -> None:
             display(screen, renderable)
             if renderable is not None and waiting and highlighted() != waiting["from"]:
-                waiting.pop("done").set_result(time.perf_counter())
+                waiting.pop("done").set_result(meter.now())
                 waiting.clear()
 
         app._display = display_and_stamp  # type: ignore[method-assign]
 
-        async def press_frame(key: str, start: str | None) -> float | None:
+        async def press(key: str, start: str | None) -> Cost | None:
             done = asyncio.get_running_loop().create_future()
             waiting.update({"from": start, "done": done})
-            start = time.perf_counter()
+            before = replace(meter.now(), took=time.perf_counter() * 1000)  # counters first
             event = events.Key(key, None)
             event.set_sender(app)
             app._driver.send_message(event)  # what pilot.press does, without its idle waits
             try:
-                return (await asyncio.wait_for(done, 5.0)) - start
+                return (await asyncio.wait_for(done, PRESS_TIMEOUT_S)) - before
             except TimeoutError:  # a reload moved the cursor elsewhere meanwhile
                 waiting.clear()
                 return None
 
-        async def press_pilot(key: str, start: str | None) -> float | None:
-            start = time.perf_counter()
-            await pilot.press(key)
-            await pilot.pause()
-            return time.perf_counter() - start
-
-        backlog_texts = entry_texts(args.seed + args.backlog)[args.seed :]
+        texts = entry_texts(args.seed + args.backlog)[args.seed :]
         for rep, phase in alternating(phases, args.reps):
             if phase != "idle":
                 if args.compare_priority:
                     prioritise(worker, low=phase == LOW)
-                uuids = [save_entry(text) for text in backlog_texts]
-                await until(lambda: read_status().model != "", 120, "the model to load")
+                uuids = [save_entry(text) for text in texts]
 
                 def still_busy(uuids: list[str] = uuids) -> bool:
-                    return bool(unfinished(uuids)) and read_status().model != ""
+                    return bool(unfinished(uuids))
 
             else:
                 await until(lambda: read_status().model == "", 300, "the backlog to drain")
@@ -240,28 +393,34 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             phase_now[0] = stalls.phase = phase
             worker.cpu_percent()  # start the interval
             ui.cpu_percent()
+            full_before = len(meter.gc.full)
             taken = 0
-            while taken < args.presses and still_busy():
-                method = ("frame", "pilot")[taken % 2]
+            most = args.presses if phase != "idle" else args.idle_presses
+            while taken < most and still_busy():
                 # Between the first two entries (the row above the first is a heading).
                 start = highlighted()
                 key = "down" if start == table().entries[0].entry.uuid else "up"
-                press = press_frame if method == "frame" else press_pilot
                 stalls.pressing = True
-                took = await press(key, start)
+                cost = await press(key, start)
                 stalls.pressing = False
-                if took is None:
+                if cost is None:
                     missed += 1
                 else:
-                    samples.setdefault((phase, method), []).append(took * 1000)
+                    presses.setdefault(phase, []).append(cost)
                 taken += 1
-                await pilot.pause(args.gap)
+                await asyncio.sleep(args.gap)
             cpu[phase].append(worker.cpu_percent())
             ui_cpu[phase].append(ui.cpu_percent())
+            if phase != "idle":
+                covered[phase].append(1 - len(unfinished(uuids)) / len(uuids))
+            full = meter.gc.full[full_before:]
+            gcs[phase] += full
             print(
-                f"rep {rep} {phase}: {taken} presses, frame p50 "
-                f"{median(samples.get((phase, 'frame'), [])):.1f} ms (so far), "
-                f"worker CPU {cpu[phase][-1]:.0f}%, UI CPU {ui_cpu[phase][-1]:.0f}%",
+                f"rep {rep} {phase}: {len(full)} full GCs (median {median(full):.0f} ms, "
+                f"{len(gc.get_objects())} objects), {taken} presses, p50 "
+                f"{median([c.took for c in presses.get(phase, [])]):.1f} ms (so far), "
+                f"worker CPU {cpu[phase][-1]:.0f}%, UI CPU {ui_cpu[phase][-1]:.0f}%"
+                + (f", backlog read {covered[phase][-1]:.0%}" if phase != "idle" else ""),
                 flush=True,
             )
         app._display = display  # type: ignore[method-assign]
@@ -269,71 +428,200 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await pilot.press("q")
         await until(lambda: app.return_code is not None, 60, "the app to quit")
         stalls.stop()
-        await beat
+        if args.where:
+            await beat
+    meter.gc.close()
     return {
-        "samples": samples,
+        "presses": presses,
         "cpu": cpu,
         "ui_cpu": ui_cpu,
+        "covered": covered,
         "redraws": redraws,
+        "gcs": gcs,
         "missed": missed,
-        "stalls": stalls.report(),
+        "stalls": stalls.report() if args.where else "",
+        "objects": len(gc.get_objects()),
     }
+
+
+def the_old_way() -> None:
+    """The UI as it was before the h-typ change: Textual's own footer, which keeps every key
+    it replaced alive (Textualize/textual#6666), and built again on every cursor move. (The
+    worker's side of the old way is ``old_session_group``; the objects the app froze once
+    the journal opened are unfrozen in ``measure``.)"""
+    from textual.widgets import Footer as TextualFooter
+
+    from charlie_tui.screens.entries import EntriesScreen
+    from charlie_tui.widgets.footer import Footer
+
+    Footer.recompose = TextualFooter.recompose  # type: ignore[method-assign]
+    EntriesScreen._refresh_keys = EntriesScreen.refresh_bindings  # type: ignore[method-assign]
+
+
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """One run's tables: latency per phase, where a press's time goes, the slowest presses."""
+    presses, cpu, ui_cpu = result["presses"], result["cpu"], result["ui_cpu"]
+    phases = phases_of(args)
+    took = {phase: [c.took for c in presses.get(phase, [])] for phase in phases}
+    rows = [
+        [
+            phase,
+            *spread(took[phase]),
+            median(cpu[phase]),
+            median(ui_cpu[phase]),
+            result["redraws"][phase],
+            len(result["gcs"][phase]),
+            median(result["gcs"][phase]),
+        ]
+        for phase in phases
+    ]
+    print()
+    headers = ["phase", *SPREAD, "worker CPU %", "UI CPU %", "list redraws"]
+    print(table([*headers, "full GCs", "full GC ms"], rows))
+    print("\nwhere a press's time goes (ms, medians; blocked = not running, not queued):")
+    rows = []
+    for phase in phases:
+        costs = sorted(presses.get(phase, []), key=lambda c: c.took)
+        slow = costs[int(len(costs) * 0.9) :]
+        rows += [[phase, "all", *breakdown(costs)], [phase, "slowest 10%", *breakdown(slow)]]
+    print(table(["phase", "which", *BREAKDOWN], rows))
+    print(f"\nthe slowest {args.slowest} presses of each phase (ms):")
+    rows = [
+        [phase, *breakdown([cost])[1:]]
+        for phase in phases
+        for cost in sorted(presses.get(phase, []), key=lambda c: -c.took)[: args.slowest]
+    ]
+    print(table(["phase", *BREAKDOWN[1:]], rows))
+    covered = ", ".join(f"{p} {median(v):.0%}" for p, v in result["covered"].items() if v)
+    print(
+        f"backlog read while pressing (median of the busy phases): {covered}; presses whose "
+        f"frame never came (a reload moved the cursor): {result['missed']}; objects at the "
+        f"end: {result['objects']}"
+    )
+    if result["stalls"]:
+        print(result["stalls"])
+
+
+SPREAD = ["presses", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+
+
+def spread(values: list[float]) -> list[object]:
+    return [
+        len(values),
+        median(values),
+        percentile(values, 90),
+        percentile(values, 99),
+        max(values, default=float("nan")),
+    ]
+
+
+def summary(args: argparse.Namespace, took: dict[str, list[float]], cpu: float) -> str:
+    idle, busy = took["idle"], took["busy"]
+    return (
+        f"key -> frame p50 {median(busy):.1f} ms / p99 {percentile(busy, 99):.1f} ms with the "
+        f"worker reading ({len(busy)} presses, CPU {cpu:.0f}%) vs {median(idle):.1f} / "
+        f"{percentile(idle, 99):.1f} ms idle (busy/idle p50 "
+        f"{ratio(median(busy), median(idle)):.2f}x, p99 "
+        f"{ratio(percentile(busy, 99), percentile(idle, 99)):.2f}x)"
+    )
+
+
+def compare(args: argparse.Namespace) -> None:
+    """``--compare-before``: whole runs of this script, now and the old way, in ABBA order,
+    each a fresh process (the old way's cost grows with the presses a process has seen)."""
+    passed = [a for a in sys.argv[1:] if a != "--compare-before"]
+    took: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    gcs: dict[str, list[float]] = {}
+    objects: dict[str, list[int]] = {}
+    for rep, way in alternating(["now", "before"], args.compare_reps):
+        command = [sys.executable, __file__, *passed, "--json"]
+        done = subprocess.run(
+            [*command, *(["--old-way"] if way == "before" else [])],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        result = json.loads(done.stdout.splitlines()[-1])
+        for phase, values in result["took"].items():
+            took.setdefault((way, phase), []).extend(values)
+        cpu.setdefault(way, []).append(result["busy_cpu"])
+        gcs.setdefault(way, []).extend(result["gcs"])
+        objects.setdefault(way, []).append(result["objects"])
+        print(f"rep {rep} {way}: {summary(args, result['took'], result['busy_cpu'])}", flush=True)
+    rows = [
+        [way, phase, *spread(took.get((way, phase), [])), len(gcs[way]), median(gcs[way]), top]
+        for way in ("now", "before")
+        for top in [max(objects[way])]
+        for phase in phases_of(args)
+    ]
+    print()
+    print(table(["code", "phase", *SPREAD, "full GCs", "full GC ms", "objects"], rows))
+    print(machine())
+    for way in ("now", "before"):
+        ways = {phase: took.get((way, phase), []) for phase in ("idle", "busy")}
+        print(f"SUMMARY ui_latency {way}: {summary(args, ways, median(cpu[way]))}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2, help="idle/busy pairs, ABBA (default 2)")
-    parser.add_argument("--presses", type=int, default=60, help="presses per phase (default 60)")
-    parser.add_argument("--gap", type=float, default=0.1, help="seconds between presses")
-    parser.add_argument("--seed", type=int, default=20, help="read entries in the list")
-    parser.add_argument("--backlog", type=int, default=8, help="entries queued per busy phase")
+    parser.add_argument(
+        "--presses",
+        type=int,
+        default=1000,
+        help="most presses per busy phase; it ends when its backlog is read (default 1000)",
+    )
+    parser.add_argument(
+        "--idle-presses", type=int, default=200, help="presses per idle phase (default 200)"
+    )
+    parser.add_argument("--gap", type=float, default=0.15, help="seconds between presses")
+    parser.add_argument("--seed", type=int, default=200, help="read entries in the list")
+    parser.add_argument("--backlog", type=int, default=16, help="entries queued per busy phase")
+    parser.add_argument("--slowest", type=int, default=8, help="slow presses listed per phase")
+    parser.add_argument(
+        "--where", action="store_true", help="sample the UI's stacks during stalls (disturbs)"
+    )
     parser.add_argument(
         "--compare-priority",
         action="store_true",
         help=f"a third phase, {LOW!r}: the worker's threads at nice 10 instead of SCHED_IDLE",
     )
+    parser.add_argument(
+        "--compare-before",
+        action="store_true",
+        help="whole runs now and the old way (the footer before h-typ), ABBA, side by side",
+    )
+    parser.add_argument("--compare-reps", type=int, default=2, help="runs of each way (2)")
+    parser.add_argument("--old-way", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.compare_before:
+        compare(args)
+        return
+    if args.old_way:
+        the_old_way()
 
     with private_db() as data:
         seed_done(args.seed)
-        result = asyncio.run(measure(args))
+        (server,) = redis_servers_under(data)
+        result = asyncio.run(measure(args, server.pid))
         left = [str(p.pid) for p in redis_servers_under(data)]
 
-    samples, cpu, ui_cpu = result["samples"], result["cpu"], result["ui_cpu"]
-    rows = [
-        [
-            phase,
-            method,
-            len(values := samples.get((phase, method), [])),
-            median(values),
-            percentile(values, 99),
-            max(values, default=float("nan")),
-            median(cpu[phase]),
-            median(ui_cpu[phase]),
-            result["redraws"][phase],
-        ]
-        for method in ("frame", "pilot")
-        for phase in phases_of(args)
-    ]
-    print()
-    headers = ["phase", "method", "presses", "p50 ms", "p99 ms", "max ms", "worker CPU %"]
-    print(table([*headers, "UI CPU %", "list redraws"], rows))
-    print(
-        f"presses whose frame never came (a reload moved the cursor): {result['missed']}; "
-        f"servers left: {left or 'none'}; children left: {leftover_processes() or 'none'}"
-    )
-    print(result["stalls"])
+    took = {phase: [c.took for c in result["presses"].get(phase, [])] for phase in phases_of(args)}
+    busy_cpu = median(result["cpu"]["busy"])
+    if args.json:
+        gcs = [ms for values in result["gcs"].values() for ms in values]
+        print(
+            json.dumps(
+                {"took": took, "busy_cpu": busy_cpu, "gcs": gcs, "objects": result["objects"]}
+            )
+        )
+        return
+    report(args, result)
+    print(f"servers left: {left or 'none'}; children left: {leftover_processes() or 'none'}")
     print(machine())
-    idle, busy = samples.get(("idle", "frame"), []), samples.get(("busy", "frame"), [])
-    pilot_idle, pilot_busy = samples.get(("idle", "pilot"), []), samples.get(("busy", "pilot"), [])
-    print(
-        f"SUMMARY ui_latency: reps={args.reps}: key -> frame p50 {median(busy):.1f} ms / p99 "
-        f"{percentile(busy, 99):.1f} ms with the worker extracting (CPU "
-        f"{median(cpu['busy']):.0f}%) vs {median(idle):.1f} / {percentile(idle, 99):.1f} ms idle"
-        f" (busy/idle p50 {ratio(median(busy), median(idle)):.2f}x, p99 "
-        f"{ratio(percentile(busy, 99), percentile(idle, 99)):.2f}x); pilot press+pause p50 "
-        f"{median(pilot_busy):.0f} vs {median(pilot_idle):.0f} ms"
-    )
+    print(f"SUMMARY ui_latency: reps={args.reps}: {summary(args, took, busy_cpu)}")
 
 
 if __name__ == "__main__":

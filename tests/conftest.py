@@ -21,7 +21,8 @@ def _private_data_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
     """A temp CHARLIE_DATA_DIR, program-state path and (absent) settings file for each test,
-    unless a test sets its own: the user's own settings file never reaches a test."""
+    unless a test sets its own: the user's own settings file never reaches a test. Workers
+    at normal CPU priority."""
     path = tmp_path_factory.mktemp("charlie-data")
     monkeypatch.setenv("CHARLIE_DATA_DIR", str(path))
     monkeypatch.setenv(
@@ -30,6 +31,10 @@ def _private_data_dir(
     monkeypatch.setenv(
         "CHARLIE_LLM_PROGRAM_STATE", str(path / "programs" / "entity_extractor.json")
     )
+    # Workers the tests start read at normal priority: at "idle" (the product's default,
+    # tests/worker/test_priority.py) a worker the app starts gets only the CPU time other
+    # jobs on a shared machine leave, and a test waiting for it would time out on theirs.
+    monkeypatch.setenv(WorkerSettings.env_name("worker_priority"), "normal")
     yield path
 
 

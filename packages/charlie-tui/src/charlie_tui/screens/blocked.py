@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ..formatting import Clock
 from ..messages import BlockedLoaded, Correct
+from ..widgets.footer import Footer
 from ..widgets.row_table import RowTable
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen

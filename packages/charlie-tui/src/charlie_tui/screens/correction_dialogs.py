@@ -15,12 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, SelectionList
+from textual.widgets import Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
 from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, entity_type_label
 from ..messages import EntityListLoaded
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from charlie_worker import EntityList, EntityRef, Journal

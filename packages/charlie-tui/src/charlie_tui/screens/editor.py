@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Header, Input, Static, TextArea
 
 from ..background import run_blocking
 from ..dates import DateError, field_text, parse_entry_date
 from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
+from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
 

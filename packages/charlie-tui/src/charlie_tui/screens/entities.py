@@ -12,10 +12,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from ..formatting import Clock, entity_type_label
 from ..messages import EntityListLoaded, OpenEntity
+from ..widgets.footer import Footer
 from ..widgets.row_table import RowTable
 from ..widgets.status_bar import StatusBar
 from .correcting import CorrectingScreen

@@ -11,11 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label, OptionList
+from textual.widgets import Header, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..formatting import Clock, day, entity_type_label, marked, plural, when
 from ..messages import Correct, EntityPageLoaded, OpenEntity, OpenEntry
+from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
 from .correcting import CorrectingScreen
 

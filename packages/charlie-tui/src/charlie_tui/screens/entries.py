@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from ..background import run_blocking
 from ..formatting import Clock, plural
@@ -23,6 +23,7 @@ from ..messages import (
     RowsRefreshed,
 )
 from ..widgets.entry_table import EntryTable
+from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 
@@ -57,6 +58,8 @@ class EntriesScreen(DataScreen):
         open, one page more each time the cursor nears the end (a reload after a change keeps
         them all)."""
         self._total = 0
+        self._keys: tuple[bool, bool] | None = None
+        """What the entry keys depend on when the footer last showed them (``_refresh_keys``)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,7 +110,7 @@ class EntriesScreen(DataScreen):
 
     def on_rows_refreshed(self, message: RowsRefreshed) -> None:
         self.query_one(EntryTable).refresh_rows(message.rows)
-        self.refresh_bindings()  # "retry" follows the state of the entry under the cursor
+        self._refresh_keys()  # "retry" follows the state of the entry under the cursor
 
     def on_entries_loaded(self, message: EntriesLoaded) -> None:
         if message.query != self.search_text:
@@ -126,7 +129,7 @@ class EntriesScreen(DataScreen):
             self.sub_title = plural(self._total, "entry", "entries")
             hint.update("" if count else "No entries yet. Press ctrl+n to write your first one.")
         hint.display = not count
-        self.refresh_bindings()
+        self._refresh_keys()
 
     # ------------------------------------------------------------------ search
 
@@ -153,8 +156,18 @@ class EntriesScreen(DataScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.refresh_bindings()
+        self._refresh_keys()
         self._more_if_near_the_end()
+
+    def _refresh_keys(self) -> None:
+        """Offer edit, delete and retry as the entry under the cursor allows, refreshing the
+        footer only when that changes: a refresh builds every key of the footer again, work a
+        cursor move between two entries alike does not need."""
+        row = self.query_one(EntryTable).highlighted
+        keys = (row is not None, row is not None and row.entry.state == "failed")
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
 
     def _more_if_near_the_end(self) -> None:
         """Read one more page when the cursor or the view nears the last entry shown and there

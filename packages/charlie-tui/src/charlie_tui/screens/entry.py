@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..background import run_blocking
@@ -25,6 +25,7 @@ from ..messages import (
     OpenEntity,
     RetryEntry,
 )
+from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 

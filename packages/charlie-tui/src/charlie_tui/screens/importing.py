@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, ProgressBar
+from textual.widgets import Input, Label, ProgressBar
 
 from charlie_worker import Journal
 
@@ -23,6 +23,7 @@ from ..importers import READERS
 from ..importers.command import HELP
 from ..importers.runner import Summary, run_import
 from ..messages import OperationFailed
+from ..widgets.footer import Footer
 
 
 @dataclass

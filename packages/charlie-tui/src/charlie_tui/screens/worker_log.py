@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Log
+from textual.widgets import Header, Log
 
 from ..formatting import Clock
 from ..messages import LogLoaded
+from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
 from .base import DataScreen
 

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import redis
@@ -31,7 +32,11 @@ from . import tasks  # noqa: F401  (installs the reader and the Manager's hooks)
 logger = logging.getLogger("charlie_worker")
 
 LOW_NICE = 10
+IDLE_NICE = 19
 GRACEFUL_TIMEOUT_S = 60.0
+AUTOGROUP = Path("/proc/self/autogroup")
+AUTOGROUP_TRIES = 20
+"""The kernel takes one autogroup change every 100 ms from all unprivileged processes: 2 s."""
 
 
 class GracefulConsumer(Consumer):
@@ -116,13 +121,40 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
 def lower_priority(priority: str) -> None:
     """Lower this process's CPU priority before any thread starts: on Linux a thread's
     policy and niceness are its own, and the threads started later (Huey's worker thread,
-    llama.cpp's) inherit them."""
+    llama.cpp's) inherit them. The session's scheduling group goes down with it."""
     if priority == "normal":
         return
+    lower_session_group(IDLE_NICE if priority == "idle" else LOW_NICE)
     if priority == "idle" and hasattr(os, "SCHED_IDLE"):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         return
-    os.nice(LOW_NICE if priority == "low" else 19)
+    os.nice(LOW_NICE if priority == "low" else IDLE_NICE)
+
+
+def lower_session_group(nice: int) -> None:
+    """Give this session's autogroup the niceness ``nice``, if the worker leads its session.
+
+    With autogroups (Linux's default on desktops: ``kernel.sched_autogroup_enabled``) the CPU
+    is shared between sessions first, evenly, and only then between the threads of a session
+    by their policy and niceness. The app starts the worker in a session of its own, so
+    SCHED_IDLE alone put it behind nothing but itself: against the app it had an even share
+    of a core, and a key press waited in the run queue while the model ran (bench
+    ui_latency: the slow presses queued for as long as the worker ran meanwhile). A worker
+    run from a shell shares the shell's session and leaves it alone: the group is the whole
+    terminal's.
+    """
+    if os.getsid(0) != os.getpid():
+        return
+    for _ in range(AUTOGROUP_TRIES):
+        try:
+            AUTOGROUP.write_text(f"{nice}\n")
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+        except OSError as exc:  # no autogroups here (or not Linux): nothing to lower
+            logger.debug("autogroup not lowered: %s", exc)
+            return
+    logger.warning("autogroup not lowered: the kernel kept refusing the change")
 
 
 def _which_model() -> dict[str, str]:
