@@ -300,19 +300,30 @@ def report(args: argparse.Namespace, figures: Figures, label: str = "") -> None:
     def ms(mode: str, size: int) -> float:
         return median(times[key(mode, size)]) * 1000
 
-    def cpu_ms(mode: str, size: int, matcher: bool = True) -> float:
-        spent = cpu[key(mode, size)] - (0 if matcher else cpu[key(f"{mode} matcher", size)])
+    def cpu_ms(mode: str, size: int) -> float:
+        if mode == "new minus matcher":
+            spent = cpu[key("new", size)] - cpu[key("new matcher", size)]
+        else:
+            spent = cpu[key(mode, size)]
         return spent / (reads[str(size)] / 2) * 1000
 
     first = args.sizes[0]
+
+    def scaling(measure: Callable[[str, int], float], size: int) -> list[float]:
+        """Known and new entries at ``size``, each with its ratio to the smallest journal,
+        and the new entries' ratio without the matcher's calls."""
+        return [
+            measure("known", size),
+            ratio(measure("known", size), measure("known", first)),
+            measure("new", size),
+            ratio(measure("new", size), measure("new", first)),
+            ratio(measure("new minus matcher", size), measure("new minus matcher", first)),
+        ]
+
     rows = [
         [
             f"{size:,}",
-            ms("known", size),
-            ratio(ms("known", size), ms("known", first)),
-            ms("new", size),
-            ratio(ms("new", size), ms("new", first)),
-            ratio(ms("new minus matcher", size), ms("new minus matcher", first)),
+            *scaling(ms, size),
             *(
                 parts[str(size)].get(name, 0.0) / reads[str(size)] * 1000
                 for name in [*calls, MATCHER]
@@ -334,17 +345,7 @@ def report(args: argparse.Namespace, figures: Figures, label: str = "") -> None:
     )
     headers = ["entities", "known ms", "ratio", "new ms", "ratio", "ratio w/o matcher"]
     print(table([*headers, *calls, MATCHER, "extractor"], rows))
-    cpu_rows = [
-        [
-            f"{size:,}",
-            cpu_ms("known", size),
-            ratio(cpu_ms("known", size), cpu_ms("known", first)),
-            cpu_ms("new", size),
-            ratio(cpu_ms("new", size), cpu_ms("new", first)),
-            ratio(cpu_ms("new", size, matcher=False), cpu_ms("new", first, matcher=False)),
-        ]
-        for size in args.sizes
-    ]
+    cpu_rows = [[f"{size:,}", *scaling(cpu_ms, size)] for size in args.sizes]
     print(
         "CPU ms per entry (mean), this process and the embedded server together: the "
         "reading's own work, whatever else the machine runs"
@@ -362,7 +363,7 @@ def report(args: argparse.Namespace, figures: Figures, label: str = "") -> None:
         "without the matcher's model calls); CPU time "
         f"{ratio(cpu_ms('known', largest), cpu_ms('known', first)):.2f}x known, "
         f"{ratio(cpu_ms('new', largest), cpu_ms('new', first)):.2f}x new, "
-        f"{ratio(cpu_ms('new', largest, False), cpu_ms('new', first, False)):.2f}x "
+        f"{ratio(cpu_ms('new minus matcher', largest), cpu_ms('new minus matcher', first)):.2f}x "
         "new without the matcher"
     )
 
