@@ -75,24 +75,21 @@ def _wrap(
 
 
 def _die_in_generation() -> None:
-    """Inside the model call: a real llama.cpp model dies at its first sampled token (prompt
-    evaluated, answer half made); the fake one when it is asked."""
+    """Inside the model call: a real llama.cpp model dies once its first batch is evaluated
+    (the prompt read, the answer not yet made: under the grammar or at its choices alike);
+    the fake one when it is asked."""
     import llama_cpp
 
     from kit.fake_lm import ScriptedEngine
 
-    def dying(input_ids: Any, scores: Any) -> Any:
-        die()
-        return scores
-
-    original = llama_cpp.Llama.create_chat_completion
+    original = llama_cpp.Llama.eval
 
     @functools.wraps(original)
-    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
-        processors = llama_cpp.LogitsProcessorList([dying])
-        return original(self, *args, logits_processor=processors, **kwargs)
+    def evaluate_then_die(self: Any, tokens: Any) -> None:
+        original(self, tokens)
+        die()
 
-    llama_cpp.Llama.create_chat_completion = create
+    llama_cpp.Llama.eval = evaluate_then_die
     _wrap(ScriptedEngine, "complete", before=True)
 
 
