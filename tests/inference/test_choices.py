@@ -73,6 +73,8 @@ class ScriptedLlama:
         self.last_n_tokens_size = 64
         self.evals: list[list[int]] = []
 
+    longest_token_prefix = staticmethod(llama_cpp.Llama.longest_token_prefix)
+
     def n_vocab(self) -> int:
         return len(self.vocab)
 

@@ -156,11 +156,7 @@ class _Decoder:
     def start(self, prompt: list[int]) -> None:
         """Keep the longest prefix of ``prompt`` already in the KV cache; the rest waits."""
         llama = self.llama
-        cached = 0
-        for have, want in zip(llama.input_ids[: llama.n_tokens], prompt, strict=False):
-            if have != want:
-                break
-            cached += 1
+        cached = llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], prompt)
         llama.n_tokens = cached  # eval() drops the KV cache from here on
         self.pending = list(prompt[cached:])
 

@@ -112,15 +112,6 @@ def to_response(
     )
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class LlamaCppEngine:
     """One llama.cpp model behind DSPy's engine interface.
 
@@ -196,7 +187,7 @@ class LlamaCppEngine:
                 llama.reset()
                 raise ContextLengthError(str(exc), provider="llamacpp") from exc
             prompt_tokens = result["usage"]["prompt_tokens"]
-            reused = _common_prefix(previous, list(llama._input_ids[:prompt_tokens]))
+            reused = llama.longest_token_prefix(previous, llama._input_ids[:prompt_tokens])
             n_ctx = llama.n_ctx()
         response = to_response(result, self.model_name, cache_read_tokens=reused)
         used = (response.usage.input_tokens or 0) + (response.usage.output_tokens or 0)
