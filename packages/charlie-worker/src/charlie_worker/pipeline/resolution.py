@@ -12,6 +12,7 @@ which entities a name may mean), never at every entity of the journal.
 from __future__ import annotations
 
 import uuid as uuidlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
@@ -46,15 +47,7 @@ def _similar(a: str, b: str) -> float:
 def _letters_in_common(a: str, b: str) -> int:
     """The letters of ``a`` that pair with a letter of ``b``, each used once: the count behind
     ``SequenceMatcher.quick_ratio``, without building a matcher."""
-    left: dict[str, int] = {}
-    for letter in b:
-        left[letter] = left.get(letter, 0) + 1
-    common = 0
-    for letter in a:
-        if left.get(letter, 0):
-            left[letter] -= 1
-            common += 1
-    return common
+    return (Counter(a) & Counter(b)).total()
 
 
 def _ambiguous(norm: str, other: str, similarity: float) -> bool:
