@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -51,11 +50,9 @@ RULES = {
 def named(case: dict[str, Any]) -> list[str]:
     """The candidates the entry names in full ("Sam Ortiz came… Sam and I"): names the
     journal knows that occur in the entry, which the worker tells the extractor about."""
-    return [
-        name
-        for name in case["candidates"]
-        if re.search(rf"\b{re.escape(name)}\b", case["entry"], flags=re.IGNORECASE)
-    ]
+    from charlie_inference.programs.entity_matcher import named_candidates
+
+    return named_candidates(case["entry"], case["candidates"])
 
 
 @contextlib.contextmanager

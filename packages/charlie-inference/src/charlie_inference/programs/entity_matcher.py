@@ -60,13 +60,18 @@ class MatchEntity(dspy.Signature):
     match: str = dspy.OutputField(desc='one of the candidates, or "none"')
 
 
-def named_in_full(entry: str, candidates: list[str]) -> str | None:
-    """The one candidate ``entry`` names in full (as whole words, any case), if only one."""
-    named = [
+def named_candidates(entry: str, candidates: list[str]) -> list[str]:
+    """The candidates ``entry`` names in full (as whole words, any case)."""
+    return [
         candidate
         for candidate in dict.fromkeys(candidates)
         if re.search(rf"(?<!\w){re.escape(candidate)}(?!\w)", entry, flags=re.IGNORECASE)
     ]
+
+
+def named_in_full(entry: str, candidates: list[str]) -> str | None:
+    """The one candidate ``entry`` names in full, if only one."""
+    named = named_candidates(entry, candidates)
     return named[0] if len(named) == 1 else None
 
 
