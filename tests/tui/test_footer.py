@@ -7,6 +7,7 @@ On the real app and a real embedded database, without the worker process.
 from __future__ import annotations
 
 import gc
+import weakref
 
 from textual.widgets._footer import FooterKey
 
@@ -50,13 +51,14 @@ async def test_the_footer_lets_go_of_the_keys_it_replaced(tui, journal) -> None:
     app = CharlieApp(start_worker=False, clock=tui.clock)
     async with app.run_test(size=SIZE) as pilot:
         await tui.wait_for(pilot, lambda: len(table_rows(app)) == 5, what="the list")
-        replaced = set()
+        replaced: list[weakref.ref[FooterKey]] = []  # not ids: a freed key's id is reused
         for _ in range(20):
-            replaced.update(map(id, footer_keys(app)))
+            replaced.extend(map(weakref.ref, footer_keys(app)))
             app.screen.refresh_bindings()  # builds every key again
             await tui.settle(pilot)
         shown = footer_keys(app)
-        assert not replaced & set(map(id, shown)), "the keys were not built again"
+        assert not any(ref() in shown for ref in replaced), "the keys were not built again"
         gc.collect()
+        assert [ref for ref in replaced if ref() is not None] == []
         alive = [o for o in gc.get_objects() if isinstance(o, FooterKey)]
         assert sorted(map(id, alive)) == sorted(map(id, shown))
