@@ -84,7 +84,7 @@ def _run(code: str) -> dict:
 
 
 def test_the_app_and_its_command_line_import_no_store() -> None:
-    """Everything the first frame needs: the command line, the app, every screen."""
+    """Everything the first frame needs: the command line, the app and its first screen."""
     loaded = _run(
         STACK_CHECK + "import json, sys\nimport charlie_tui.cli, charlie_tui.app\n"
         "print(json.dumps({'all': sorted(sys.modules), 'stack': store_stack(sys.modules)}))"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.message import Message
 from textual.screen import Screen
@@ -20,6 +20,10 @@ class DataScreen(Screen[None]):
     """A screen showing journal data. It reloads when it comes to the front and when the app
     notices a change (an entry saved, queued, read, failed or deleted, a correction), never on
     a key press."""
+
+    OPENED_BY: ClassVar[str] = ""
+    """The app's action that opens this screen, off while it is in front. Named on the screen
+    so that the app can tell without importing every screen (it imports each where opened)."""
 
     def __init__(self, journal: Journal, clock: Clock) -> None:
         super().__init__()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 class BlockedScreen(DataScreen):
     """One row per blocked name, alphabetically."""
 
+    OPENED_BY = "blocked"
     TITLE = "Charlie"
     AUTO_FOCUS = "#blocked"
     SUB_TITLE = "Blocked names"

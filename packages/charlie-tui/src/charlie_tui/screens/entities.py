@@ -31,6 +31,7 @@ FILTER_DELAY_S = 0.2
 class EntitiesScreen(CorrectingScreen):
     """People first, then places, organisations and things; most mentioned first in each."""
 
+    OPENED_BY = "entities"
     TITLE = "Charlie"
     AUTO_FOCUS = "#entities"
     SUB_TITLE = "People, places and things"

@@ -36,6 +36,7 @@ def tail(path: Path, lines: int = MAX_LINES) -> list[str]:
 class WorkerLogScreen(DataScreen):
     """Reloads with the others (when the queue changes), keeping the view at the end."""
 
+    OPENED_BY = "worker_log"
     TITLE = "Charlie"
     SUB_TITLE = "Worker log"
     AUTO_FOCUS = "#worker-log"
