@@ -1,8 +1,9 @@
 """What the first frame is spared (bench ``ui_start`` measures the time): the screens it does
-not show are imported only when opened.
+not show are imported only when opened, and the footer builds its keys once for a burst of
+binding refreshes.
 
-Not timing: the imports are read from ``sys.modules`` of a fresh process (pytest has
-imported every screen already).
+Ordering and counts, not timing: the imports are read from ``sys.modules`` of a fresh
+process (pytest has imported every screen already), the builds by counting them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+
+import pytest
+from textual.widgets._footer import FooterKey
+
+from charlie_tui.app import CharlieApp
+from charlie_tui.widgets.footer import Footer
+from kit.tables import table_rows
 
 LATER_SCREENS = {
     f"charlie_tui.screens.{name}"
@@ -42,3 +50,30 @@ def test_the_app_imports_only_the_first_screen() -> None:
     assert "charlie_tui.screens.entries" in loaded
     assert loaded & LATER_SCREENS == set()
     assert loaded & THEIR_WIDGETS == set()
+
+
+async def test_a_burst_of_binding_refreshes_builds_the_keys_once(
+    tui, journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = CharlieApp(start_worker=False, clock=tui.clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await tui.wait_for(pilot, lambda: len(table_rows(app)) == 5, what="the list")
+        await tui.settle(pilot)
+        footer = app.screen.query_one(Footer)
+        builds: list[Footer] = []
+        build = Footer.compose
+
+        def counted(self: Footer):
+            builds.append(self)
+            return build(self)
+
+        monkeypatch.setattr(Footer, "compose", counted)
+        for _ in range(3):  # before the footer gets to build anything
+            app.screen.refresh_bindings()
+        await tui.settle(pilot)
+        assert builds == [footer]
+
+        app.screen.refresh_bindings()  # a refresh after that build is built again
+        await tui.settle(pilot)
+        assert builds == [footer, footer]
+        assert "New entry" in {key.description for key in footer.query(FooterKey)}
