@@ -5,7 +5,6 @@ settings, takes the instance lock and logs to a file after its first frame, see 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .app import CharlieApp
@@ -48,6 +47,8 @@ def _run_app() -> int:
 def _run_command(argv: list[str]) -> int:
     """Parse the command line and run its command. The parser is built only here: its
     settings help and the commands' modules load the store, which the bare app defers."""
+    import argparse
+
     from pydantic import ValidationError
 
     from charlie_worker import WorkerSettings, settings_help
