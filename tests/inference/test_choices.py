@@ -3,7 +3,6 @@ and the real model's answers, calls and KV cache."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import json
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from charlie_inference.choices import (
 )
 from charlie_inference.grammar import gbnf_for
 from charlie_inference.programs.entity_extractor import EntityExtractor, answer_model
+from kit.llama_calls import counted_evals
 
 
 def _outputs_schema(**fields: Any) -> dict[str, Any]:
@@ -173,23 +173,6 @@ def _ask(llama: Any, text: str, names: list[str], **kwargs: Any) -> dict[str, An
 NAMES = [["Priya", "Stripe", "Dublin"], ["Soho", "Marcus", "Expedia"], ["Okafor", "Mill Road"]]
 
 
-@contextlib.contextmanager
-def counted_evals(llama: Any) -> Iterator[list[int]]:
-    """The size of each batch ``llama`` evaluates inside the block."""
-    sizes: list[int] = []
-    original = llama.eval
-
-    def eval_(tokens: list[int]) -> None:
-        sizes.append(len(tokens))
-        original(tokens)
-
-    llama.eval = eval_
-    try:
-        yield sizes
-    finally:
-        del llama.eval
-
-
 def _grammars_pick(llama: Any, gbnf: str, answered: list[int], penalty: float) -> int:
     """What llama.cpp's grammar, then repeat penalty and greedy, picks from the logits now
     held for the last evaluated position, after the answer's ``answered`` tokens."""
@@ -237,6 +220,8 @@ def test_each_pick_is_the_grammars_greedy_pick_on_the_real_model(
         gbnf.append(gbnf_for({"type": "json_object", "schema": schema}) or "")
         return shipped(schema)
 
+    with dspy.context(lm=lm):  # the instructions in the KV cache (or evaluated) first
+        extractor(text=TEXTS[0])
     monkeypatch.setattr(choices._Decoder, "pick", checked_pick)
     monkeypatch.setattr(choices, "answer_template", template_and_grammar)
     with dspy.context(lm=lm), counted_evals(llama) as evals:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from charlie_inference import EntityExtractor, ModelSettings, load_extractor
 from charlie_inference.programs.entity_extractor import HAND_DEMOS
-from charlie_optimize.cli import main
+from charlie_optimize.cli import build_parser, main, model_settings
 from charlie_optimize.dataset import load_entries, split_entries, to_example
 from charlie_optimize.optimizers import run_bootstrap
 from charlie_optimize.progress import ProgressLine, live_progress
@@ -104,3 +104,13 @@ def test_mipro_needs_candidates_and_trials_together(capsys: pytest.CaptureFixtur
         main(["mipro", "--candidates", "2"])
     assert exit_info.value.code == 2
     assert "--candidates and --trials go together" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "cached"), [("eval", True), ("bootstrap", False), ("mipro", False)]
+)
+def test_only_eval_keeps_instruction_states_on_disk(command: str, cached: bool) -> None:
+    """An optimizer's candidates are each evaluated once: saving their states would churn
+    the prompt cache and push out the app's."""
+    args = build_parser().parse_args([command])
+    assert model_settings(args).prompt_cache is cached

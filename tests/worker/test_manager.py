@@ -178,6 +178,37 @@ def test_a_backlog_loads_the_model_once_and_its_last_task_closes_it(
         assert [(e.name, e.type) for e in entry.entities] == expected
 
 
+def test_a_later_backlog_starts_from_the_instructions_the_first_one_saved(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real model, unloaded after each of two one-entry backlogs: the second load reads
+    the instructions' KV state the first saved in the data dir instead of evaluating them."""
+    import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
+    from charlie_inference import ModelSettings, make_lm
+
+    loaded: list = []
+
+    def load() -> object:
+        loaded.append(make_lm())
+        return loaded[-1]
+
+    monkeypatch.setattr(manager_module, "_manager", ModelManager({"llm": load}))
+    huey = bind_queue()
+    for text in ("Lunch at Zorba today with Okonkwo.", "Tea at Kestrel Hall later."):
+        episode_uuid = save_entry(text)
+        huey.storage.flush_queue()
+        huey.execute(read_entry.s(episode_uuid, DEFAULT_JOURNAL))
+        assert get_entry(episode_uuid).state == "done"
+    first, second = loaded
+    assert first.closed and second.closed  # one load a backlog, closed by its last task
+    usage = [lm.history[0]["usage"] for lm in loaded]
+    reused = [u["prompt_tokens_details"]["cached_tokens"] for u in usage]
+    assert reused[0] == 0  # nothing saved yet: the first load evaluated everything
+    assert reused[1] > usage[1]["prompt_tokens"] / 2  # the instructions, read back
+    directory = ModelSettings().prompt_cache_dir
+    assert directory is not None and len(list(directory.glob("*.kv"))) == 1
+
+
 def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 

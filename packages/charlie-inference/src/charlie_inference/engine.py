@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -20,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from dspy.lm15 import ContextLengthError, Message, Response, TextPart, Usage, response_to_events
 
+from .prompt_cache import instruction_tokens, read_kv, write_kv
+
 if TYPE_CHECKING:
     from dspy.lm15 import Request
     from llama_cpp import Llama
 
     from .choices import Vocabulary
+    from .prompt_cache import PromptCache
 
 MAX_PARKED = 2
 """KV states kept for programs other than the live one (each ~23 KiB per token here)."""
@@ -126,16 +130,26 @@ class LlamaCppEngine:
         {"temperature", "max_tokens", "top_p", "stop", "seed", "response_format"}
     )
 
-    def __init__(self, llama: Llama, *, model_name: str, repeat_penalty: float = 1.1) -> None:
+    def __init__(
+        self,
+        llama: Llama,
+        *,
+        model_name: str,
+        repeat_penalty: float = 1.1,
+        prompt_cache: PromptCache | None = None,
+    ) -> None:
         self._llama: Llama | None = llama
         self.model_name = model_name
         self.repeat_penalty = repeat_penalty
+        self.prompt_cache = prompt_cache
         # llama.cpp is not thread safe: every call on this model goes through one lock.
         self._lock = threading.Lock()
         # The KV cache of each program (system prompt) while another program's call runs.
-        self._parked: OrderedDict[str, tuple[Any, Any, int]] = OrderedDict()
+        self._parked: OrderedDict[str, tuple[Any, bytearray]] = OrderedDict()
         self._live_program: str | None = None
         self._spellings: Vocabulary | None = None
+        # Each program's instruction tokens (the messages before the request), for the cache.
+        self._instructions: dict[str, list[int]] = {}
 
     @property
     def llama(self) -> Llama:
@@ -165,6 +179,7 @@ class LlamaCppEngine:
         with self._lock:
             llama = self.llama
             self._switch_program(llama, program)
+            evaluated = self._start_from_instructions(llama, messages)
             previous = list(llama._input_ids)
             try:
                 if template is not None:
@@ -188,6 +203,7 @@ class LlamaCppEngine:
                 raise ContextLengthError(str(exc), provider="llamacpp") from exc
             prompt_tokens = result["usage"]["prompt_tokens"]
             reused = llama.longest_token_prefix(previous, llama._input_ids[:prompt_tokens])
+            reused -= evaluated
             n_ctx = llama.n_ctx()
         response = to_response(result, self.model_name, cache_read_tokens=reused)
         used = (response.usage.input_tokens or 0) + (response.usage.output_tokens or 0)
@@ -224,27 +240,38 @@ class LlamaCppEngine:
         """
         if program == self._live_program:
             return
-        import llama_cpp
-
-        ctx = llama._ctx.ctx
         restore = self._parked.pop(program, None)
         if self._live_program is not None and llama.n_tokens:
-            size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-            buffer = (ctypes.c_uint8 * size)()
-            used = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
             tokens = llama.input_ids[: llama.n_tokens].copy()
-            self._parked[self._live_program] = (tokens, buffer, used)
+            self._parked[self._live_program] = (tokens, read_kv(llama))
             self._parked.move_to_end(self._live_program)
             while len(self._parked) > MAX_PARKED:
                 self._parked.popitem(last=False)
         self._live_program = program
-        if restore is None:
-            return
-        tokens, buffer, used = restore
-        if llama_cpp.llama_state_seq_set_data(ctx, buffer, used, 0):
-            llama.input_ids[: len(tokens)] = tokens
-            llama.n_tokens = len(tokens)
-            llama._requires_eval = True
+        if restore is not None:
+            write_kv(llama, *restore)
+
+    def _start_from_instructions(self, llama: Llama, messages: list[dict[str, str]]) -> int:
+        """Have the model hold the call's instructions (the messages before its request):
+        already there, read from the prompt cache, or evaluated now and saved to it. Returns
+        how many tokens were evaluated here (the call's, not reused).
+
+        With no cache this is left to llama-cpp-python's prefix match, as before; with one,
+        only the first load of a model and program evaluates the instructions.
+        """
+        if self.prompt_cache is None or len(messages) < 2:
+            return 0
+        key = json.dumps(messages[:-1])
+        tokens = self._instructions.get(key)
+        if tokens is None:
+            tokens = self._instructions[key] = instruction_tokens(llama, messages)
+        held = llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens)
+        if held == len(tokens) or self.prompt_cache.restore(llama, tokens):
+            return 0
+        llama.n_tokens = held  # eval() drops the KV cache from here on
+        llama.eval(tokens[held:])
+        self.prompt_cache.save(llama, tokens)
+        return len(tokens) - held
 
     def stream(self, request: Request) -> Iterator[Any]:
         return iter(response_to_events(self.complete(request)))
@@ -259,6 +286,7 @@ class LlamaCppEngine:
             self._parked.clear()
             self._live_program = None
             self._spellings = None
+            self._instructions.clear()
         _malloc_trim()
 
     @property

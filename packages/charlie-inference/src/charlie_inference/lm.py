@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dspy
 
 from .engine import LlamaCppEngine
 from .loader import load_model
+from .prompt_cache import PromptCache
 from .remote import RemoteEngine
 from .settings import ModelSettings
 
@@ -36,10 +38,13 @@ class DspyLM(dspy.LM):
         self, settings: ModelSettings | None = None, *, llama: Llama | None = None
     ) -> None:
         settings = settings or ModelSettings()
+        llama = llama if llama is not None else load_model(settings)
+        cache_dir = settings.prompt_cache_dir
         engine = LlamaCppEngine(
-            llama if llama is not None else load_model(settings),
+            llama,
             model_name=settings.model_name,
             repeat_penalty=settings.repeat_penalty,
+            prompt_cache=PromptCache(cache_dir, Path(llama.model_path)) if cache_dir else None,
         )
         super().__init__(f"llamacpp/{settings.model_name}", engine=engine, **_lm_options(settings))
         self.settings = settings

@@ -75,6 +75,11 @@ class ModelSettings(BaseSettings):
         description="CPU threads for the model (default: half the cores; oversubscribing "
         "the CPU is catastrophic)",
     )
+    prompt_cache: bool = Field(
+        default=True,
+        description="keep the KV state of the programs' instructions on disk (cache/prompts "
+        "in the data dir; never an entry's text), so a model load does not evaluate them again",
+    )
     max_tokens: int = Field(default=384, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     repeat_penalty: float = Field(default=1.15, ge=1.0)
@@ -115,6 +120,11 @@ class ModelSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments, then the environment, then the settings file's ``[llm]`` table."""
         return (init_settings, env_settings, InitSettingsSource(settings_cls, model_table()))
+
+    @property
+    def prompt_cache_dir(self) -> Path | None:
+        """Where the instructions' KV states are kept; None when ``prompt_cache`` is off."""
+        return data_dir() / "cache" / "prompts" if self.prompt_cache else None
 
     @property
     def model_name(self) -> str:

@@ -242,8 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def model_settings(args: argparse.Namespace) -> ModelSettings:
-    """The worker's settings (environment), with this run's overrides."""
-    overrides = {"threads": args.threads} if args.threads is not None else {}
+    """The worker's settings (environment), with this run's overrides.
+
+    The optimizers try many instructions and demo sets, each evaluated once: their states
+    would only churn the prompt cache (~10 MB written per candidate) and push out the app's.
+    """
+    overrides: dict[str, object] = {"threads": args.threads} if args.threads is not None else {}
+    if args.command in ("mipro", "bootstrap"):
+        overrides["prompt_cache"] = False
     return ModelSettings(**overrides)
 
 
