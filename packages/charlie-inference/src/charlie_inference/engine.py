@@ -265,6 +265,8 @@ class LlamaCppEngine:
         tokens = self._instructions.get(key)
         if tokens is None:
             tokens = self._instructions[key] = instruction_tokens(llama, messages)
+        if len(tokens) >= llama.n_ctx():  # the call itself reports the overflow, as before
+            return 0
         held = llama.longest_token_prefix(llama.input_ids[: llama.n_tokens], tokens)
         if held == len(tokens) or self.prompt_cache.restore(llama, tokens):
             return 0
