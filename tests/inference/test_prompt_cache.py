@@ -12,7 +12,7 @@ from pathlib import Path
 import dspy
 import pytest
 
-from charlie_inference import DspyLM, Entity, ModelSettings
+from charlie_inference import DspyLM, Entity, ModelSettings, data_dir
 from charlie_inference.programs.entity_extractor import EntityExtractor
 from charlie_inference.prompt_cache import ABANDONED_S, SUFFIX, PromptCache
 from kit.llama_calls import counted_evals
@@ -108,7 +108,7 @@ def test_off_nothing_is_kept(open_lms) -> None:
     lm = load(open_lms, prompt_cache=False)
     extract(lm)
     assert lm.llama_engine.prompt_cache is None
-    assert not (ModelSettings().prompt_cache_dir or Path("/nonexistent")).exists()
+    assert not (data_dir() / "cache").exists()
 
 
 def test_another_model_file_or_the_same_file_changed_names_another_state(tmp_path) -> None:
