@@ -23,7 +23,10 @@ GIL), Python's garbage collector, and the CPU time of the worker and of the data
 during the press. The slowest presses are listed with that breakdown. Nothing of the
 harness runs while a press waits (the counters are read before and after it); ``--where``
 adds a stack sampler (a thread waking every 5 ms) to name the code on the event loop during
-stalls over 50 ms, at the cost of disturbing what it measures.
+stalls over 50 ms, at the cost of disturbing what it measures. ``--off-cpu`` says why the
+event loop was blocked (``_off_cpu.py``: ``perf`` records from outside the process each time
+the loop's thread sleeps, in which system call, for how long it asked to, and what woke it)
+and lists, for the slowest presses, those sleeps and the frames composed meanwhile.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from _common import (
     table,
     unfinished,
 )
+from _off_cpu import OffCpu, Sleep
 
 SIZE = (120, 30)
 STALL_MS = 50
@@ -176,6 +180,16 @@ class Meter:
         )
 
 
+def whose(waker: str, owners: dict[str, int]) -> str:
+    """``comm/tid: how`` with the process the thread belongs to, if it is one of ``owners``."""
+    name, _, how = waker.partition(": ")
+    tid = name.rpartition("/")[2]
+    for owner, pid in owners.items():
+        if tid.isdigit() and Path(f"/proc/{pid}/task/{tid}").exists():
+            return f"{owner} {name}: {how}"
+    return waker
+
+
 def breakdown(costs: list[Cost]) -> list[object]:
     """Medians of each part of ``costs`` (a row of the "where the time goes" tables)."""
     return [
@@ -295,6 +309,8 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     from charlie_worker.store.worker_state import read_status
 
     presses: dict[str, list[Cost]] = {}
+    windows: dict[str, list[tuple[float, float]]] = {}
+    """Each press's start and end (``perf_counter`` seconds), in the order of ``presses``."""
     phases = phases_of(args)
     cpu: dict[str, list[float]] = {phase: [] for phase in phases}
     ui_cpu: dict[str, list[float]] = {phase: [] for phase in phases}
@@ -335,6 +351,9 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
             old_session_group(worker.pid)
             gc.unfreeze()  # the app froze what it held once the journal opened
         print(f"worker {worker.pid}: {Path(f'/proc/{worker.pid}/autogroup').read_text().strip()}")
+        tracer = OffCpu(meter.loop_tid) if args.off_cpu else None
+        if tracer:
+            tracer.start()
         ui = psutil.Process()
         show = EntryTable.show
         phase_now = ["idle"]
@@ -351,17 +370,22 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
 
         # The first composed frame showing the cursor on another entry ends a sample.
         waiting: dict[str, Any] = {}
+        frames: list[float] = []
+        """When each frame was composed (``perf_counter`` seconds)."""
         display = app._display
 
         def display_and_stamp(screen: Any, renderable: Any) -> None:
             display(screen, renderable)
+            if renderable is not None:
+                frames.append(time.perf_counter())
             if renderable is not None and waiting and highlighted() != waiting["from"]:
                 waiting.pop("done").set_result(meter.now())
                 waiting.clear()
 
         app._display = display_and_stamp  # type: ignore[method-assign]
 
-        async def press(key: str, start: str | None) -> Cost | None:
+        async def press(key: str, start: str | None) -> tuple[Cost, float] | None:
+            """The press's cost and when it started (``perf_counter`` seconds)."""
             done = asyncio.get_running_loop().create_future()
             waiting.update({"from": start, "done": done})
             before = replace(meter.now(), took=time.perf_counter() * 1000)  # counters first
@@ -369,7 +393,7 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
             event.set_sender(app)
             app._driver.send_message(event)  # what pilot.press does, without its idle waits
             try:
-                return (await asyncio.wait_for(done, PRESS_TIMEOUT_S)) - before
+                return (await asyncio.wait_for(done, PRESS_TIMEOUT_S)) - before, before.took / 1000
             except TimeoutError:  # a reload moved the cursor elsewhere meanwhile
                 waiting.clear()
                 return None
@@ -401,12 +425,14 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
                 start = highlighted()
                 key = "down" if start == table().entries[0].entry.uuid else "up"
                 stalls.pressing = True
-                cost = await press(key, start)
+                pressed = await press(key, start)
                 stalls.pressing = False
-                if cost is None:
+                if pressed is None:
                     missed += 1
                 else:
+                    cost, at = pressed
                     presses.setdefault(phase, []).append(cost)
+                    windows.setdefault(phase, []).append((at, at + cost.took / 1000))
                 taken += 1
                 await asyncio.sleep(args.gap)
             cpu[phase].append(worker.cpu_percent())
@@ -423,6 +449,9 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
                 + (f", backlog read {covered[phase][-1]:.0%}" if phase != "idle" else ""),
                 flush=True,
             )
+        off_cpu = await asyncio.to_thread(tracer.stop) if tracer else []
+        owners = {"UI": meter.pid, "worker": worker.pid, "server": server_pid}
+        off_cpu = [replace(s, waker=whose(s.waker, owners)) for s in off_cpu]
         app._display = display  # type: ignore[method-assign]
         EntryTable.show = show  # type: ignore[method-assign]
         await pilot.press("q")
@@ -433,6 +462,9 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     meter.gc.close()
     return {
         "presses": presses,
+        "windows": windows,
+        "off_cpu": off_cpu,
+        "frames": frames,
         "cpu": cpu,
         "ui_cpu": ui_cpu,
         "covered": covered,
@@ -500,6 +532,45 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     )
     if result["stalls"]:
         print(result["stalls"])
+    if args.off_cpu:
+        off_cpu_report(args, result)
+
+
+def off_cpu_report(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Why the event loop was blocked during the presses (``--off-cpu``): per phase, the
+    blocked time of its slowest 10% of presses by where it slept and what woke it, and the
+    sleeps of the slowest presses one by one."""
+    found: list[Sleep] = result["off_cpu"]
+    print("\nthe event loop's sleeps during the presses (perf sched_switch/sched_wakeup):")
+    for phase in phases_of(args):
+        pressed = sorted(
+            zip(result["presses"].get(phase, []), result["windows"].get(phase, []), strict=True),
+            key=lambda p: -p[0].took,
+        )
+        slow = pressed[: max(1, len(pressed) // 10)]
+        by_cause: dict[str, float] = {}
+        for _, (start, end) in slow:
+            for sleep in found:
+                if ms := sleep.overlap_ms(start, end):
+                    key = f"{sleep.state} {sleep.where} <- {sleep.waker}"
+                    by_cause[key] = by_cause.get(key, 0.0) + ms
+        total = sum(c.took for c, _ in slow)
+        print(f"  {phase}, slowest {len(slow)} presses ({total:.0f} ms in all), asleep in:")
+        for cause, ms in sorted(by_cause.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"    {ms:8.1f} ms  {cause}")
+        for cost, (start, end) in slow[: args.slowest]:
+            drawn = [f"+{(t - start) * 1000:.1f}" for t in result["frames"] if start <= t <= end]
+            parts = [f"frames at {' '.join(drawn)}"]
+            parts += [
+                f"+{(s.start - start) * 1000:.1f} {s.overlap_ms(start, end):.1f} ms "
+                f"{s.where.split(':')[0]} <- {s.waker}"
+                for s in found
+                if s.overlap_ms(start, end) >= 0.5
+            ]
+            print(
+                f"    {cost.took:6.1f} ms (cpu {cost.loop_cpu:.1f}, queued "
+                f"{cost.loop_queued:.1f}): " + "; ".join(parts)
+            )
 
 
 SPREAD = ["presses", "p50 ms", "p90 ms", "p99 ms", "max ms"]
@@ -581,6 +652,11 @@ def main() -> None:
     parser.add_argument("--slowest", type=int, default=8, help="slow presses listed per phase")
     parser.add_argument(
         "--where", action="store_true", help="sample the UI's stacks during stalls (disturbs)"
+    )
+    parser.add_argument(
+        "--off-cpu",
+        action="store_true",
+        help="record why the event loop sleeps during presses (perf; root)",
     )
     parser.add_argument(
         "--compare-priority",

@@ -121,9 +121,7 @@ class EntryTable(RowTable):
         for row in fresh.values():
             if row.entry.uuid not in self.rows:
                 continue
-            cells = self._cells(row, text_width, found_width)
-            for column, cell in zip(COLUMNS, cells, strict=True):
-                self.update_cell(row.entry.uuid, column, cell)
+            self.update_row(row.entry.uuid, self._cells(row, text_width, found_width))
 
     def action_select_cursor(self) -> None:
         if self.highlighted is not None:

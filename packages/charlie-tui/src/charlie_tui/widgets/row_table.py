@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 
 class RowTable(DataTable[Text]):
@@ -23,3 +26,32 @@ class RowTable(DataTable[Text]):
         if not self.row_count or not self.is_valid_row_index(self.cursor_row):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def update_row(self, key: str, cells: Sequence[Text]) -> None:
+        """Show new ``cells`` in the row ``key``; the next frame renders that row alone.
+
+        Why not ``update_cell``: DataTable counts any cell update as a change of the whole
+        table (its update count is part of the key of every cached cell, row and line), so
+        the next frame renders every row in view again: ~25 ms at 120x30 on a 2-core
+        machine, longer than a frame (1/60 s). A key pressed meanwhile waits for that frame,
+        and Textual's frame timer then waits one to two frame periods more before the next
+        (bench/ui_latency.py: the slowest key presses while the worker reads a backlog).
+        Here the row's cells change in place and only that row's renders are dropped from
+        the caches (the line cache is keyed by screen line and rebuilt cheaply from the
+        rows'); its width is kept, as ``update_cell`` does by default.
+        """
+        row_key = RowKey(key)
+        row_index = self.get_row_index(row_key)
+        for column_key, cell in zip(self.columns, cells, strict=True):
+            self._data[row_key][column_key] = cell
+        _discard(self._cell_render_cache, lambda cached: cached[0] == row_key)
+        _discard(self._row_render_cache, lambda cached: cached[0] == row_key)
+        _discard(self._row_renderable_cache, lambda cached: cached[1] == row_index)
+        self._line_cache.clear()
+        self.refresh_row(row_index)
+
+
+def _discard(cache: LRUCache[Any, Any], match: Callable[[Any], bool]) -> None:
+    """Drop the entries of ``cache`` whose key matches (an ``LRUCache`` is not iterable)."""
+    for key in [key for key in cache.keys() if match(key)]:  # noqa: SIM118
+        cache.discard(key)

@@ -1,0 +1,77 @@
+"""A row's new cells are drawn without drawing the rest of the table again: DataTable's own
+``update_cell`` makes the next frame render every row in view (~25 ms at 120x30 here, while
+a key pressed meanwhile waits; bench/ui_latency.py).
+
+On a real Textual table in a headless app; a cell counts each time it is rendered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from charlie_tui.widgets.row_table import RowTable
+
+
+class Cell(Text):
+    """A cell that counts its renders, by its text."""
+
+    renders: ClassVar[Counter[str]] = Counter()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        Cell.renders[self.plain] += 1
+        yield from super().__rich_console__(console, options)
+
+
+class Table(App[None]):
+    def compose(self) -> ComposeResult:
+        yield RowTable()
+
+
+def shown(app: Table) -> list[str]:
+    """Each line of the table as it is drawn now."""
+    table = app.query_one(RowTable)
+    return [strip.text for strip in table.render_lines(table.region.reset_offset)]
+
+
+async def test_updating_a_row_draws_that_row_alone() -> None:
+    app = Table()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_columns("Entry", "State")
+        for key in ("monday", "tuesday", "wednesday"):
+            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
+        await pilot.pause()
+        assert Cell.renders["wednesday waiting"] > 0  # drawn once shown
+        Cell.renders.clear()
+
+        table.update_row("tuesday", [Cell("tuesday"), Cell("tuesday read")])
+        await pilot.pause()
+
+        assert Cell.renders["tuesday read"] > 0
+        others = ("monday", "monday waiting", "wednesday", "wednesday waiting")
+        assert [Cell.renders[text] for text in others] == [0, 0, 0, 0]
+        assert any("tuesday read" in line for line in shown(app))
+        assert [str(cell) for cell in table.get_row("tuesday")] == ["tuesday", "tuesday read"]
+
+
+async def test_an_updated_row_keeps_its_new_cells_as_the_cursor_moves() -> None:
+    """The renders dropped are the row's own: moving onto it and off it again draws the new
+    cells, never a stale render of the old ones."""
+    app = Table()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_columns("Entry", "State")
+        for key in ("monday", "tuesday"):
+            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
+        await pilot.pause()
+        table.update_row("tuesday", [Cell("tuesday"), Cell("tuesday failed")])
+        await pilot.press("down", "up")
+        await pilot.pause()
+
+        lines = shown(app)
+        assert any("tuesday failed" in line for line in lines)
+        assert not any("tuesday waiting" in line for line in lines)
