@@ -36,6 +36,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker
 
+from . import timer_fix
 from .background import run_blocking
 from .commands import CharlieCommands
 from .formatting import Clock, local_now, plural
@@ -131,6 +132,7 @@ class CharlieApp(App[None]):
         claim: bool = False,
     ) -> None:
         super().__init__()
+        timer_fix.install()  # frames on time after a poll's frame (Textual 8.2.8's timers)
         self.journal = cast("Journal", JournalOpening())
         """The open journal; until then a stand-in that says it is not open."""
         self.runtime = Runtime(
