@@ -48,7 +48,7 @@ async def test_updating_a_row_draws_that_row_alone() -> None:
         assert Cell.renders["wednesday waiting"] > 0  # drawn once shown
         Cell.renders.clear()
 
-        table.update_row("tuesday", [Cell("tuesday"), Cell("tuesday read")])
+        table.update_rows({"tuesday": [Cell("tuesday"), Cell("tuesday read")]})
         await pilot.pause()
 
         assert Cell.renders["tuesday read"] > 0
@@ -56,6 +56,31 @@ async def test_updating_a_row_draws_that_row_alone() -> None:
         assert [Cell.renders[text] for text in others] == [0, 0, 0, 0]
         assert any("tuesday read" in line for line in shown(app))
         assert [str(cell) for cell in table.get_row("tuesday")] == ["tuesday", "tuesday read"]
+
+
+async def test_rows_updated_together_are_drawn_and_the_rest_are_not() -> None:
+    app = Table()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_columns("Entry", "State")
+        for key in ("monday", "tuesday", "wednesday"):
+            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
+        await pilot.pause()
+        Cell.renders.clear()
+
+        table.update_rows(
+            {
+                "monday": [Cell("monday"), Cell("monday read")],
+                "wednesday": [Cell("wednesday"), Cell("wednesday reading")],
+            }
+        )
+        await pilot.pause()
+
+        assert Cell.renders["monday read"] > 0 and Cell.renders["wednesday reading"] > 0
+        assert [Cell.renders[text] for text in ("tuesday", "tuesday waiting")] == [0, 0]
+        lines = shown(app)
+        assert any("monday read" in line for line in lines)
+        assert any("wednesday reading" in line for line in lines)
 
 
 async def test_an_updated_row_keeps_its_new_cells_as_the_cursor_moves() -> None:
@@ -68,7 +93,7 @@ async def test_an_updated_row_keeps_its_new_cells_as_the_cursor_moves() -> None:
         for key in ("monday", "tuesday"):
             table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
         await pilot.pause()
-        table.update_row("tuesday", [Cell("tuesday"), Cell("tuesday failed")])
+        table.update_rows({"tuesday": [Cell("tuesday"), Cell("tuesday failed")]})
         await pilot.press("down", "up")
         await pilot.pause()
 

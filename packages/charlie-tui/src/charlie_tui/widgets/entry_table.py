@@ -118,10 +118,13 @@ class EntryTable(RowTable):
         if not self._lines or self._now is None:
             return  # not laid out yet: the first render shows them
         text_width, found_width = self._widths()
-        for row in fresh.values():
-            if row.entry.uuid not in self.rows:
-                continue
-            self.update_row(row.entry.uuid, self._cells(row, text_width, found_width))
+        self.update_rows(
+            {
+                uuid: self._cells(row, text_width, found_width)
+                for uuid, row in fresh.items()
+                if uuid in self.rows
+            }
+        )
 
     def action_select_cursor(self) -> None:
         if self.highlighted is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -27,8 +27,8 @@ class RowTable(DataTable[Text]):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
-    def update_row(self, key: str, cells: Sequence[Text]) -> None:
-        """Show new ``cells`` in the row ``key``; the next frame renders that row alone.
+    def update_rows(self, cells: Mapping[str, Sequence[Text]]) -> None:
+        """Show new cells in the rows of these keys; the next frame renders those rows alone.
 
         Why not ``update_cell``: DataTable counts any cell update as a change of the whole
         table (its update count is part of the key of every cached cell, row and line), so
@@ -36,19 +36,22 @@ class RowTable(DataTable[Text]):
         machine, longer than a frame (1/60 s). A key pressed meanwhile waits for that frame,
         and Textual's frame timer then waits one to two frame periods more before the next
         (bench/ui_latency.py: the slowest key presses while the worker reads a backlog).
-        Here the row's cells change in place and only that row's renders are dropped from
-        the caches (the line cache is keyed by screen line and rebuilt cheaply from the
-        rows'); its width is kept, as ``update_cell`` does by default.
+        Here the rows' cells change in place and only their renders are dropped from the
+        caches, in one pass over each however many rows changed (the line cache is keyed by
+        screen line and rebuilt cheaply from the rows'); widths are kept, as ``update_cell``
+        does by default.
         """
-        row_key = RowKey(key)
-        row_index = self.get_row_index(row_key)
-        for column_key, cell in zip(self.columns, cells, strict=True):
-            self._data[row_key][column_key] = cell
-        _discard(self._cell_render_cache, lambda cached: cached[0] == row_key)
-        _discard(self._row_render_cache, lambda cached: cached[0] == row_key)
-        _discard(self._row_renderable_cache, lambda cached: cached[1] == row_index)
+        row_keys = {RowKey(key) for key in cells}
+        for row_key in row_keys:
+            for column_key, cell in zip(self.columns, cells[row_key.value], strict=True):
+                self._data[row_key][column_key] = cell
+        indexes = {self.get_row_index(row_key) for row_key in row_keys}
+        _discard(self._cell_render_cache, lambda cached: cached[0] in row_keys)
+        _discard(self._row_render_cache, lambda cached: cached[0] in row_keys)
+        _discard(self._row_renderable_cache, lambda cached: cached[1] in indexes)
         self._line_cache.clear()
-        self.refresh_row(row_index)
+        for index in indexes:
+            self.refresh_row(index)
 
 
 def _discard(cache: LRUCache[Any, Any], match: Callable[[Any], bool]) -> None:
