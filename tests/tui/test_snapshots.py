@@ -10,7 +10,7 @@ import types
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from textual.widgets import OptionList, SelectionList, TextArea
+from textual.widgets import Input, OptionList, SelectionList, TextArea
 
 from charlie_tui.app import CharlieApp
 from charlie_tui.widgets.entry_table import EntryTable
@@ -48,6 +48,9 @@ def ready(
             )
         for editor in app.screen.query(TextArea):
             editor.cursor_blink = False
+        for field in app.screen.query(Input):  # a focused field's cursor blinks on a timer
+            if field.has_focus:
+                field.cursor_blink = False
         await tui.settle(pilot)
 
     return run_before
