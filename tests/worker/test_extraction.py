@@ -103,7 +103,9 @@ def test_a_missing_model_does_not_hold_up_an_entry_that_needs_none(
 def test_the_matcher_check_set_holds_what_resolution_asks(case: dict) -> None:
     """Each case of ``bench/matcher_accuracy.py``'s check set is a question resolution puts
     to the model, with those candidates in that order: neither settled by the name's
-    spelling (an exact or typo-level match) nor too far from every candidate to ask."""
+    spelling (an exact or typo-level match) nor too far from every candidate to ask. The
+    one exception is settled by its words, as labelled: "Halcyon Books" is not "Halcyon
+    Bank" (the set keeps it: it still compares the matcher's designs)."""
     known = [
         Known(f"uuid-{n}", name, normalize_name(name), case["type"])
         for n, name in enumerate(case["candidates"])
@@ -115,5 +117,6 @@ def test_the_matcher_check_set_holds_what_resolution_asks(case: dict) -> None:
         return case["match"]
 
     [mention] = resolve([Entity(name=case["name"], type=case["type"])], lambda *_: known, ask)
-    assert asked == [(case["name"], case["candidates"])]
+    settled_by_words = case["id"] == "m27"
+    assert asked == ([] if settled_by_words else [(case["name"], case["candidates"])])
     assert mention.is_new == (case["match"] is None)

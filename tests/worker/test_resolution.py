@@ -59,6 +59,30 @@ def test_ambiguous_name_asks_the_model_and_validates_its_answer() -> None:
     assert r.is_new
 
 
+def test_a_word_that_tells_two_names_apart_makes_a_new_entity_without_asking() -> None:
+    """Alike as a whole, told apart by a word: a long shared word would otherwise pass the
+    typo tier ("bartholomew li" / "bartholomew lu" score 0.93) or ask the model."""
+    bank = Known("u-bank", "Halcyon Bank", "halcyon bank", "Organization")
+    li = Known("u-li", "Bartholomew Li", "bartholomew li", "Person")
+    [books] = resolve([Entity(name="Halcyon Books", type="Organization")], journal(bank), _never)
+    [lu] = resolve([Entity(name="Bartholomew Lu", type="Person")], journal(li), _never)
+    assert books.is_new and lu.is_new
+
+
+def test_a_typo_in_the_word_that_differs_still_asks() -> None:
+    ortiz = Known("u-ortiz", "Sam Ortiz", "sam ortiz", "Person")
+    asked: list[tuple[str, list[str]]] = []
+
+    def yes(name: str, candidates: list[str]) -> str | None:
+        asked.append((name, candidates))
+        return candidates[0]
+
+    [r] = resolve([Entity(name="Sam Ortez", type="Person")], journal(ortiz), yes)
+    [s] = resolve([Entity(name="Sam Otriz", type="Person")], journal(ortiz), yes)
+    assert asked == [("Sam Ortez", ["Sam Ortiz"]), ("Sam Otriz", ["Sam Ortiz"])]
+    assert r.uuid == s.uuid == "u-ortiz"
+
+
 def test_same_new_name_twice_in_one_batch_is_one_entity() -> None:
     a, b = resolve(
         [Entity(name="Sam", type="Person"), Entity(name="sam", type="Person")], journal(), _never

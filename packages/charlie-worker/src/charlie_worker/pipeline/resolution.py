@@ -3,7 +3,8 @@
 Cheapest first: normalised exact name (or an alias the user left on an entity by merging or
 renaming it), then a fuzzy match that only typos pass, then the model, for the ambiguous
 leftovers only (a shared first name, a near miss), with its answer validated against the
-candidates it was given.
+candidates it was given. Names told apart by a word ("Halcyon Books", "Halcyon Bank") are
+different without asking, however alike they are spelt as a whole.
 
 The tiers look only at the name's candidates (``Candidates``: the journal's index answers
 which entities a name may mean), never at every entity of the journal.
@@ -50,6 +51,39 @@ def _letters_in_common(a: str, b: str) -> int:
     return (Counter(a) & Counter(b)).total()
 
 
+def _score(norm: str, other: str) -> float:
+    """How alike two names are for the tiers: their spelling's score, or 0 when a word tells
+    them apart (checked only when the spelling would pass: most near names are ruled out
+    before)."""
+    similarity = _similar(norm, other)
+    return similarity if similarity < FUZZY_ASK or _words_pair_up(norm, other) else 0.0
+
+
+def _words_pair_up(a: str, b: str) -> bool:
+    """Whether the words one name has and the other lacks are alike: each word of the name
+    with fewer such words alike one of the other's, or all of them alike all of the other's
+    run together ("lenelane" / "lene lane"). "sam ortez" / "sam ortiz", "sam otriz" / "sam
+    ortiz" and "priya" / "priya sharma" pair up; "halcyon books" / "halcyon bank" and "ada
+    li" / "ada lu" do not.
+
+    Spelling alike as a whole is not enough: a long shared word ("bartholomew li" /
+    "bartholomew lu", 0.93) makes two names score as one person's typo when the word that
+    tells them apart is plainly another."""
+    words_a, words_b = a.split(), b.split()
+    only_a = [word for word in words_a if word not in words_b]
+    only_b = [word for word in words_b if word not in words_a]
+    fewer, more = (only_a, only_b) if len(only_a) <= len(only_b) else (only_b, only_a)
+    return all(any(_alike(word, other) for other in more) for word in fewer) or _alike(
+        "".join(fewer), "".join(more)
+    )
+
+
+def _alike(a: str, b: str) -> bool:
+    """Spelt alike (a typo's score), or the same letters in another order (a transposition:
+    "lsi" / "lis" scores only 0.67)."""
+    return SequenceMatcher(None, a, b).ratio() >= FUZZY_ASK or Counter(a) == Counter(b)
+
+
 def _ambiguous(norm: str, other: str, similarity: float) -> bool:
     """One name's words are part of the other's ("priya" / "priya sharma"), or close spelling."""
     words, other_words = set(norm.split()), set(other.split())
@@ -63,7 +97,7 @@ def _match(entity: Entity, norm: str, known: Sequence[Known], ask: Ask | None) -
     match = by_norm.get(norm)
     if match is not None:
         return match
-    same_type = [(k, _similar(norm, k.norm)) for k in known if k.type == entity.type]
+    same_type = [(k, _score(norm, k.norm)) for k in known if k.type == entity.type]
     best, similarity = max(same_type, key=lambda scored: scored[1], default=(None, 0.0))
     if best is not None and similarity >= FUZZY_SAME:
         return best
