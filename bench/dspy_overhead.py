@@ -162,7 +162,7 @@ def main() -> None:
         gbnf = gbnf_for(raw_kwargs.get("response_format"))
         template = choices.answer_template((raw_kwargs.get("response_format") or {}).get("schema"))
         assert template is not None, "the extractor's answer is no longer choices only"
-        vocabulary = choices.Vocabulary(llama)
+        vocabulary = choices.Vocabulary(choices.token_spellings(llama))
         has_grammar = bool((raw_kwargs.get("response_format") or {}).get("schema"))
         print(
             f"captured call: {len(raw_kwargs['messages'])} messages, "

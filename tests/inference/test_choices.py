@@ -21,6 +21,7 @@ from charlie_inference.choices import (
     answer_template,
     choice_decoding,
     decode_choices,
+    token_spellings,
 )
 from charlie_inference.grammar import gbnf_for
 from charlie_inference.programs.entity_extractor import EntityExtractor, answer_model
@@ -109,7 +110,9 @@ def test_the_pick_is_the_best_token_spelling_the_start_of_a_choice(
 ) -> None:
     template = Template(('{"k": "', '"}'), (("Person", "Place", "Thing"),))
     prompt = list(b"Q?")
-    text, tokens = decode_choices(scripted, Vocabulary(scripted), prompt, template, 1.0)
+    text, tokens = decode_choices(
+        scripted, Vocabulary(token_spellings(scripted)), prompt, template, 1.0
+    )
     # "Pl" (3.0) beats "Person" (2.0): Place is the only choice "Pl" starts; the rest is fed.
     assert text == '{"k": "Place"}'
     assert scripted.detokenize(tokens) == b'{"k": "Place"}'
@@ -121,7 +124,9 @@ def test_the_repeat_penalty_counts_the_answers_own_tokens(
     scripted: ScriptedLlama,
 ) -> None:
     template = Template(("", ",", ""), (("Pl", "Person"), ("Pl", "Person")))
-    text, _ = decode_choices(scripted, Vocabulary(scripted), list(b"Q"), template, 2.0)
+    text, _ = decode_choices(
+        scripted, Vocabulary(token_spellings(scripted)), list(b"Q"), template, 2.0
+    )
     # The second "Pl" token is penalised (3.0 / 2) below "Person" (2.0).
     assert text == "Pl,Person"
 
@@ -130,7 +135,7 @@ def test_a_cached_prompt_prefix_is_not_evaluated_again(
     scripted: ScriptedLlama,
 ) -> None:
     template = Template(("", ""), (("Person", "Place"),))
-    vocabulary = Vocabulary(scripted)
+    vocabulary = Vocabulary(token_spellings(scripted))
     decode_choices(scripted, vocabulary, list(b"same prefix, one"), template, 1.0)
     scripted.evals.clear()
     decode_choices(scripted, vocabulary, list(b"same prefix, two"), template, 1.0)
@@ -239,7 +244,7 @@ def test_the_next_call_reuses_the_prompt_and_the_answer_so_far(llama: Any) -> No
     template = answer_template(_outputs_schema(types=answer_model(names)))
     assert template is not None
     llama.reset()
-    with choice_decoding(llama, Vocabulary(llama), template, 1.1):
+    with choice_decoding(llama, Vocabulary(token_spellings(llama)), template, 1.1):
         first = _ask(llama, TEXTS[0], names)
         kept = llama.n_tokens
         second = _ask(llama, TEXTS[0], names)
@@ -252,6 +257,6 @@ def test_a_prompt_the_context_cannot_hold_is_refused_as_llama_cpp_refuses_it(lla
     assert template is not None
     with (
         pytest.raises(ValueError, match="exceed context window"),
-        choice_decoding(llama, Vocabulary(llama), template, 1.1),
+        choice_decoding(llama, Vocabulary(token_spellings(llama)), template, 1.1),
     ):
         _ask(llama, "word " * (llama.n_ctx() + 10), ["Priya"])

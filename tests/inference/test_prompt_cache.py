@@ -12,9 +12,9 @@ from pathlib import Path
 import dspy
 import pytest
 
-from charlie_inference import DspyLM, Entity, ModelSettings, data_dir
+from charlie_inference import DspyLM, Entity, ModelSettings, choices, data_dir
 from charlie_inference.programs.entity_extractor import EntityExtractor
-from charlie_inference.prompt_cache import ABANDONED_S, SUFFIX, PromptCache
+from charlie_inference.prompt_cache import ABANDONED_S, SPELLINGS_SUFFIX, SUFFIX, PromptCache
 from kit.llama_calls import counted_evals
 
 TEXT = "Sprint review with Wanjiru. Kestrel joined from Dublin. Tired but happy."
@@ -47,10 +47,10 @@ def cached_tokens(lm: DspyLM) -> int:
     return lm.history[0]["usage"]["prompt_tokens_details"]["cached_tokens"]
 
 
-def saved_states() -> list[Path]:
+def saved_states(suffix: str = SUFFIX) -> list[Path]:
     directory = ModelSettings().prompt_cache_dir
     assert directory is not None
-    return sorted(directory.glob(f"*{SUFFIX}"))
+    return sorted(directory.glob(f"*{suffix}"))
 
 
 def test_a_later_load_reads_the_instructions_instead_of_evaluating_them(open_lms) -> None:
@@ -102,6 +102,50 @@ def test_a_state_llama_cpp_refuses_is_replaced_and_the_answer_unchanged(open_lms
     assert saved_states() == [state] and state.stat().st_size > 1000
 
 
+def test_a_later_load_reads_the_token_spellings_instead_of_asking_llama_cpp(
+    open_lms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load(open_lms)
+    entities, _ = extract(first)
+    asked = choices.token_spellings(first.llama_engine.llama)
+    (saved,) = saved_states(SPELLINGS_SUFFIX)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    first.close()
+
+    def not_asked(llama: object) -> list[bytes]:
+        raise AssertionError("the spellings were asked of llama.cpp again")
+
+    monkeypatch.setattr(choices, "token_spellings", not_asked)
+    later = load(open_lms)
+    again, _ = extract(later)
+    engine = later.llama_engine
+    assert again == entities
+    assert engine._spellings is not None  # the answer was decoded at its choices
+    assert engine.prompt_cache.spellings(engine.llama) == asked
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:1000],
+        lambda data: data + b"x",
+        lambda data: b"",
+        lambda data: b"\xff" * 9,
+    ],
+    ids=["cut short", "longer", "empty", "garbage"],
+)
+def test_damaged_token_spellings_are_asked_again_and_saved_whole(open_lms, damage) -> None:
+    engine = load(open_lms).llama_engine
+    asked = choices.token_spellings(engine.llama)
+    assert engine.prompt_cache.spellings(engine.llama) == asked
+    (saved,) = saved_states(SPELLINGS_SUFFIX)
+    whole = saved.read_bytes()
+    saved.write_bytes(damage(whole))
+
+    assert engine.prompt_cache.spellings(engine.llama) == asked
+    assert saved.read_bytes() == whole
+
+
 def test_off_nothing_is_kept(open_lms) -> None:
     settings = ModelSettings(prompt_cache=False)
     assert settings.prompt_cache_dir is None
@@ -130,9 +174,11 @@ def test_only_the_newest_states_are_kept_and_what_a_killed_writer_left_goes(tmp_
     directory = tmp_path / "cache"
     directory.mkdir()
     states = [directory / f"{n}{SUFFIX}" for n in range(4)]
-    for age, path in enumerate(reversed(states)):  # states[0] the newest
-        path.write_bytes(b"kv")
-        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    spellings = [directory / f"{n}{SPELLINGS_SUFFIX}" for n in range(3)]
+    for kept in (states, spellings):
+        for age, path in enumerate(reversed(kept)):  # the first the newest
+            path.write_bytes(b"saved")
+            os.utime(path, (1_000_000 + age, 1_000_000 + age))
     abandoned, writing = directory / "a.1.tmp", directory / "b.2.tmp"
     abandoned.write_bytes(b"half")
     os.utime(abandoned, (1, 1))
@@ -140,4 +186,4 @@ def test_only_the_newest_states_are_kept_and_what_a_killed_writer_left_goes(tmp_
     assert writing.stat().st_mtime > 1 + ABANDONED_S
 
     PromptCache(directory, model, keep=2)._sweep()
-    assert sorted(directory.iterdir()) == sorted([*states[:2], writing])
+    assert sorted(directory.iterdir()) == sorted([*states[:2], *spellings[:2], writing])

@@ -23,7 +23,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,14 +113,19 @@ def _tokens(llama: Llama, text: bytes) -> list[int]:
     return llama.tokenize(text, add_bos=False, special=False) if text else []
 
 
+def token_spellings(llama: Llama) -> list[bytes]:
+    """Each token's bytes, by id (a control token's: none). Asking llama.cpp token by token
+    takes ~0.2 s for a 49,152-token vocabulary: ``PromptCache.spellings`` keeps them."""
+    return [llama.detokenize([token]) for token in range(llama.n_vocab())]
+
+
 class Vocabulary:
     """Which token spells which bytes: the tokens the grammar would allow at a choice are
     those spelling a prefix of a choice's remaining text."""
 
-    def __init__(self, llama: Llama) -> None:
+    def __init__(self, spellings: Sequence[bytes]) -> None:
         self.ids: dict[bytes, int] = {}
-        for token in range(llama.n_vocab()):
-            piece = llama.detokenize([token])
+        for token, piece in enumerate(spellings):
             if piece:  # control tokens spell nothing
                 self.ids.setdefault(piece, token)  # a duplicate spelling: the lowest id
         self.longest = max(map(len, self.ids), default=0)
