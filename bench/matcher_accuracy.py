@@ -10,6 +10,10 @@ llama.cpp evaluates for the whole entry (its extractor call plus the question), 
   names one, else a separate call with its own system prompt (in a warm backlog that prompt is
   cached: the entry's window, name and candidates are evaluated); ``matcher, model only``:
   the same without the rule, every case asked;
+- ``matcher, JSON request`` (and ``, model only``): the matcher as it was before its request
+  was made compact: DSPy's JSON-adapter layout (``[[ ## name ## ]]`` headers, DSPy's framing in
+  the system prompt, a last line repeating the candidates as the answer's ``Literal``), no
+  demos; the answer the same choice of the candidates and "none";
 - ``fold`` (design a): no separate call; the extractor's one call offers, for the ambiguous
   name, the known entities next to the types (the answer's ``Literal``, a grammar), and is told
   which known names a candidate may mean (one demo shows it); ``fold, own key``: the same, the
@@ -39,7 +43,11 @@ from _common import machine, median, ratio, table
 from kit.matcher_cases import matcher_cases
 
 NO_MATCH = "none"
-MODEL_MODES = ["matcher", "matcher, model only", "fold", "fold, own key", "continue"]
+MATCHERS = ["matcher", "matcher, JSON request"]
+MODEL_MODES = [
+    *(f"{m}{only}" for m in MATCHERS for only in ("", ", model only")),
+    *["fold", "fold, own key", "continue"],
+]
 RULES = {
     "first candidate": lambda case: case["candidates"][0],
     "never": lambda case: None,
@@ -66,6 +74,38 @@ def model_only() -> Iterator[None]:
         yield
     finally:
         entity_matcher.named_in_full = rule
+
+
+def json_request_adapter() -> type:
+    """The matcher's adapter before its request was made compact: DSPy's JSON adapter, its
+    system prompt describing ``stable``'s generic signature (the same across calls)."""
+    import dspy
+
+    class StableJSONAdapter(dspy.JSONAdapter):
+        def __init__(self, stable: type[dspy.Signature]) -> None:
+            super().__init__()
+            self.stable = stable
+
+        def format_field_description(self, signature: type[dspy.Signature]) -> str:
+            return super().format_field_description(self.stable)
+
+        def format_field_structure(self, signature: type[dspy.Signature]) -> str:
+            return super().format_field_structure(self.stable)
+
+    return StableJSONAdapter
+
+
+@contextlib.contextmanager
+def json_request(matcher: Any) -> Iterator[None]:
+    """``matcher``'s request in DSPy's JSON layout, without demos, as it was."""
+    from charlie_inference.programs import entity_matcher
+
+    shipped, demos = entity_matcher.StablePromptAdapter, matcher.match.demos
+    entity_matcher.StablePromptAdapter, matcher.match.demos = json_request_adapter(), []
+    try:
+        yield
+    finally:
+        entity_matcher.StablePromptAdapter, matcher.match.demos = shipped, demos
 
 
 def asked_names(case: dict[str, Any]) -> list[str]:
@@ -227,6 +267,11 @@ def ask_continue(case: dict[str, Any], lm: Any) -> str | None:
     return chosen if chosen in case["candidates"] else None
 
 
+def question(case: dict[str, Any]) -> dict[str, Any]:
+    """The matcher's arguments for ``case``, as resolution asks."""
+    return {"name": case["name"], "entry": case["entry"], "candidates": case["candidates"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="first N cases only (0: all)")
@@ -244,6 +289,8 @@ def main() -> None:
     fold, fold_key = fold_program(), fold_program(separate_key=True)
     answers: dict[str, list[str | None]] = defaultdict(list)
     tokens: dict[str, list[int]] = defaultdict(list)
+    call_tokens: dict[str, list[int]] = defaultdict(list)
+    call_prompts: dict[str, list[int]] = defaultdict(list)
     whole_prompt = 0
     with dspy.context(lm=lm):
         # The engine keeps two programs' prompts besides the live one (``MAX_PARKED``): the
@@ -254,15 +301,21 @@ def main() -> None:
             whole_prompt = whole_prompt or prompt
             answers["continue"].append(ask_continue(case, lm))
             tokens["continue"].append(extract_tokens + calls.take()[0])
-            matched = matcher(name=case["name"], entry=case["entry"], candidates=case["candidates"])
-            answers["matcher"].append(matched.match)
-            tokens["matcher"].append(extract_tokens + calls.take()[0])
-            with model_only():
-                asked = matcher(
-                    name=case["name"], entry=case["entry"], candidates=case["candidates"]
-                )
-            answers["matcher, model only"].append(asked.match)
-            calls.take()  # the same question again: its tokens are not a warm entry's
+            for mode, request in zip(
+                MATCHERS, [contextlib.nullcontext(), json_request(matcher)], strict=True
+            ):
+                with request:
+                    matched = matcher(**question(case))
+                    answers[mode].append(matched.match)
+                    evaluated, prompt = calls.take()
+                    tokens[mode].append(extract_tokens + evaluated)
+                    if prompt:  # the model was asked: its call alone
+                        call_tokens[mode].append(evaluated)
+                    with model_only():
+                        answers[f"{mode}, model only"].append(matcher(**question(case)).match)
+                    # The same question again: its tokens are not a warm entry's; its prompt
+                    # is the whole request, asked or not.
+                    call_prompts[mode].append(calls.take()[1])
             tokens["extractor alone"].append(extract_tokens)
         for mode, program in [("fold", fold), ("fold, own key", fold_key)]:
             for case in cases:
@@ -305,6 +358,13 @@ def main() -> None:
         f"the extractor's whole prompt (the first case, 2 hand demos): {whole_prompt} tokens; "
         f"its call alone evaluates median {median(alone):.0f}, max {max(alone)} a case, warm"
     )
+    for mode in MATCHERS:
+        warm = call_tokens[mode][1:]
+        print(
+            f"{mode}: a call's whole prompt median {median(call_prompts[mode]):.0f} tokens, "
+            f"max {max(call_prompts[mode])}; a call evaluates median {median(warm):.0f}, "
+            f"max {max(warm)} warm ({len(warm)} calls)"
+        )
     print(machine())
     right = {
         m: sum(g == c["match"] for g, c in zip(answers[m], cases, strict=True)) for m in answers

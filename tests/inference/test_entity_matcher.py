@@ -10,7 +10,13 @@ import pytest
 
 from charlie_inference import DspyLM, EntityMatcher
 from charlie_inference.engine import to_chat_messages
-from charlie_inference.programs.entity_matcher import WINDOW_CHARS, mention_window, named_in_full
+from charlie_inference.programs.entity_matcher import (
+    HAND_DEMOS,
+    NO_MATCH,
+    WINDOW_CHARS,
+    mention_window,
+    named_in_full,
+)
 from kit.fake_lm import ScriptedLM
 from kit.matcher_cases import matcher_cases
 
@@ -45,6 +51,43 @@ def test_the_prompt_holds_the_window_not_the_entry() -> None:
     assert found.match == "Sarah Jones"
     assert "climbing gym" in text
     assert text.count("kettle sang") < 10  # the entry repeats it 120 times
+
+
+def asked(*questions: tuple[str, str, list[str]]) -> list[list[dict[str, str]]]:
+    """The chat messages of each ``(name, entry, candidates)`` question the matcher sends."""
+    lm = ScriptedLM(lambda prompt: json.dumps({"match": NO_MATCH}))
+    with dspy.context(lm=lm):
+        for name, entry, candidates in questions:
+            EntityMatcher()(name=name, entry=entry, candidates=candidates)
+    return [to_chat_messages(request) for request in lm.scripted.requests]
+
+
+def test_the_request_is_compact_and_names_each_candidate_once() -> None:
+    """No DSPy field headers, and no reminder that repeats the candidates as the answer's type:
+    the answer's choices are the grammar's; the demos are written the same way."""
+    [messages] = asked(("Sam", "Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"]))
+    request = messages[-1]["content"]
+    assert request.splitlines() == [
+        "name: Sam",
+        "entry: Sam and I watched the match.",
+        'candidates: ["Sam Lee", "Sam Ortiz"]',
+        "Respond with a JSON object: `match`.",
+    ]
+    assert not any("[[ ##" in m["content"] for m in messages)
+    assert [m["content"] for m in messages if m["role"] == "assistant"] == [
+        json.dumps({"match": demo.match}) for demo in HAND_DEMOS
+    ]
+
+
+def test_every_question_starts_with_the_same_instructions_and_demos() -> None:
+    """Only the request changes: the prefix llama.cpp keeps (and the prompt cache saves)."""
+    first, second = asked(
+        ("Sam", "Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"]),
+        ("Lena", "Lena's birthday party was loud and fun.", ["Elena"]),
+    )
+    assert first[:-1] == second[:-1]
+    assert [m["role"] for m in first] == ["system", *["user", "assistant"] * 2, "user"]
+    assert not any("Sam" in m["content"] or "Elena" in m["content"] for m in first[:-1])
 
 
 def test_the_one_candidate_the_entry_names_in_full_is_the_answer_without_a_model() -> None:
