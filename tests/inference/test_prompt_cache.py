@@ -103,10 +103,11 @@ def test_a_state_llama_cpp_refuses_is_replaced_and_the_answer_unchanged(open_lms
 
 
 def test_a_later_load_reads_the_token_spellings_instead_of_asking_llama_cpp(
-    open_lms, monkeypatch: pytest.MonkeyPatch
+    open_lms, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = load(open_lms)
     entities, _ = extract(first)
+    assert not caplog.records  # nothing saved yet is no cause for a warning
     asked = choices.token_spellings(first.llama_engine.llama)
     (saved,) = saved_states(SPELLINGS_SUFFIX)
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600

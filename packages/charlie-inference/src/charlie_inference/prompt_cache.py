@@ -168,17 +168,19 @@ class PromptCache:
         from .choices import token_spellings
 
         path = self.path_for([], SPELLINGS_SUFFIX)
-        with contextlib.suppress(FileNotFoundError):
-            try:
-                saved = _unpacked(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                logger.warning("token spellings %s not read: %s", path, exc)
-            else:
-                if len(saved) == llama.n_vocab():
-                    with contextlib.suppress(OSError):
-                        os.utime(path)  # the newest are kept
-                    return saved
-                logger.warning("token spellings %s are for another vocabulary", path)
+        try:
+            saved = _unpacked(path.read_bytes())
+        except FileNotFoundError:
+            saved = None  # the model's first load
+        except (OSError, ValueError) as exc:
+            logger.warning("token spellings %s not read: %s", path, exc)
+            saved = None
+        if saved is not None and len(saved) == llama.n_vocab():
+            with contextlib.suppress(OSError):
+                os.utime(path)  # the newest are kept
+            return saved
+        if saved is not None:
+            logger.warning("token spellings %s are for another vocabulary", path)
         spellings = token_spellings(llama)
         self._write(path, _packed(spellings))
         return spellings
