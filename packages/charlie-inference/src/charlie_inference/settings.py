@@ -77,8 +77,9 @@ class ModelSettings(BaseSettings):
     )
     prompt_cache: bool = Field(
         default=True,
-        description="keep the KV state of the programs' instructions on disk (cache/prompts "
-        "in the data dir; never an entry's text), so a model load does not evaluate them again",
+        description="keep the KV state of the programs' instructions and the model's token "
+        "spellings on disk (cache/prompts in the data dir; never an entry's text), so a model "
+        "load does not evaluate or ask for them again",
     )
     max_tokens: int = Field(default=384, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
