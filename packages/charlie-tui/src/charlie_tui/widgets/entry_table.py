@@ -88,7 +88,8 @@ class EntryTable(RowTable):
         grouped: bool = False,
     ) -> None:
         """Replace the rows (under headings if ``grouped``); the cursor goes to ``focus``,
-        else stays on the same entry, on the same line of the screen (else at the top).
+        else stays on the same entry (on its line of the screen when the table is patched),
+        else goes to the top.
 
         Only the rows that came, went or changed are built: entries arriving while the
         worker reads a backlog must not cost a rebuild of the whole list (~100 ms of the
