@@ -317,7 +317,8 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     covered: dict[str, list[float]] = {phase: [] for phase in phases}
     """Per busy phase, the share of its backlog read while its presses were taken."""
     redraws: dict[str, int] = dict.fromkeys(phases, 0)
-    """Whole-list redraws (``EntryTable.show``) per phase: the UI's own work under load."""
+    """List reloads (``EntryTable.show``: the rows that came, went or changed) per phase: the
+    UI's own work under load."""
     gcs: dict[str, list[float]] = {phase: [] for phase in phases}
     """Per phase, the milliseconds of each full garbage collection (whenever it ran)."""
     missed = 0
@@ -508,7 +509,7 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
         for phase in phases
     ]
     print()
-    headers = ["phase", *SPREAD, "worker CPU %", "UI CPU %", "list redraws"]
+    headers = ["phase", *SPREAD, "worker CPU %", "UI CPU %", "list reloads"]
     print(table([*headers, "full GCs", "full GC ms"], rows))
     print("\nwhere a press's time goes (ms, medians; blocked = not running, not queued):")
     rows = []

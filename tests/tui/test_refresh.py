@@ -116,6 +116,32 @@ async def test_an_entry_saved_elsewhere_reloads_the_list(
         assert app.screen.sub_title == "6 entries"
 
 
+async def test_entries_saved_elsewhere_join_the_rows_shown_in_place(
+    tui, journal: dict[str, str], app: CharlieApp
+) -> None:
+    """The reload patches the list: the rows shown keep their cells (nothing is built again but
+    the new rows) and the cursor its entry."""
+    async with app.run_test(size=SIZE) as pilot:
+        table = await shown(pilot, tui, app)
+        await pilot.press("down", "down")
+        under_cursor = table.highlighted
+        assert under_cursor is not None
+        order = [row.entry.uuid for row in table.entries]
+        cells = {uuid: table.get_row(uuid) for uuid in order}
+
+        new = {save_entry("An import's first entry."), save_entry("And its second.")}
+
+        await tui.wait_for(pilot, lambda: new <= table.uuids, what="the new entries")
+        await tui.settle(pilot)
+        shown_now = [row.entry.uuid for row in table.entries]
+        assert set(shown_now[:2]) == new and shown_now[2:] == order  # newest first
+        rows = [row.key.value for row in table.ordered_rows]
+        assert [key for key in rows if key in table.uuids] == shown_now
+        for uuid, before in cells.items():
+            assert all(a is b for a, b in zip(before, table.get_row(uuid), strict=True)), uuid
+        assert table.highlighted == under_cursor
+
+
 async def test_a_correction_shows_in_the_list(
     tui, journal: dict[str, str], app: CharlieApp
 ) -> None:

@@ -100,3 +100,27 @@ async def test_an_updated_row_keeps_its_new_cells_as_the_cursor_moves() -> None:
         lines = shown(app)
         assert any("tuesday failed" in line for line in lines)
         assert not any("tuesday waiting" in line for line in lines)
+
+
+async def test_a_row_drawn_at_the_same_update_count_shows_its_new_cells() -> None:
+    """DataTable keys each cell's render by its row, column and the table's update count, which
+    ``update_rows`` leaves as it is: a render of the row's old cells made at that count must be
+    dropped, or it is drawn again. A frame drawn once the table settled (as in an app that has
+    been running a while) holds such renders; its first frame does not (drawn before the table
+    grows to fit its rows, a resize that bumps the count)."""
+    app = Table()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(RowTable)
+        table.add_columns("Entry", "State")
+        for key in ("monday", "tuesday"):
+            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
+        await pilot.pause()
+        table.refresh()
+        await pilot.pause()
+
+        table.update_rows({"tuesday": [Cell("tuesday"), Cell("tuesday read")]})
+        await pilot.pause()
+
+        lines = shown(app)
+        assert any("tuesday read" in line for line in lines)
+        assert not any("tuesday waiting" in line for line in lines)

@@ -58,7 +58,8 @@ class EntryTable(RowTable):
         is the store's, imported for type checking only, so the first frame loads no store)."""
         self._grouped = False
         self._now: datetime | None = None
-        self._layout_width = 0
+        self._shown_look: tuple[object, ...] = ()
+        """The ``_look`` the rows' cells were built for."""
 
     @property
     def entries(self) -> list[EntryRow]:
@@ -87,9 +88,16 @@ class EntryTable(RowTable):
         grouped: bool = False,
     ) -> None:
         """Replace the rows (under headings if ``grouped``); the cursor goes to ``focus``,
-        else stays on the same entry."""
+        else stays on the same entry (on its line of the screen when the table is patched),
+        else goes to the top.
+
+        Only the rows that came, went or changed are built: entries arriving while the
+        worker reads a backlog must not cost a rebuild of the whole list (~100 ms of the
+        event loop for 240 rows, a key press waiting behind it; bench/ui_latency.py).
+        """
         current = self.highlighted
         keep = focus or (current.entry.uuid if current else None)
+        line_on_screen = self.cursor_row - self.scroll_y
         self._rows = list(rows)
         self._grouped = grouped
         self._now = now
@@ -97,14 +105,22 @@ class EntryTable(RowTable):
             # Not laid out yet: rows cut to a zero width would show truncated until the first
             # resize. ``on_resize`` renders them once the table has its width.
             return
-        self._render_rows()
-        rows_of = {
-            line.entry.uuid: i for i, line in enumerate(self._lines) if not isinstance(line, str)
-        }
-        if keep in rows_of:
-            self.move_cursor(row=rows_of[keep], scroll=True)
-        else:
+        lines = self._wanted_lines()
+        patched = self._patch_rows(lines)
+        if not patched:
+            self._render_rows(lines)
+        rows_of = {_key(line): i for i, line in enumerate(self._lines)}
+        if keep not in rows_of:
+            self.move_cursor(row=0)
             self._step_off_heading(0, 1)
+        elif patched and current is not None and current.entry.uuid == keep:
+            # Rows that came or went above the entry move the view along, so the next frame
+            # is drawn where the cursor is (DataTable scrolls to it only after that frame, and
+            # then draws every row in view a second time).
+            self.scroll_to(y=rows_of[keep] - line_on_screen, animate=False, immediate=True)
+            self.move_cursor(row=rows_of[keep], scroll=False)
+        else:
+            self.move_cursor(row=rows_of[keep], scroll=True)
 
     def refresh_rows(self, rows: Sequence[EntryRow]) -> None:
         """Show these entries' new state in place: their cells change, nothing else does (no
@@ -147,14 +163,28 @@ class EntryTable(RowTable):
                 target += direction
 
     def on_resize(self) -> None:
-        if self.size.width != self._layout_width and self._now is not None:
+        if self._now is not None and self._look() != self._shown_look:
             cursor = self.cursor_row
-            self._render_rows()
+            self._render_rows(self._wanted_lines())
             self.move_cursor(row=cursor)
             self._step_off_heading(self.cursor_row, 1)
 
-    def _render_rows(self) -> None:
-        self._layout_width = self.size.width
+    def _wanted_lines(self) -> list[EntryRow | str]:
+        return self._with_headings() if self._grouped else list(self._rows)
+
+    def _look(self) -> tuple[object, ...]:
+        """What the cells of every row depend on besides its entry: the width (the columns'),
+        the day and timezone (its time, "Today 09:30"), and the styles (the theme)."""
+        assert self._now is not None
+        styles = tuple(
+            self.get_component_rich_style(name, partial=True)
+            for name in sorted(self.COMPONENT_CLASSES)
+        )
+        return self.size.width, self._now.date(), self._now.tzinfo, styles
+
+    def _render_rows(self, lines: list[EntryRow | str]) -> None:
+        """Build the table again: columns and every row."""
+        self._shown_look = self._look()
         text_width, found_width = self._widths()
         self._lines = []  # no stepping off headings while the rows are being replaced
         self.clear(columns=True)
@@ -162,14 +192,49 @@ class EntryTable(RowTable):
             COLUMN_LABELS, (WHEN_WIDTH, STATE_WIDTH, text_width, found_width), strict=True
         ):
             self.add_column(label, width=width, key=key)
-        lines = self._with_headings() if self._grouped else list(self._rows)
         for line in lines:
-            if isinstance(line, str):
-                heading = Text(line, style=self._style("heading"), no_wrap=True)
-                self.add_row(heading, Text(), Text(), Text(), key=HEADING_KEY + line)
-            else:
-                self.add_row(*self._cells(line, text_width, found_width), key=line.entry.uuid)
+            self.add_row(*self._line_cells(line, text_width, found_width), key=_key(line))
         self._lines = lines
+
+    def _patch_rows(self, lines: list[EntryRow | str]) -> bool:
+        """Bring the table to ``lines`` in place: remove the rows that went, add those that
+        came, draw again those whose entry changed; the others keep their cells (DataTable
+        measures only the rows added). False, with nothing done, when the table is to be
+        built again: its look changed, or most rows went (a new search: DataTable's
+        ``remove_row`` renumbers every row, so removing most costs more than a rebuild).
+        """
+        if self._look() != self._shown_look:
+            return False
+        shown = {_key(line): line for line in self._lines}
+        keys = [_key(line) for line in lines]
+        gone = shown.keys() - set(keys)
+        if 2 * len(gone) > len(shown):
+            return False
+        text_width, found_width = self._widths()
+        self._lines = []  # no stepping off headings while rows come and go
+        for key in gone:
+            self.remove_row(key)
+        changed: dict[str, list[Text]] = {}
+        for key, line in zip(keys, lines, strict=True):
+            if key not in shown:
+                self.add_row(*self._line_cells(line, text_width, found_width), key=key)
+            elif shown[key] != line:
+                changed[key] = self._line_cells(line, text_width, found_width)
+        if changed:
+            self.update_rows(changed)
+        if [row.key.value for row in self.ordered_rows] != keys:
+            # Rows are added at the bottom; ``sort`` puts them in place. It hands the key
+            # function a row's cells, not its key: each row's first cell is an object of its
+            # own, so its id names the row.
+            order = {id(self.get_cell(key, COLUMNS[0])): i for i, key in enumerate(keys)}
+            self.sort(COLUMNS[0], key=lambda cell: order[id(cell)])
+        self._lines = lines
+        return True
+
+    def _line_cells(self, line: EntryRow | str, text_width: int, found_width: int) -> list[Text]:
+        if isinstance(line, str):
+            return [Text(line, style=self._style("heading"), no_wrap=True), Text(), Text(), Text()]
+        return self._cells(line, text_width, found_width)
 
     def _with_headings(self) -> list[EntryRow | str]:
         assert self._now is not None
@@ -228,3 +293,8 @@ class EntryTable(RowTable):
         if name not in self.COMPONENT_CLASSES:
             return Style()
         return self.get_component_rich_style(name, partial=True)
+
+
+def _key(line: EntryRow | str) -> str:
+    """The row key of a line: an entry's uuid, or a heading's label after ``HEADING_KEY``."""
+    return HEADING_KEY + line if isinstance(line, str) else line.entry.uuid
