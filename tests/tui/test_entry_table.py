@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from charlie_tui.widgets.entry_table import EntryTable
+from charlie_tui.widgets.entry_table import HEADING_KEY, EntryTable
 from charlie_worker import EntityRef, EntryRow, EntrySummary
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
@@ -92,10 +93,16 @@ def kept(before: dict[str, list[Text]], table: EntryTable) -> set[str]:
     }
 
 
-def show_afresh(app: Lists, rows: Sequence[EntryRow], now: datetime = NOW) -> None:
-    """Show ``rows`` on the fresh table (never shown before: it builds every row)."""
+async def show_both_ways(pilot: Pilot[None], rows: Sequence[EntryRow], now: datetime = NOW) -> None:
+    """Show ``rows`` on the patched table and on the fresh one (never shown before: it
+    builds every row); both show the same."""
+    app = pilot.app
+    assert isinstance(app, Lists)
     assert not app.fresh.row_count
+    app.patched.show(rows, now, grouped=True)
     app.fresh.show(rows, now, grouped=True)
+    await pilot.pause()
+    assert texts(app.patched) == texts(app.fresh)
 
 
 async def settled(
@@ -109,83 +116,53 @@ async def settled(
     return cells(app.patched)
 
 
-async def test_new_entries_at_the_top_leave_the_other_rows_as_they_were() -> None:
+FIRST, SECOND = row("first", 0.5), row("second", 0.7)
+
+
+@pytest.mark.parametrize(
+    ("before", "cursor_on", "after", "expected"),
+    [
+        pytest.param(
+            [TODAY, WEDNESDAY, MONDAY, MAY],
+            MONDAY,
+            [FIRST, SECOND, TODAY, WEDNESDAY, MONDAY, MAY],
+            "Today: first second today / This week: wednesday monday / May 2024: may",
+            id="new entries at the top",
+        ),
+        pytest.param(
+            [TODAY, WEDNESDAY, MONDAY, MAY],
+            MAY,
+            [TODAY, WEDNESDAY, TUESDAY, MONDAY, LAST_THURSDAY, MAY],
+            "Today: today / This week: wednesday tuesday monday / Last week: last-thursday"
+            " / May 2024: may",
+            id="entries and a heading arriving in the middle",
+        ),
+        pytest.param(
+            [TODAY, WEDNESDAY, TUESDAY, MONDAY, LAST_THURSDAY, MAY],
+            MAY,
+            [TODAY, WEDNESDAY, MONDAY, MAY],
+            "Today: today / This week: wednesday monday / May 2024: may",
+            id="a deleted entry takes its heading along",
+        ),
+    ],
+)
+async def test_entries_that_come_and_go_leave_the_other_rows_as_they_were(
+    before: list[EntryRow], cursor_on: EntryRow, after: list[EntryRow], expected: str
+) -> None:
+    """``expected``: "<heading>: <its entries' keys>", groups apart by " / "."""
     app = Lists()
     async with app.run_test(size=SIZE) as pilot:
-        before = await settled(pilot, [TODAY, WEDNESDAY, MONDAY, MAY], cursor_on="monday")
-        first, second = row("first", 0.5), row("second", 0.7)
-        rows = [first, second, TODAY, WEDNESDAY, MONDAY, MAY]
+        shown_before = await settled(pilot, before, cursor_on=cursor_on.entry.uuid)
 
-        app.patched.show(rows, NOW, grouped=True)
-        show_afresh(app, rows)
-        await pilot.pause()
+        await show_both_ways(pilot, after)
 
+        groups = [group.split(": ") for group in expected.split(" / ")]
         assert keys(app.patched) == [
-            "heading:Today",
-            "first",
-            "second",
-            "today",
-            "heading:This week",
-            "wednesday",
-            "monday",
-            "heading:May 2024",
-            "may",
+            key for heading, entries in groups for key in [HEADING_KEY + heading, *entries.split()]
         ]
-        assert texts(app.patched) == texts(app.fresh)
-        assert kept(before, app.patched) == set(before)  # nothing built again but the new
-        assert app.patched.highlighted == MONDAY
-
-
-async def test_entries_and_a_heading_arriving_in_the_middle() -> None:
-    app = Lists()
-    async with app.run_test(size=SIZE) as pilot:
-        before = await settled(pilot, [TODAY, WEDNESDAY, MONDAY, MAY], cursor_on="may")
-        rows = [TODAY, WEDNESDAY, TUESDAY, MONDAY, LAST_THURSDAY, MAY]
-
-        app.patched.show(rows, NOW, grouped=True)
-        show_afresh(app, rows)
-        await pilot.pause()
-
-        assert keys(app.patched) == [
-            "heading:Today",
-            "today",
-            "heading:This week",
-            "wednesday",
-            "tuesday",
-            "monday",
-            "heading:Last week",
-            "last-thursday",
-            "heading:May 2024",
-            "may",
-        ]
-        assert texts(app.patched) == texts(app.fresh)
-        assert kept(before, app.patched) == set(before)
-        assert app.patched.highlighted == MAY
-
-
-async def test_a_deleted_entry_takes_its_heading_along() -> None:
-    app = Lists()
-    async with app.run_test(size=SIZE) as pilot:
-        everything = [TODAY, WEDNESDAY, TUESDAY, MONDAY, LAST_THURSDAY, MAY]
-        before = await settled(pilot, everything, cursor_on="may")
-        rows = [TODAY, WEDNESDAY, MONDAY, MAY]
-
-        app.patched.show(rows, NOW, grouped=True)
-        show_afresh(app, rows)
-        await pilot.pause()
-
-        assert keys(app.patched) == [
-            "heading:Today",
-            "today",
-            "heading:This week",
-            "wednesday",
-            "monday",
-            "heading:May 2024",
-            "may",
-        ]
-        assert texts(app.patched) == texts(app.fresh)
-        assert kept(before, app.patched) == set(keys(app.patched))
-        assert app.patched.highlighted == MAY
+        # Nothing built again but the rows that came.
+        assert kept(shown_before, app.patched) == set(shown_before) & set(keys(app.patched))
+        assert app.patched.highlighted == cursor_on
 
 
 async def test_when_the_entry_under_the_cursor_goes_the_cursor_goes_to_the_top() -> None:
@@ -207,11 +184,8 @@ async def test_a_changed_entry_is_drawn_again_and_the_others_are_not() -> None:
         read = row("tuesday", 74, "done", "Amara", "Lisbon")
         rows = [TODAY, WEDNESDAY, read, MAY]
 
-        app.patched.show(rows, NOW, grouped=True)
-        show_afresh(app, rows)
-        await pilot.pause()
+        await show_both_ways(pilot, rows)
 
-        assert texts(app.patched) == texts(app.fresh)
         assert app.patched.get_row("tuesday")[1].plain == "● done"
         assert app.patched.get_row("tuesday")[3].plain == "Amara, Lisbon"
         assert kept(before, app.patched) == set(before) - {"tuesday"}
@@ -227,11 +201,8 @@ async def test_the_next_day_every_row_reads_from_the_new_day() -> None:
         await settled(pilot, rows, cursor_on="wednesday")
         tomorrow = NOW + timedelta(days=1)
 
-        app.patched.show(rows, tomorrow, grouped=True)
-        show_afresh(app, rows, now=tomorrow)
-        await pilot.pause()
+        await show_both_ways(pilot, rows, now=tomorrow)
 
-        assert texts(app.patched) == texts(app.fresh)
         assert texts(app.patched)[1][0] == "Yesterday 17:00"
         assert app.patched.highlighted == WEDNESDAY
 
@@ -272,9 +243,6 @@ async def test_a_resize_builds_the_rows_again_at_the_new_width_then_patches_them
         assert app.patched.highlighted == long
 
         rows = [row("new", 0.5), TODAY, long, MAY]
-        app.patched.show(rows, NOW, grouped=True)
-        show_afresh(app, rows)
-        await pilot.pause()
-        assert texts(app.patched) == texts(app.fresh)
+        await show_both_ways(pilot, rows)
         assert kept(wide, app.patched) == set(wide)
         assert app.patched.highlighted == long

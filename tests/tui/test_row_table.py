@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from charlie_tui.widgets.row_table import RowTable
 
@@ -31,6 +32,16 @@ class Table(App[None]):
         yield RowTable()
 
 
+async def table_of(pilot: Pilot[None], *keys: str) -> RowTable:
+    """The app's table holding a row per key (its name, then "<key> waiting"), drawn."""
+    table = pilot.app.query_one(RowTable)
+    table.add_columns("Entry", "State")
+    for key in keys:
+        table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
+    await pilot.pause()
+    return table
+
+
 def shown(app: Table) -> list[str]:
     """Each line of the table as it is drawn now."""
     table = app.query_one(RowTable)
@@ -40,11 +51,7 @@ def shown(app: Table) -> list[str]:
 async def test_updating_a_row_draws_that_row_alone() -> None:
     app = Table()
     async with app.run_test(size=(40, 6)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_columns("Entry", "State")
-        for key in ("monday", "tuesday", "wednesday"):
-            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
-        await pilot.pause()
+        table = await table_of(pilot, "monday", "tuesday", "wednesday")
         assert Cell.renders["wednesday waiting"] > 0  # drawn once shown
         Cell.renders.clear()
 
@@ -61,11 +68,7 @@ async def test_updating_a_row_draws_that_row_alone() -> None:
 async def test_rows_updated_together_are_drawn_and_the_rest_are_not() -> None:
     app = Table()
     async with app.run_test(size=(40, 6)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_columns("Entry", "State")
-        for key in ("monday", "tuesday", "wednesday"):
-            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
-        await pilot.pause()
+        table = await table_of(pilot, "monday", "tuesday", "wednesday")
         Cell.renders.clear()
 
         table.update_rows(
@@ -88,11 +91,7 @@ async def test_an_updated_row_keeps_its_new_cells_as_the_cursor_moves() -> None:
     cells, never a stale render of the old ones."""
     app = Table()
     async with app.run_test(size=(40, 6)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_columns("Entry", "State")
-        for key in ("monday", "tuesday"):
-            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
-        await pilot.pause()
+        table = await table_of(pilot, "monday", "tuesday")
         table.update_rows({"tuesday": [Cell("tuesday"), Cell("tuesday failed")]})
         await pilot.press("down", "up")
         await pilot.pause()
@@ -110,11 +109,7 @@ async def test_a_row_drawn_at_the_same_update_count_shows_its_new_cells() -> Non
     grows to fit its rows, a resize that bumps the count)."""
     app = Table()
     async with app.run_test(size=(40, 6)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_columns("Entry", "State")
-        for key in ("monday", "tuesday"):
-            table.add_row(Cell(key), Cell(f"{key} waiting"), key=key)
-        await pilot.pause()
+        table = await table_of(pilot, "monday", "tuesday")
         table.refresh()
         await pilot.pause()
 
