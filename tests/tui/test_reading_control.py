@@ -99,7 +99,11 @@ async def test_the_worker_log_from_the_palette(tui, journal, data_dir) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await tui.wait_for(pilot, lambda: app.status_view.snapshot is not None, what="a poll")
         await run_command(pilot, tui, "Worker log")
-        await tui.wait_for(pilot, lambda: isinstance(app.screen, WorkerLogScreen), what="log")
+        await tui.wait_for(  # pushed before its widgets are mounted: wait for the log itself
+            pilot,
+            lambda: isinstance(app.screen, WorkerLogScreen) and bool(app.screen.query(Log)),
+            what="log",
+        )
         shown = app.screen.query_one(Log)
         await tui.wait_for(pilot, lambda: shown.line_count == 1000, what="the lines")
         assert shown.lines[-1] == "entry abc: failed"

@@ -353,7 +353,14 @@ async def test_a_database_that_cannot_open_is_explained(tui, tmp_path, monkeypat
     monkeypatch.setenv("CHARLIE_DATA_DIR", str(blocker))
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
-        await tui.wait_for(pilot, lambda: isinstance(app.screen, ProblemScreen), what="problem")
+        # The screen is pushed before its widgets are mounted: wait for what it explains.
+        await tui.wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ProblemScreen) and bool(app.screen.query("#problem-detail"))
+            ),
+            what="the problem explained",
+        )
         detail = str(app.screen.query_one("#problem-detail", Static).render())
         assert str(blocker) in detail
         await pilot.press("q")
