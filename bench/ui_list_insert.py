@@ -39,21 +39,11 @@ SIZE = (120, 24)
 
 def rows(texts: list[str]) -> tuple[list[object], list[object]]:
     """The list before (``SHOWN`` read entries an hour apart) and after (``NEW`` more)."""
-    from charlie_worker import EntityRef, EntryRow, EntrySummary
+    from kit.entry_rows import entry_row
 
     def entry(n: int, hours_ago: float, state: str) -> object:
-        date = NOW - timedelta(hours=hours_ago)
-        found = tuple(EntityRef(f"{n}-{k}", f"Name {n}.{k}", "Person") for k in range(2))
-        summary = EntrySummary(
-            f"entry-{n}",
-            texts[n],
-            date.timestamp(),
-            date,
-            state,
-            None,
-            len(found),  # type: ignore[arg-type]
-        )
-        return EntryRow(summary, found if state == "done" else ())
+        found = [f"Name {n}.{k}" for k in range(2)] if state == "done" else []
+        return entry_row(f"entry-{n}", NOW - timedelta(hours=hours_ago), state, found, texts[n])
 
     old = [entry(NEW + i, 2 + i, "done") for i in range(SHOWN)]
     new = [entry(i, 1 - i / (2 * NEW), "waiting") for i in range(NEW)]

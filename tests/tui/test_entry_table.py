@@ -19,7 +19,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from charlie_tui.widgets.entry_table import HEADING_KEY, EntryTable
-from charlie_worker import EntityRef, EntryRow, EntrySummary
+from charlie_worker import EntryRow
+from kit.entry_rows import entry_row
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
 """A Friday evening: "This week" began on Monday the 10th."""
@@ -31,17 +32,7 @@ def row(
 ) -> EntryRow:
     """An entry whose uuid is ``name``, dated ``hours_ago`` before ``NOW``; a done one found
     the people named in ``found``."""
-    date = NOW - timedelta(hours=hours_ago)
-    summary = EntrySummary(
-        uuid=name,
-        content=content or f"The {name} entry\nand more",
-        created_at=date.timestamp(),
-        date=date,
-        state=state,  # type: ignore[arg-type]
-        error=None,
-        entity_count=len(found),
-    )
-    return EntryRow(summary, tuple(EntityRef(f"{n}-uuid", n, "Person") for n in found))
+    return entry_row(name, NOW - timedelta(hours=hours_ago), state, found, content)
 
 
 TODAY = row("today", 1)
