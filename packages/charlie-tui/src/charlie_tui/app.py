@@ -62,7 +62,7 @@ from .messages import (
     Undone,
 )
 from .runtime import JournalOpening, Runtime, StartupError
-from .screens.base import DataScreen
+from .screens.base import SCREENS_CSS, DataScreen
 from .screens.entries import EntriesScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
@@ -174,7 +174,17 @@ class CharlieApp(App[None]):
     async def _open_when_drawn(self) -> None:
         await _settled()
         if not self._quitting:
+            self._read_screens_css()
             run_blocking(self, self._open, group="open")
+
+    def _read_screens_css(self) -> None:
+        """Read the other screens' styles (``SCREENS_CSS``), as Textual would when one of
+        them is first shown, but parsing only that file: Textual parses every source again
+        then (~20 ms). Every screen but the entry list opens on the open journal, so after
+        this."""
+        if not self.stylesheet.has_source(str(SCREENS_CSS)):
+            self.stylesheet.read(SCREENS_CSS)
+            self.stylesheet.parse()
 
     def _open(self) -> DatabaseOpened | DatabaseFailed | StartupFailed:
         try:

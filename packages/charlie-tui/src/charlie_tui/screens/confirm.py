@@ -12,10 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 from ..widgets.footer import Footer
+from .base import SCREENS_CSS
 
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only on an explicit yes; Cancel has the focus, so enter is safe."""
+
+    CSS_PATH = SCREENS_CSS
 
     AUTO_FOCUS = "#confirm-no"
 

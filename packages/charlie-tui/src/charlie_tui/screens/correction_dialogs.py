@@ -22,6 +22,7 @@ from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, entity_type_label
 from ..messages import EntityListLoaded
 from ..widgets.footer import Footer
+from .base import SCREENS_CSS
 
 if TYPE_CHECKING:
     from charlie_worker import EntityList, EntityRef, Journal
@@ -32,6 +33,8 @@ FILTER_DELAY_S = 0.2
 
 class NameScreen(ModalScreen[str | None]):
     """Asks for a name (renaming an entity, blocking a name); enter answers."""
+
+    CSS_PATH = SCREENS_CSS
 
     AUTO_FOCUS = "#dialog-input"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
@@ -57,6 +60,8 @@ class NameScreen(ModalScreen[str | None]):
 
 class TypeScreen(ModalScreen[str | None]):
     """Asks for an entity's type; the current one is highlighted."""
+
+    CSS_PATH = SCREENS_CSS
 
     AUTO_FOCUS = "#dialog-types"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
@@ -90,6 +95,8 @@ class TypeScreen(ModalScreen[str | None]):
 class MergeScreen(ModalScreen[list[str] | None]):
     """Picks the entities to merge into ``entity``: type to filter, space to mark, enter to
     merge the marked ones (or the highlighted one when none is marked)."""
+
+    CSS_PATH = SCREENS_CSS
 
     AUTO_FOCUS = "#merge-filter"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -19,6 +19,7 @@ from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
+from .base import SCREENS_CSS
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ HOLD_RENEW_S = 1.0
 
 class EditorScreen(Screen[str | None]):
     """Dismisses with the saved entry's uuid, or None when cancelled."""
+
+    CSS_PATH = SCREENS_CSS
 
     TITLE = "Charlie"
     AUTO_FOCUS = "#editor"

@@ -40,6 +40,9 @@ class EntriesScreen(DataScreen):
     """The entry list and the search box above it."""
 
     TITLE = "Charlie"
+    CSS_PATH = None
+    """The first screen: styled by the app's charlie.tcss, drawn before the other screens'
+    styles are read (``SCREENS_CSS``)."""
     AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search"),

@@ -24,6 +24,7 @@ from ..importers.command import HELP
 from ..importers.runner import Summary, run_import
 from ..messages import OperationFailed
 from ..widgets.footer import Footer
+from .base import SCREENS_CSS
 
 
 @dataclass
@@ -65,6 +66,8 @@ class _Live:
 
 class ImportScreen(ModalScreen[Summary | None]):
     """Dismisses with the import's summary, or None when cancelled before it started."""
+
+    CSS_PATH = SCREENS_CSS
 
     AUTO_FOCUS = "#import-path"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]

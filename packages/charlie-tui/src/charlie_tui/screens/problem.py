@@ -11,10 +11,13 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from ..widgets.footer import Footer
+from .base import SCREENS_CSS
 
 
 class ProblemScreen(Screen[None]):
     """A full-screen message with where to look next; q quits."""
+
+    CSS_PATH = SCREENS_CSS
 
     TITLE = "Charlie"
     SUB_TITLE = "Cannot open the journal"
