@@ -14,7 +14,8 @@ for "evaluated" is llama.cpp's ``n_p_eval`` counter around each engine call (tok
 in batches: the prompt's new tokens and, since answers are decoded at their choices, the
 answer's fixed text fed with them); it is checked against what the engine reports to DSPy
 (``lm.history[i]["usage"]``, ``cached_tokens``): prompt - cached ≤ evaluated ≤ that + the
-answer's tokens.
+answer's tokens. That fixed text is output, not prompt: the summary also gives the prompt
+tokens alone (per call, the engine's prompt - cached), the count the issue's goal names.
 The matcher's prompt shares almost nothing with the extractor's: entries of the backlog name
 earlier people again (as a journal does), so resolution asks the matcher, once or (for "Priya
 and Tom") twice in one entry; the extraction right after shows whether the extractor's cached
@@ -217,6 +218,11 @@ def main() -> None:
         """Prompt tokens llama.cpp evaluated for the entry: all its calls, matcher included."""
         return sum(c["evaluated"] for c in entry["calls"])
 
+    def prompt_only(entry: dict) -> int:
+        """Its prompt tokens not reused, as the engine reports them (prompt - cached): what
+        ``evaluated`` counts less the answer's fixed text decoded in batches."""
+        return sum(c["prompt"] - c["reported_cached"] for c in entry["calls"])
+
     def reused(calls: list[dict]) -> float:
         prompt = sum(c["prompt"] for c in calls)
         return ratio(prompt - sum(c["evaluated"] for c in calls), prompt)
@@ -286,6 +292,8 @@ def main() -> None:
     reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
     after = extract_calls(entries_of("reuse", "after >=2 matcher"))
     asking = [evaluated(e) for e in entries_of("reuse", "with matcher")]
+    asking_prompt = [prompt_only(e) for e in entries_of("reuse", "with matcher")]
+    whole_prompt = median([prompt_only(e) for e in entries_of("reset", "1")])
     print(machine())
     print(
         f"SUMMARY prefix_reuse: n={args.n} reps={args.reps} demos={args.demos}: prompt tokens "
@@ -294,6 +302,10 @@ def main() -> None:
         f"cached (entry 1 after a load, from the prompt cache: {first_cached:.0f}): max "
         f"{ratio(worst, whole):.0%}; entries with matcher calls median {median(asking):.0f} "
         f"({ratio(median(asking), whole):.0%}), max {max(asking, default=math.nan):.0f}; "
+        f"prompt tokens alone (the engine's prompt - cached, without the answer's fixed text): "
+        f"entries 2..N median {median([prompt_only(e) for e in later]):.0f}, with matcher calls "
+        f"median {median(asking_prompt):.0f}, max {max(asking_prompt, default=math.nan):.0f} "
+        f"vs {whole_prompt:.0f} ({ratio(max(asking_prompt, default=math.nan), whole_prompt):.0%}); "
         f"extraction reuses {reused(extract_calls(later)):.0%} of its "
         f"prompt ({reused(after):.0%} right after an entry with >=2 matcher calls); median entry "
         f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset; backlog reset/reuse = "
