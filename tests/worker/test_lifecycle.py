@@ -454,6 +454,30 @@ def test_reopen_after_close_sees_the_data(db: EmbeddedServer, procs: SimpleNames
     assert not procs.alive(first)
 
 
+def test_the_append_only_file_is_compacted_once_its_history_outgrows_the_data(
+    db: EmbeddedServer, data_dir: Path
+) -> None:
+    """A start replays the AOF: without compaction, every write the journal ever had."""
+    client = get_redis()
+    client.set("kept", "yes")
+    for _ in range(200):  # ~2 MB of history, a few bytes of data
+        client.set("draft", "x" * 10_000)
+    client.delete("draft")
+    deadline = time.monotonic() + 30
+    while True:
+        info = client.info("persistence")
+        if info["aof_rewrites"] and not info["aof_rewrite_in_progress"]:
+            break
+        assert time.monotonic() < deadline, "the AOF was never compacted"
+        time.sleep(0.05)
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    aof = db.db_path.parent / "appendonlydir"
+    assert sum(f.stat().st_size for f in aof.iterdir()) < 100_000
+    close_db()
+    assert get_redis().get("kept") == "yes"
+    assert get_redis().get("draft") is None
+
+
 def test_select_graph_names_one_graph_per_journal(db: EmbeddedServer) -> None:
     select_graph("default").query("CREATE (:Episode {uuid: 'a'})")
     select_graph("work").query("CREATE (:Episode {uuid: 'b'})")
