@@ -99,6 +99,28 @@ def test_a_names_candidates_are_its_exact_names_and_aliases_else_near_names_of_i
     assert names(candidates("zorba", "Place")) == []
 
 
+@pytest.mark.parametrize(
+    ("written", "kind", "meant"),
+    [
+        ("halycon bnak", "Organization", "Halcyon Bank"),  # two letters swapped, in each word
+        ("halcyn bamk", "Organization", "Halcyon Bank"),  # a letter left out, one changed
+        ("hallcyon banck", "Organization", "Halcyon Bank"),  # a letter added to each
+        ("margarite", "Person", "Marguerite"),  # a one-word name: two typos in one word
+        ("bartholomew", "Person", "Bartholomew Li"),  # a short form
+        ("bartholomewli", "Person", "Bartholomew Li"),  # run together
+        ("bart", "Person", "Bartholomew Li"),  # the start of a longer name
+    ],
+)
+def test_a_names_near_names_are_found_however_it_was_misspelt(
+    db: object, written: str, kind: str, meant: str
+) -> None:
+    """Every word of a name is looked for within a typo, so a name misspelt in every word is
+    still found; the word of a one-word name within two."""
+    seeded()
+    read_entry_as("More of them.", ("Marguerite", "Person"), ("Bartholomew Li", "Person"))
+    assert meant in names(candidates_for(J, written, kind))
+
+
 def test_the_lookups_use_the_indexes_not_a_scan_of_every_entity(db: object) -> None:
     from charlie_worker.store import entities
 
