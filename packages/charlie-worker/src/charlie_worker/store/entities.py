@@ -169,10 +169,10 @@ def _near_query(norm: str) -> str:
     nothing to escape.
 
     Two typos are not asked of the words of longer names: the index expands such a term to
-    every word of the journal within two edits, which in a journal of thousands of names is
-    most of the search's time (a name of two words: 0.76 → 0.54 ms at 10,000 entities), and
-    its other words find the names that share them. Two swapped letters are two edits to the
-    index, so they are sent as words of their own."""
+    every word of the journal within two edits, which in a journal of thousands of names was
+    most of the search's time (``bench/resolution_scale.py``'s new names at 10,000 entities:
+    0.76 → 0.54 ms a name), and their other words find the names that share them. Two
+    swapped letters are two edits to the index, so they are sent as words of their own."""
     words = norm.split()
     terms: list[str] = []
     for word in words:
@@ -190,7 +190,7 @@ def _near_query(norm: str) -> str:
 
 def _swapped(word: str) -> list[str]:
     """``word`` with two neighbouring letters swapped, each way it can be ("sharma" →
-    "hsarma", "sahrma", ...): the commonest typo after a letter changed."""
+    "hsarma", "sahrma", ...): a typo the one-edit search misses."""
     return [
         f"{word[:at]}{word[at + 1]}{word[at]}{word[at + 2 :]}"
         for at in range(len(word) - 1)
