@@ -170,9 +170,9 @@ def _near_query(norm: str) -> str:
 
     Two typos are not asked of the words of longer names: the index expands such a term to
     every word of the journal within two edits, which in a journal of thousands of names was
-    most of the search's time (``bench/resolution_scale.py``'s new names at 10,000 entities:
-    0.76 → 0.54 ms a name), and their other words find the names that share them. Two
-    swapped letters are two edits to the index, so they are sent as words of their own."""
+    most of the search's time (``bench/near_names.py``: 1.2 → 0.9 ms a new name at 10,000
+    entities), and their other words find the names that share them. Two swapped letters are
+    two edits to the index, so they are sent as words of their own."""
     words = norm.split()
     terms: list[str] = []
     for word in words:
