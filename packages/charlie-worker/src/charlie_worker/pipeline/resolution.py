@@ -47,8 +47,11 @@ def _similar(a: str, b: str) -> float:
 
 def _letters_in_common(a: str, b: str) -> int:
     """The letters of ``a`` that pair with a letter of ``b``, each used once: the count behind
-    ``SequenceMatcher.quick_ratio``, without building a matcher."""
-    return (Counter(a) & Counter(b)).total()
+    ``SequenceMatcher.quick_ratio``, without building a matcher, nor two ``Counter``: counting
+    in the strings took 3 µs against 5 for two names of nine letters, and a name is compared
+    with up to 25 near names."""
+    letters = set(a)
+    return sum(map(min, map(a.count, letters), map(b.count, letters)))
 
 
 def _score(norm: str, other: str) -> float:
