@@ -10,6 +10,7 @@ here: the tests and the benchmarks start, wait for and stop processes with one c
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import platform
@@ -20,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -288,6 +290,21 @@ def code_at(revision: str) -> Iterator[dict[str, str]]:
         yield {"PYTHONPATH": os.pathsep.join(sources)}
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def before_after(script: str, argv: list[str], revision: str) -> dict[str, list[Any]]:
+    """``script`` run with ``argv`` (plus ``--json OUT``) in child processes on commit
+    ``revision``'s code and on this code, in the order before, after, after, before, so that a
+    load drifting during the run weighs on both alike; each child's JSON, by code."""
+    runs: dict[str, list[Any]] = {"before": [], "after": []}
+    with code_at(revision) as before_env, tempfile.TemporaryDirectory() as tmp:
+        for turn, code in enumerate(("before", "after", "after", "before")):
+            out = Path(tmp) / f"{turn}.json"
+            env = {**os.environ, **(before_env if code == "before" else {})}
+            subprocess.run([sys.executable, script, *argv, "--json", str(out)], env=env, check=True)
+            runs[code].append(json.loads(out.read_text()))
+            print(f"{code} ({turn + 1}/4) measured", flush=True)
+    return runs
 
 
 # --------------------------------------------------------------------------- inputs and processes

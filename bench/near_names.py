@@ -26,17 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
-import sys
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _common import code_at, machine, ratio, table
+from _common import before_after, machine, ratio, table
 from resolution_scale import fill, generated_names
 
 SMALL, BIG = "near-small", "near-big"
@@ -166,14 +162,7 @@ def compare(args: argparse.Namespace) -> None:
     """This measurement on commit ``args.before``'s code and on this code, in child
     processes, before, after, after, before."""
     argv = [f"--{name}={getattr(args, name)}" for name in ("size", "small", "new", "known")]
-    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
-    with code_at(args.before) as before_env, tempfile.TemporaryDirectory() as tmp:
-        for turn, code in enumerate(("before", "after", "after", "before")):
-            out = Path(tmp) / f"{turn}.json"
-            env = {**os.environ, **(before_env if code == "before" else {})}
-            command = [sys.executable, __file__, *argv, "--json", str(out)]
-            subprocess.run(command, env=env, check=True)
-            runs[code].append(json.loads(out.read_text()))
+    runs = before_after(__file__, argv, args.before)
     report(args, [row(f"before: {args.before}", runs["before"]), row("after", runs["after"])])
 
 

@@ -27,12 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import subprocess
-import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -42,7 +38,7 @@ from typing import Any
 
 from _common import (
     alternating,
-    code_at,
+    before_after,
     entry_texts,
     machine,
     median,
@@ -374,15 +370,7 @@ def compare(args: argparse.Namespace) -> None:
     that drifts during the run weighs on both codes alike."""
     argv = ["--sizes", *map(str, args.sizes), "--entries", str(args.entries)]
     argv += ["--reps", str(max(1, args.reps // 2))]
-    runs: dict[str, list[Figures]] = {"before": [], "after": []}
-    with code_at(args.before) as before_env, tempfile.TemporaryDirectory() as tmp:
-        for turn, code in enumerate(("before", "after", "after", "before")):
-            out = Path(tmp) / f"{turn}.json"
-            env = {**os.environ, **(before_env if code == "before" else {})}
-            command = [sys.executable, __file__, *argv, "--json", str(out)]
-            subprocess.run(command, env=env, check=True)
-            runs[code].append(json.loads(out.read_text()))
-            print(f"{code} ({turn + 1}/4) measured", flush=True)
+    runs = before_after(__file__, argv, args.before)
     for code, label in (("before", f" (before: {args.before})"), ("after", " (after: this code)")):
         print(f"\n{code}:")
         report(args, merged(runs[code]), label)
