@@ -390,6 +390,26 @@ def test_acknowledged_write_survives_kill_9_of_the_server(
     assert rows.result_set == [["safe"]]
 
 
+def test_acknowledged_write_survives_kill_9_of_the_server_while_it_compacts(
+    db: EmbeddedServer, procs: SimpleNamespace
+) -> None:
+    client = get_redis()
+    pipe = client.pipeline(transaction=False)
+    for index in range(50_000):  # enough data that the compaction is still running below
+        pipe.set(f"key:{index}", "x" * 20)
+    pipe.execute()
+    client.bgrewriteaof()
+    assert client.info("persistence")["aof_rewrite_in_progress"]
+    client.hset("episode:during", mapping={"status": "pending_nodes"})
+    pid = server_pid()
+    os.kill(pid, signal.SIGKILL)
+    procs.wait_dead(pid)
+    close_db()
+    client = get_redis()
+    assert client.hget("episode:during", "status") == "pending_nodes"
+    assert client.dbsize() == 50_001
+
+
 def test_recovers_from_a_stale_socket_after_kill_9_of_every_process(
     data_dir: Path, procs: SimpleNamespace, sleeps: list[str]
 ) -> None:
