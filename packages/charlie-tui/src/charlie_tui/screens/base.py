@@ -29,7 +29,6 @@ class DataScreen(Screen[None]):
     a key press."""
 
     CSS_PATH = SCREENS_CSS
-
     OPENED_BY: ClassVar[str] = ""
     """The app's action that opens this screen, off while it is in front. Named on the screen
     so that the app can tell without importing every screen (it imports each where opened)."""

@@ -19,7 +19,6 @@ class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only on an explicit yes; Cancel has the focus, so enter is safe."""
 
     CSS_PATH = SCREENS_CSS
-
     AUTO_FOCUS = "#confirm-no"
 
     BINDINGS: ClassVar[list[BindingType]] = [

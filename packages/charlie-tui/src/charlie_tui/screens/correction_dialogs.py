@@ -35,7 +35,6 @@ class NameScreen(ModalScreen[str | None]):
     """Asks for a name (renaming an entity, blocking a name); enter answers."""
 
     CSS_PATH = SCREENS_CSS
-
     AUTO_FOCUS = "#dialog-input"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -62,7 +61,6 @@ class TypeScreen(ModalScreen[str | None]):
     """Asks for an entity's type; the current one is highlighted."""
 
     CSS_PATH = SCREENS_CSS
-
     AUTO_FOCUS = "#dialog-types"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -97,7 +95,6 @@ class MergeScreen(ModalScreen[list[str] | None]):
     merge the marked ones (or the highlighted one when none is marked)."""
 
     CSS_PATH = SCREENS_CSS
-
     AUTO_FOCUS = "#merge-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),

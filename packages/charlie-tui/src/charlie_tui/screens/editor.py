@@ -33,7 +33,6 @@ class EditorScreen(Screen[str | None]):
     """Dismisses with the saved entry's uuid, or None when cancelled."""
 
     CSS_PATH = SCREENS_CSS
-
     TITLE = "Charlie"
     AUTO_FOCUS = "#editor"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -68,7 +68,6 @@ class ImportScreen(ModalScreen[Summary | None]):
     """Dismisses with the import's summary, or None when cancelled before it started."""
 
     CSS_PATH = SCREENS_CSS
-
     AUTO_FOCUS = "#import-path"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 

@@ -18,7 +18,6 @@ class ProblemScreen(Screen[None]):
     """A full-screen message with where to look next; q quits."""
 
     CSS_PATH = SCREENS_CSS
-
     TITLE = "Charlie"
     SUB_TITLE = "Cannot open the journal"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit")]
