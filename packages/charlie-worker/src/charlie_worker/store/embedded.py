@@ -57,8 +57,9 @@ the writes since) once it passes ``AOF_REWRITE_MIN_SIZE`` and has grown by this 
 since its last compaction: redis' own rule, whose defaults (64 MB, 100 %) suit a server that
 rarely starts. A start replays the writes after the snapshot: with the defaults, every write
 a journal ever had (each entry saved, read, corrected), so opening 10,000 entries took ~1.9 s
-against ~0.12 s for ten. Now it replays at most a quarter of the data's size, or 1 MB
-(``bench/journal_open.py``)."""
+against ~0.12 s for ten. Now it replays the writes since the last compaction, about a quarter
+of the file's size at most (more only if many writes came while it compacted), and a server
+started on a longer tail compacts it at once (``bench/journal_open.py``)."""
 
 
 class EmbeddedServer:
