@@ -9,6 +9,7 @@ here: the tests and the benchmarks start, wait for and stop processes with one c
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -305,6 +306,28 @@ def before_after(script: str, argv: list[str], revision: str) -> dict[str, list[
             runs[code].append(json.loads(out.read_text()))
             print(f"{code} ({turn + 1}/4) measured", flush=True)
     return runs
+
+
+def add_before_after_arguments(parser: argparse.ArgumentParser, what: str = "code") -> None:
+    """``--before REV`` (compare with commit REV's ``what``) and a child's ``--json OUT``."""
+    parser.add_argument("--before", metavar="REV", help=f"compare with the {what} of commit REV")
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child's raw figures
+
+
+def measure_here(
+    args: argparse.Namespace,
+    measure: Callable[[argparse.Namespace], Any],
+    compare: Callable[[argparse.Namespace], None],
+) -> Any | None:
+    """A ``before_after`` script's dispatch: with ``--before``, compare (children do the
+    measuring); as such a child (``--json``), write the figures; else the figures to report."""
+    if args.before:
+        compare(args)
+    elif args.json:
+        args.json.write_text(json.dumps(measure(args)))
+    else:
+        return measure(args)
+    return None
 
 
 # --------------------------------------------------------------------------- inputs and processes

@@ -25,14 +25,19 @@ through ``_common.code_at``), in the order before, after, after, before; times a
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from _common import before_after, machine, ratio, table
+from _common import (
+    add_before_after_arguments,
+    before_after,
+    machine,
+    measure_here,
+    ratio,
+    table,
+)
 from resolution_scale import fill, generated_names
 
 SMALL, BIG = "near-small", "near-big"
@@ -172,15 +177,10 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10, help="entities of the small journal")
     parser.add_argument("--new", type=int, default=300, help="new names looked up")
     parser.add_argument("--known", type=int, default=80, help="known names misspelt")
-    parser.add_argument("--before", metavar="REV", help="compare with the code of commit REV")
-    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child's raw figures
+    add_before_after_arguments(parser)
     args = parser.parse_args()
-    if args.before:
-        compare(args)
-    elif args.json:
-        args.json.write_text(json.dumps(measure(args)))
-    else:
-        report(args, [row("this code", [measure(args)])])
+    if (figures := measure_here(args, measure, compare)) is not None:
+        report(args, [row("this code", [figures])])
 
 
 if __name__ == "__main__":

@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    add_before_after_arguments,
     alternating,
     before_after,
     entry_texts,
     machine,
+    measure_here,
     median,
     private_db,
     ratio,
@@ -99,7 +101,6 @@ def new_name_entries(n: int, rep: int) -> list[str]:
 def typing_script(prompt: str) -> str:
     """The scripted model: each candidate it is asked about gets a type fixed by its name,
     and the entity matcher's question ("which of these is it?") is answered "none"."""
-    import json
     import zlib
 
     from kit.fake_lm import types_answer
@@ -381,17 +382,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1_000, 10_000])
     parser.add_argument("--entries", type=int, default=20, help="entries read per journal")
     parser.add_argument("--reps", type=int, default=4, help="timed reads of each entry")
-    parser.add_argument(
-        "--before", metavar="REV", help="compare with the worker code of commit REV (e.g. main)"
-    )
-    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child's raw figures
+    add_before_after_arguments(parser, "worker code")
     args = parser.parse_args()
-    if args.before:
-        compare(args)
-    elif args.json:
-        args.json.write_text(json.dumps(measure(args)))
-    else:
-        report(args, measure(args))
+    if (figures := measure_here(args, measure, compare)) is not None:
+        report(args, figures)
 
 
 if __name__ == "__main__":
