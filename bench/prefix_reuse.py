@@ -291,8 +291,10 @@ def main() -> None:
     reuse_total = median([sum(e["wall"] for e in run) for run in results["reuse"]])
     reset_total = median([sum(e["wall"] for e in run) for run in results["reset"]])
     after = extract_calls(entries_of("reuse", "after >=2 matcher"))
-    asking = [evaluated(e) for e in entries_of("reuse", "with matcher")]
-    asking_prompt = [prompt_only(e) for e in entries_of("reuse", "with matcher")]
+    with_matcher = entries_of("reuse", "with matcher")
+    asking = [evaluated(e) for e in with_matcher]
+    asking_prompt = [prompt_only(e) for e in with_matcher]
+    worst_prompt = max(asking_prompt, default=math.nan)
     whole_prompt = median([prompt_only(e) for e in entries_of("reset", "1")])
     print(machine())
     print(
@@ -304,8 +306,8 @@ def main() -> None:
         f"({ratio(median(asking), whole):.0%}), max {max(asking, default=math.nan):.0f}; "
         f"prompt tokens alone (the engine's prompt - cached, without the answer's fixed text): "
         f"entries 2..N median {median([prompt_only(e) for e in later]):.0f}, with matcher calls "
-        f"median {median(asking_prompt):.0f}, max {max(asking_prompt, default=math.nan):.0f} "
-        f"vs {whole_prompt:.0f} ({ratio(max(asking_prompt, default=math.nan), whole_prompt):.0%}); "
+        f"median {median(asking_prompt):.0f}, max {worst_prompt:.0f} "
+        f"vs {whole_prompt:.0f} ({ratio(worst_prompt, whole_prompt):.0%}); "
         f"extraction reuses {reused(extract_calls(later)):.0%} of its "
         f"prompt ({reused(after):.0%} right after an entry with >=2 matcher calls); median entry "
         f"{reuse_wall:.2f} vs {reset_wall:.2f} s with reset; backlog reset/reuse = "
