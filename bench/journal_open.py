@@ -11,7 +11,10 @@ REV's packages, through ``_common.code_at``; and this code): entries saved and r
 with a person filed as the worker files one. Then each is opened ``--reps`` times, each time
 by a new process that imports the store, starts the server on it (``get_db``) and selects
 the journal's graph (``select_graph``: the schema's indexes, which FalkorDB builds again
-after a replay), in the order before, after, after, before. The files on disk are listed:
+after a replay) and closes it, in the order before, after, after, before. Closing used to
+write a snapshot of the whole journal beside the AOF, which no start reads; so did redis'
+save points while the journal was written (the forks are counted as each journal is built).
+The files on disk are listed:
 the snapshot part of the AOF and the writes replayed after it. "upgrade" is the before
 code's journal of the largest size opened by this code: its first opening still replays the
 old history, and the server compacts it meanwhile; the next ones do not.
@@ -47,15 +50,16 @@ t3 = time.perf_counter()
 time.sleep(0.2)
 while get_db().client.info("persistence")["aof_rewrite_in_progress"]:
     time.sleep(0.05)
+t4 = time.perf_counter()
 close_db()
-print(json.dumps({"server": t2 - t1, "graph": t3 - t2}))
+print(json.dumps({"server": t2 - t1, "graph": t3 - t2, "close": time.perf_counter() - t4}))
 """
 
 
 def build(size: int) -> None:
     """This process's code writes a journal of ``size`` entries, read, into CHARLIE_DATA_DIR."""
     from charlie_worker.settings import DEFAULT_JOURNAL
-    from charlie_worker.store.connection import close_db
+    from charlie_worker.store.connection import close_db, get_db
     from charlie_worker.store.entities import Mention, file_mentions
     from charlie_worker.store.entries import add_entry
     from charlie_worker.store.episode_state import remove_episode_from_queue
@@ -67,6 +71,17 @@ def build(size: int) -> None:
         person = Mention(name, "Person", str(uuid.uuid4()), normal_name(name), True)
         file_mentions(episode, DEFAULT_JOURNAL, [person])
         remove_episode_from_queue(episode)
+    client = get_db().client
+    saves = client.info("persistence")
+    print(
+        json.dumps(
+            {
+                "forks": client.info("stats")["total_forks"],
+                "snapshots": saves["rdb_saves"],
+                "compactions": saves["aof_rewrites"],
+            }
+        )
+    )
     close_db()
 
 
@@ -110,8 +125,13 @@ def main() -> None:
                     data = root / f"{code}-{size}"
                     dirs[code, size] = data
                     start = time.perf_counter()
-                    child([__file__, "--build", str(size)], {**env, "CHARLIE_DATA_DIR": str(data)})
-                    print(f"{code}: {size} entries written in {time.perf_counter() - start:.1f} s")
+                    build_env = {**env, "CHARLIE_DATA_DIR": str(data)}
+                    forks = json.loads(child([__file__, "--build", str(size)], build_env))
+                    print(
+                        f"{code}: {size} entries written in {time.perf_counter() - start:.1f} s; "
+                        f"the server forked {forks['forks']} times: {forks['snapshots']} "
+                        f"snapshot(s) beside the AOF, {forks['compactions']} compaction(s)"
+                    )
             largest = max(args.sizes)
             shutil.copytree(dirs["before", largest], root / "upgrade")
             dirs["upgrade", largest] = root / "upgrade"
@@ -146,6 +166,7 @@ def main() -> None:
                 ms(key, "graph"),
                 ms(key),
                 ratio(ms(key), ms((code if code != "upgrade" else "after", smallest))),
+                ms(key, "close"),
                 f"{base / 1e6:.2f} / {incr / 1e6:.2f}",
             ]
         )
@@ -159,6 +180,7 @@ def main() -> None:
                 "graph ms",
                 "open ms",
                 "vs smallest",
+                "close ms",
                 "AOF MB snapshot / writes after",
             ],
             rows,
@@ -176,7 +198,10 @@ def main() -> None:
         f"({ms(('after', largest)):.0f} vs {ms(('after', smallest)):.0f} ms), "
         f"{ratio(ms(('before', largest)), ms(('before', smallest))):.2f}x before {args.before} "
         f"({ms(('before', largest)):.0f} vs {ms(('before', smallest)):.0f} ms); at {largest:,} "
-        f"before/now {ratio(ms(('before', largest)), ms(('after', largest))):.2f}x"
+        f"before/now {ratio(ms(('before', largest)), ms(('after', largest))):.2f}x; closing "
+        f"{largest:,} entries {ms(('after', largest), 'close'):.0f} ms now, "
+        f"{ms(('before', largest), 'close'):.0f} ms before ({smallest:,}: "
+        f"{ms(('after', smallest), 'close'):.0f} vs {ms(('before', smallest), 'close'):.0f} ms)"
     )
 
 

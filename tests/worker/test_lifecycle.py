@@ -157,7 +157,8 @@ def test_open_creates_private_dirs_and_files(data_dir: Path) -> None:
     select_graph(DEFAULT_JOURNAL).query("CREATE (:Episode {uuid: 'x'})")
     run_dir = Path(socket_path()).parent
     assert _mode(run_dir) == 0o700
-    close_db()  # SHUTDOWN SAVE also writes the RDB file
+    get_redis().save()  # the RDB file, as a backup's snapshot writes it
+    close_db()
     assert _mode(data_dir) == 0o700
     assert _mode(data_dir / "db") == 0o700
     files = list((data_dir / "db").rglob("*"))
@@ -496,6 +497,22 @@ def test_the_append_only_file_is_compacted_once_its_history_outgrows_the_data(
     assert client.info("persistence")["aof_last_bgrewrite_status"] == "ok"
     assert client.get("kept") == "yes"
     assert client.get("draft") is None
+
+
+def test_the_journal_is_kept_in_its_append_only_file_alone(
+    db: EmbeddedServer, procs: SimpleNamespace
+) -> None:
+    """No save points, no snapshot at close: an RDB file beside the AOF would be a whole copy
+    of the journal, written again while it is written and at every close, that no start
+    reads. Reopened, the journal comes back from the AOF alone."""
+    client = get_redis()
+    assert client.config_get("save") == {"save": ""}
+    client.set("kept", "yes")
+    first = server_pid()
+    close_db()
+    assert not procs.alive(first)
+    assert not db.db_path.exists()
+    assert get_redis().get("kept") == "yes"
 
 
 def test_select_graph_names_one_graph_per_journal(db: EmbeddedServer) -> None:

