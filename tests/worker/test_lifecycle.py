@@ -515,6 +515,23 @@ def test_the_journal_is_kept_in_its_append_only_file_alone(
     assert get_redis().get("kept") == "yes"
 
 
+def test_a_snapshot_left_beside_the_append_only_file_is_removed_at_the_next_start(
+    db: EmbeddedServer,
+) -> None:
+    """An older Charlie saved an RDB at every close, and a backup leaves one: a copy of
+    entries deleted since. The next server start removes it; the journal is the AOF's."""
+    client = get_redis()
+    client.set("deleted", "a private draft")
+    client.save()
+    client.delete("deleted")
+    client.set("kept", "yes")
+    close_db()
+    assert db.db_path.exists()
+    assert get_redis().get("kept") == "yes"
+    assert not db.db_path.exists()
+    assert get_redis().get("deleted") is None
+
+
 def test_select_graph_names_one_graph_per_journal(db: EmbeddedServer) -> None:
     select_graph("default").query("CREATE (:Episode {uuid: 'a'})")
     select_graph("work").query("CREATE (:Episode {uuid: 'b'})")

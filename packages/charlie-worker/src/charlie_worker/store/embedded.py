@@ -106,7 +106,10 @@ class EmbeddedServer:
                 if from_snapshot:
                     wait_for_aof_rewrite(db.client)
                 # falkordblite marks a client that started its server as running.
-                return cls(db, db_path, started=bool(db.client.running))
+                started = bool(db.client.running)
+                if started:  # so no backup of another process is copying the RDB now
+                    _drop_leftover_snapshot(db_path)
+                return cls(db, db_path, started=started)
         finally:
             os.umask(old_umask)
 
@@ -173,6 +176,15 @@ NO_SAVE_POINTS = '""'
 is written (redis' classic save points), and redis saved one more at every close: each a full
 copy next to the AOF, which a start never reads (with the AOF on, redis loads the AOF). Backups
 ask for their snapshot themselves (``snapshots.save_snapshot``: ``BGSAVE``)."""
+
+
+def _drop_leftover_snapshot(db_path: Path) -> None:
+    """Remove an RDB file the started server has no use for (its AOF holds the journal): one
+    written at a close by an older Charlie, a backup's, or the snapshot just restored. Left
+    there, it would keep entries deleted since, out of the user's sight."""
+    if db_path.exists():
+        logger.debug("removing %s: the append-only file holds the journal", db_path)
+        db_path.unlink()
 
 
 def _server_config(settings: WorkerSettings) -> dict[str, str]:
