@@ -55,13 +55,14 @@ def test_data_tree_is_private_and_nothing_listens_on_tcp(db, workers, rb, data_d
         30,
         "the AOF rewrite",
     )
+    client.save()  # an RDB snapshot, as a backup has the server write
     assert log.exists()
     aof = data_dir / "db" / "appendonlydir"
     assert any(aof.glob("*.aof")), sorted(aof.iterdir())
+    assert (data_dir / "db" / "charlie.db").exists()
     assert too_open(data_dir) == []
     assert too_open(run_dir) == []
-    close_db()  # the server saves its RDB snapshot on shutdown
-    assert (data_dir / "db" / "charlie.db").exists()
+    close_db()
     assert too_open(data_dir) == []
 
 
