@@ -1,9 +1,11 @@
-"""``terminal.gone`` on real terminals and pipes: a live one is there, a hung-up one is not."""
+"""``terminal.gone`` and ``HangUpWatch`` on real terminals and pipes: a live one is there, a
+hung-up one is not, and its watch says so the moment it hangs up."""
 
 from __future__ import annotations
 
 import io
 import os
+import threading
 
 from charlie_tui import terminal
 
@@ -39,3 +41,35 @@ def test_no_stream_or_a_closed_one_is_not_taken_for_a_vanished_terminal() -> Non
     assert not terminal.gone(stream)
     os.close(master)
     assert not terminal.gone(io.StringIO())
+
+
+def test_the_watch_calls_back_when_the_terminal_hangs_up() -> None:
+    master, slave = os.openpty()
+    hung_up = threading.Event()
+    with os.fdopen(slave, "w") as stream:
+        watch = terminal.HangUpWatch(stream, hung_up.set)
+        watch.start()
+        assert not hung_up.wait(0.3)  # a live terminal: nothing to say
+        os.close(master)
+        assert hung_up.wait(30), "the hang-up was not noticed"
+        watch.stop()
+
+
+def test_a_stopped_watch_never_calls_back() -> None:
+    master, slave = os.openpty()
+    hung_up = threading.Event()
+    with os.fdopen(slave, "w") as stream:
+        watch = terminal.HangUpWatch(stream, hung_up.set)
+        watch.start()
+        watch.stop()
+        watch.stop()  # idempotent
+        os.close(master)
+        assert not hung_up.wait(0.3)
+    assert not any(t.name == "charlie-hangup-watch" for t in threading.enumerate())
+
+
+def test_nothing_to_watch_starts_no_thread() -> None:
+    watch = terminal.HangUpWatch(io.StringIO(), lambda: None)
+    watch.start()
+    watch.stop()
+    assert not any(t.name == "charlie-hangup-watch" for t in threading.enumerate())

@@ -153,8 +153,10 @@ class CharlieApp(App[None]):
         self._undo: Undo | None = None
         """The last correction's inverse, offered until the next correction or its undo."""
         self._quitting = False
-        self._leaving = False
-        """Leaving without the terminal (``_leave_without_terminal``) has begun."""
+        self._leaving = threading.Lock()
+        """Held once leaving without the terminal (``_leave_without_terminal``) has begun:
+        a hang-up's SIGHUP and its watch may both ask."""
+        self._hang_up_watch: terminal.HangUpWatch | None = None
         self._asking_to_quit = False
         self._exit_code = 0
         self._event_loop: asyncio.AbstractEventLoop | None = None
@@ -171,6 +173,11 @@ class CharlieApp(App[None]):
         self._event_loop = asyncio.get_running_loop()
         signal.signal(signal.SIGTERM, self._terminate)
         signal.signal(signal.SIGHUP, self._hang_up)
+        if not self.is_headless:  # Textual draws on stderr
+            self._hang_up_watch = terminal.HangUpWatch(
+                sys.__stderr__, lambda: self._leave_without_terminal(HANGUP_EXIT_CODE)
+            )
+            self._hang_up_watch.start()
 
     def on_ready(self) -> None:
         """The first frame is on screen; the footer draws its keys a refresh or two later.
@@ -296,6 +303,8 @@ class CharlieApp(App[None]):
         """Whatever way the app ended, leave no worker and no database server behind."""
         signal.signal(signal.SIGTERM, self._previous_sigterm)
         signal.signal(signal.SIGHUP, self._previous_sighup)
+        if self._hang_up_watch is not None:
+            self._hang_up_watch.stop()
         gc.unfreeze()  # an app run inside a longer process (tests) gives its objects back
         self.runtime.close()
 
@@ -326,9 +335,8 @@ class CharlieApp(App[None]):
         restoring the terminal then blocks forever on its full queue. The cleanup runs in a
         thread because the event loop may already be stuck on such a write.
         """
-        if self._leaving:
+        if not self._leaving.acquire(blocking=False):
             return
-        self._leaving = True
         leave = threading.Thread(
             target=self._exit_without_terminal, args=(exit_code,), name="charlie-leave"
         )
