@@ -129,10 +129,15 @@ def neighbours_window(entry: str, name: str, around: int) -> str:
     """The sentences of ``entry`` that hold ``name`` (any case) and ``around`` sentences
     either side of each, in order; as shipped, the text around the name when they are longer
     than the window (or none holds it)."""
-    from charlie_inference.programs.entity_matcher import WINDOW_CHARS, around_mention, sentences_of
+    from charlie_inference.programs.entity_matcher import (
+        WINDOW_CHARS,
+        around_mention,
+        mentions,
+        sentences_of,
+    )
 
     sentences = sentences_of(entry)
-    holding = [i for i, s in enumerate(sentences) if name.lower() in s.lower()]
+    holding = [i for i, s in enumerate(sentences) if mentions(s, name)]
     kept = sorted({j for i in holding for j in range(i - around, i + around + 1)})
     window = " ".join(sentences[j] for j in kept if 0 <= j < len(sentences))
     return window if 0 < len(window) <= WINDOW_CHARS else around_mention(entry, name)

@@ -40,6 +40,11 @@ def test_the_window_is_the_sentences_that_mention_the_name() -> None:
     assert mention_window(LONG_ENTRY, "sarah") == SARAH
 
 
+def test_a_sentence_holding_the_name_inside_a_word_is_left_out() -> None:
+    entry = "Sam fixed the bike. The same old rain. Samantha waved."
+    assert mention_window(entry, "Sam") == "Sam fixed the bike."
+
+
 def test_a_title_s_period_does_not_end_a_sentence() -> None:
     entry = "Saw Dr. Okafor at St. Mary's. The rain kept on. Mr. Li waved!"
     assert sentences_of(entry) == [

@@ -51,11 +51,16 @@ def sentences_of(entry: str) -> list[str]:
 
 
 def mention_window(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
-    """The sentences of ``entry`` that mention ``name`` (any case), in order; when they run
-    past ``size`` characters, or none holds the name as written, ``around_mention``."""
-    needle = name.lower()
-    window = " ".join(s for s in sentences_of(entry) if needle in s.lower())
+    """The sentences of ``entry`` that mention ``name`` (as whole words, any case), in order;
+    when they run past ``size`` characters, or none holds the name as written,
+    ``around_mention``."""
+    window = " ".join(s for s in sentences_of(entry) if mentions(s, name))
     return window if 0 < len(window) <= size else around_mention(entry, name, size)
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether ``text`` holds ``name`` as whole words, any case ("Sam", not "same")."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE) is not None
 
 
 def around_mention(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
@@ -113,11 +118,7 @@ name, and a near name of someone else."""
 
 def named_candidates(entry: str, candidates: list[str]) -> list[str]:
     """The candidates ``entry`` names in full (as whole words, any case)."""
-    return [
-        candidate
-        for candidate in dict.fromkeys(candidates)
-        if re.search(rf"(?<!\w){re.escape(candidate)}(?!\w)", entry, flags=re.IGNORECASE)
-    ]
+    return [candidate for candidate in dict.fromkeys(candidates) if mentions(entry, candidate)]
 
 
 def named_in_full(entry: str, candidates: list[str]) -> str | None:
