@@ -8,7 +8,8 @@ llama.cpp evaluates for the whole entry (its extractor call plus the question), 
 
 - ``matcher``: the shipped ``EntityMatcher``: the candidate the entry names in full when it
   names one, else a separate call with its own system prompt (in a warm backlog that prompt is
-  cached: the entry's window, name and candidates are evaluated); ``matcher, model only``:
+  cached: the entry's window, the sentences that mention the name, its name and candidates are
+  evaluated); ``matcher, model only``:
   the same without the rule, every case asked;
 - ``matcher, JSON request`` (and ``, model only``): the matcher as it was before its request
   was made compact: DSPy's JSON-adapter layout (``[[ ## name ## ]]`` headers, DSPy's framing in
@@ -28,7 +29,8 @@ llama.cpp evaluates for the whole entry (its extractor call plus the question), 
   the entry, then each name's candidates; the answer one choice key per name, decoded at its
   choices), so an entry naming two ambiguous people is read once; the check set's entries name
   one each, so ``--pairs`` also asks about two cases' entries run together, both names in one
-  call, against the shipped matcher asked once per name on the same text;
+  call, against the shipped matcher asked once per name on the same text; its demos are the
+  matcher's two, one name each, or (``one call, joint demo``) one demo of both names;
 - rules without a model, for scale: always the first candidate; never a match.
 
 Cases: ``charlie_optimize/data/matcher_cases.jsonl``, written for this check (no split of the
