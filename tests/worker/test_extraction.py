@@ -14,6 +14,7 @@ import pytest
 
 import charlie_worker.pipeline.tasks  # noqa: F401 - installs read_entry's body and the hooks
 from charlie_inference import Entity, normalize_name
+from charlie_inference.engine import to_chat_messages
 from charlie_worker.pipeline import manager as manager_module
 from charlie_worker.pipeline.manager import ModelManager, manager
 from charlie_worker.pipeline.resolution import resolve
@@ -78,6 +79,18 @@ def test_the_model_is_loaded_when_resolution_needs_the_matcher(
     assert len(loaded) == 2  # the first entry's model was closed; the matcher needed one
     asked = loaded[1].scripted.requests
     assert len(asked) == 1 and "Priya Sharma" in str(asked[0].messages[-1])
+
+
+def test_the_matcher_is_asked_with_the_sentence_that_names_the_person_not_the_entry(
+    loaded: list[ScriptedLM],
+) -> None:
+    """Each question evaluates its window again: a paragraph's other sentences stay out."""
+    read("Coffee with Priya Sharma at Zorba.")
+    entry = "Priya called about the trip. The boiler broke again, so the flat was cold all day."
+    assert read(entry) == [("Priya Sharma", "Person")]
+    [question] = loaded[-1].scripted.requests
+    request = to_chat_messages(question)[-1]["content"]
+    assert "entry: Priya called about the trip.\n" in request and "boiler" not in request
 
 
 def test_a_short_form_of_the_one_candidate_the_entry_names_in_full_needs_no_model(

@@ -4,9 +4,13 @@ Used only for the ambiguous leftovers of cheap resolution (exact and fuzzy name 
 The answer's type is a ``Literal`` of the candidates plus ``"none"``, so llama.cpp's grammar
 can only produce a valid choice; the caller still checks it.
 
-The model sees a window of the entry around the name, not the whole entry: what decides
-"which Sarah" is the sentence she is in, and a long entry would overflow a small context
-(the extractor reads long entries in chunks; the matcher has no such fallback).
+The model sees the sentences of the entry that mention the name, not the whole entry: what
+decides "which Sarah" is the sentence she is in, a long entry would overflow a small context
+(the extractor reads long entries in chunks; the matcher has no such fallback), and every
+token of the window is evaluated again for each question (in a warm backlog the matcher's
+instructions and demos are cached; its request is not). Up to 600 characters around the name
+answered the check set the same (``bench/matcher_accuracy.py``, 22/27 both) and cost a
+paragraph's tokens per question.
 
 The request is the extractor's compact one (``StablePromptAdapter``: ``name: …`` lines, each
 candidate named once), after two hand demos, one match and one "none". In DSPy's JSON layout a
@@ -23,14 +27,43 @@ from typing import Literal
 
 import dspy
 
+from .candidates import ABBREVIATIONS
 from .prompt import StablePromptAdapter
 
 NO_MATCH = "none"
 WINDOW_CHARS = 600
-"""At most this much of the entry, around the name's first mention, goes into the prompt."""
+"""At most this much of the entry goes into the prompt."""
+
+_SENTENCE_BREAK = re.compile(r"(?<=\n)\s*\n|(?<=[.!?])\s+")
+"""A blank line, or the space after a sentence (a period after "Dr" or "St" is checked)."""
+
+
+def sentences_of(entry: str) -> list[str]:
+    """``entry``'s sentences, in order; "Dr. Okafor" and "St. Mary's" are not cut."""
+    sentences: list[str] = []
+    for piece in filter(None, map(str.strip, _SENTENCE_BREAK.split(entry))):
+        words = sentences[-1].rsplit(maxsplit=1) if sentences else []
+        if words and words[-1].rstrip(".").lower() in ABBREVIATIONS:
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 def mention_window(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
+    """The sentences of ``entry`` that mention ``name`` (as whole words, any case), in order;
+    when they run past ``size`` characters, or none holds the name as written,
+    ``around_mention``."""
+    window = " ".join(s for s in sentences_of(entry) if mentions(s, name))
+    return window if 0 < len(window) <= size else around_mention(entry, name, size)
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether ``text`` holds ``name`` as whole words, any case ("Sam", not "same")."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+def around_mention(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
     """About ``size`` characters of ``entry`` centred on the first mention of ``name``.
 
     Cut at word boundaries, marked with "…" where text was left out; the whole entry when it
@@ -85,11 +118,7 @@ name, and a near name of someone else."""
 
 def named_candidates(entry: str, candidates: list[str]) -> list[str]:
     """The candidates ``entry`` names in full (as whole words, any case)."""
-    return [
-        candidate
-        for candidate in dict.fromkeys(candidates)
-        if re.search(rf"(?<!\w){re.escape(candidate)}(?!\w)", entry, flags=re.IGNORECASE)
-    ]
+    return [candidate for candidate in dict.fromkeys(candidates) if mentions(entry, candidate)]
 
 
 def named_in_full(entry: str, candidates: list[str]) -> str | None:
