@@ -135,8 +135,8 @@ def neighbours_window(entry: str, name: str, around: int) -> str:
         WINDOW_CHARS,
         around_mention,
         mentions,
-        sentences_of,
     )
+    from charlie_inference.programs.sentences import sentences_of
 
     sentences = sentences_of(entry)
     holding = [i for i, s in enumerate(sentences) if mentions(s, name)]

@@ -18,8 +18,8 @@ from charlie_inference.programs.entity_matcher import (
     around_mention,
     mention_window,
     named_in_full,
-    sentences_of,
 )
+from charlie_inference.programs.sentences import sentences_of
 from kit.fake_lm import ScriptedLM
 from kit.matcher_cases import matcher_cases
 

@@ -20,7 +20,6 @@ comparison in the benchmarks and in ``charlie-optimize eval --program freeform``
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -37,6 +36,7 @@ from .candidates import Candidate, find_candidates, worth_asking
 from .cues import cue_type
 from .names import normalize_name
 from .prompt import StablePromptAdapter
+from .sentences import pieces, trimmed
 
 log = logging.getLogger(__name__)
 
@@ -132,31 +132,6 @@ class Chunk:
     text: str
 
 
-_BREAK = re.compile(r"(?<=\n)\s*\n|(?<=[.!?])\s+")
-"""Where a piece ends: a blank line, or the space after a sentence."""
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """``(start, end)`` moved inwards past whitespace."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _pieces(text: str) -> list[tuple[int, int]]:
-    """The ``(start, end)`` of each paragraph or sentence of ``text``, whitespace trimmed."""
-    spans, start = [], 0
-    for found in [*_BREAK.finditer(text), None]:
-        end, after = (found.start(), found.end()) if found else (len(text), len(text))
-        piece = _trimmed(text, start, end)
-        if piece[0] < piece[1]:
-            spans.append(piece)
-        start = after
-    return spans
-
-
 def chunks_of(text: str, size: int = CHUNK_CHARS) -> list[Chunk]:
     """Split at paragraph, then sentence, then word boundaries into pieces the context holds,
     each with where it sits in ``text`` (so a part that could not be read can be named)."""
@@ -167,14 +142,14 @@ def chunks_of(text: str, size: int = CHUNK_CHARS) -> list[Chunk]:
         if start >= 0:
             chunks.append(Chunk(start, end, text[start:end]))
 
-    for start, end in _pieces(text):
+    for start, end in pieces(text):
         while end - start > size:  # one enormous sentence: cut at a space
             cut = text.rfind(" ", start, start + size)
             cut = cut if cut > start else start + size
             close(first, last)
-            close(*_trimmed(text, start, cut))
+            close(*trimmed(text, start, cut))
             first = last = -1
-            start = _trimmed(text, cut, end)[0]
+            start = trimmed(text, cut, end)[0]
         if first >= 0 and end - first > size:
             close(first, last)
             first = -1

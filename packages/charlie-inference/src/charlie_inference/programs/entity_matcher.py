@@ -27,27 +27,12 @@ from typing import Literal
 
 import dspy
 
-from .candidates import ABBREVIATIONS
 from .prompt import StablePromptAdapter
+from .sentences import sentences_of
 
 NO_MATCH = "none"
 WINDOW_CHARS = 600
 """At most this much of the entry goes into the prompt."""
-
-_SENTENCE_BREAK = re.compile(r"(?<=\n)\s*\n|(?<=[.!?])\s+")
-"""A blank line, or the space after a sentence (a period after "Dr" or "St" is checked)."""
-
-
-def sentences_of(entry: str) -> list[str]:
-    """``entry``'s sentences, in order; "Dr. Okafor" and "St. Mary's" are not cut."""
-    sentences: list[str] = []
-    for piece in filter(None, map(str.strip, _SENTENCE_BREAK.split(entry))):
-        words = sentences[-1].rsplit(maxsplit=1) if sentences else []
-        if words and words[-1].rstrip(".").lower() in ABBREVIATIONS:
-            sentences[-1] = f"{sentences[-1]} {piece}"
-        else:
-            sentences.append(piece)
-    return sentences
 
 
 def mention_window(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
