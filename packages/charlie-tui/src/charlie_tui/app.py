@@ -7,9 +7,10 @@ the store and opens the database, then starts the worker subprocess on the datab
 server. While running: a timer polls the worker's report, the queue's counts and the
 journal's change version from a thread once a second; only when the version moved does it
 read what changed, and the screen refreshes just that. Quit (q, ctrl+q, SIGTERM, SIGHUP):
-stop the worker gracefully, close the database, exit. A terminal that is gone (SIGHUP, or
-found hung up at a SIGTERM or at the exit: see ``terminal``) is left without Textual's
-teardown, which would block forever on it with the journal still locked.
+stop the worker gracefully, close the database, exit. A terminal that is gone (SIGHUP, its
+hang-up seen by the app's watch on it, or found hung up at a SIGTERM or at the exit: see
+``terminal``) is left without Textual's teardown, which would block forever on it with the
+journal still locked.
 
 Only the entry list is imported with the app; every other screen is imported by the method
 that opens it. Importing them all up front (the editor's ``TextArea``, the dialogs, the worker
