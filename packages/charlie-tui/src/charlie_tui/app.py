@@ -7,10 +7,9 @@ the store and opens the database, then starts the worker subprocess on the datab
 server. While running: a timer polls the worker's report, the queue's counts and the
 journal's change version from a thread once a second; only when the version moved does it
 read what changed, and the screen refreshes just that. Quit (q, ctrl+q, SIGTERM, SIGHUP):
-stop the worker gracefully, close the database, exit. A terminal that is gone (SIGHUP, its
-hang-up seen by the app's watch on it, or found hung up at a SIGTERM or at the exit: see
-``terminal``) is left without Textual's teardown, which would block forever on it with the
-journal still locked.
+stop the worker gracefully, close the database, exit. A terminal that is gone (SIGHUP, or
+its hang-up seen by the app's watch on it: see ``terminal``) is left without Textual's
+teardown, which would block forever on it with the journal still locked.
 
 Only the entry list is imported with the app; every other screen is imported by the method
 that opens it. Importing them all up front (the editor's ``TextArea``, the dialogs, the worker
@@ -160,8 +159,6 @@ class CharlieApp(App[None]):
         self._hang_up_watch: terminal.HangUpWatch | None = None
         self._asking_to_quit = False
         self._exit_code = 0
-        self._event_loop: asyncio.AbstractEventLoop | None = None
-        self._previous_sigterm = signal.getsignal(signal.SIGTERM)
         self._previous_sighup = signal.getsignal(signal.SIGHUP)
         self.set_reactive(CharlieApp.status_view, StatusView(manages_worker=start_worker))
 
@@ -171,13 +168,11 @@ class CharlieApp(App[None]):
         return EntriesScreen(self.journal, self.clock)
 
     def on_mount(self) -> None:
-        self._event_loop = asyncio.get_running_loop()
-        signal.signal(signal.SIGTERM, self._terminate)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.call_next, self.shut_down)
         signal.signal(signal.SIGHUP, self._hang_up)
         if not self.is_headless:  # Textual draws on stderr
-            self._hang_up_watch = terminal.HangUpWatch(
-                sys.__stderr__, lambda: self._leave_without_terminal(HANGUP_EXIT_CODE)
-            )
+            self._hang_up_watch = terminal.HangUpWatch(sys.__stderr__, self._leave_without_terminal)
             self._hang_up_watch.start()
 
     def on_ready(self) -> None:
@@ -221,7 +216,7 @@ class CharlieApp(App[None]):
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.startup_error = message.error
-        self._finish(message.exit_code)
+        self.exit(return_code=message.exit_code)
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.journal = message.journal
@@ -291,45 +286,22 @@ class CharlieApp(App[None]):
         return Closed()
 
     def on_closed(self) -> None:
-        self._finish(self._exit_code)
-
-    def _finish(self, exit_code: int) -> None:
-        """Exit through Textual, or without it if the terminal went away meanwhile."""
-        if self._terminal_gone():
-            self._leave_without_terminal(exit_code)
-        else:
-            self.exit(return_code=exit_code)
+        self.exit(return_code=self._exit_code)
 
     def on_unmount(self) -> None:
         """Whatever way the app ended, leave no worker and no database server behind."""
-        signal.signal(signal.SIGTERM, self._previous_sigterm)
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
         signal.signal(signal.SIGHUP, self._previous_sighup)
         if self._hang_up_watch is not None:
             self._hang_up_watch.stop()
         gc.unfreeze()  # an app run inside a longer process (tests) gives its objects back
         self.runtime.close()
 
-    def _terminal_gone(self) -> bool:
-        """Whether the terminal Textual draws on (stderr) has gone away; never, headless."""
-        return not self.is_headless and terminal.gone(sys.__stderr__)
-
-    def _terminate(self, signum: int, frame: object) -> None:
-        """SIGTERM: quit as q does; if the terminal is gone, leave as on a hang-up.
-
-        A Python signal handler, not the event loop's (``add_signal_handler``): it runs even
-        while the loop is stuck on a write to a vanished terminal, and it only asks the loop
-        to shut down, which then wakes for it (``call_soon_threadsafe``).
-        """
-        if self._terminal_gone():
-            self._leave_without_terminal(exit_code=0)
-        elif self._event_loop is not None:
-            self._event_loop.call_soon_threadsafe(self.call_next, self.shut_down)
-
     def _hang_up(self, signum: int, frame: object) -> None:
         """The terminal is gone (SIGHUP)."""
-        self._leave_without_terminal(HANGUP_EXIT_CODE)
+        self._leave_without_terminal()
 
-    def _leave_without_terminal(self, exit_code: int) -> None:
+    def _leave_without_terminal(self) -> None:
         """Stop the worker, close the database, and leave, with the terminal gone.
 
         Not through ``exit()``: Textual's output thread dies on the closed terminal, and
@@ -338,19 +310,16 @@ class CharlieApp(App[None]):
         """
         if not self._leaving.acquire(blocking=False):
             return
-        leave = threading.Thread(
-            target=self._exit_without_terminal, args=(exit_code,), name="charlie-leave"
-        )
-        leave.start()
+        threading.Thread(target=self._exit_without_terminal, name="charlie-leave").start()
 
-    def _exit_without_terminal(self, exit_code: int) -> None:
+    def _exit_without_terminal(self) -> None:
         try:
             self.runtime.close()
         except Exception:
             logger.exception("closing without a terminal failed")
         finally:
             logging.shutdown()
-            os._exit(exit_code)
+            os._exit(HANGUP_EXIT_CODE)
 
     # ------------------------------------------------------------------ polling
 

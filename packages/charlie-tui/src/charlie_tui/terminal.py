@@ -1,4 +1,4 @@
-"""Whether the terminal the app draws on is still there, asked at once or watched.
+"""A watch on the terminal the app draws on, which says the moment it hangs up.
 
 A terminal can vanish without a SIGHUP reaching the app: the pty's master side closes while
 the app runs in a session of its own (a harness holding the pty dies, ``setsid charlie-tui``),
@@ -7,8 +7,7 @@ dies on its first write to the hung-up terminal (EIO) and nothing reads its queu
 once 30 writes wait there every further one blocks, the event loop's and those that restore
 the terminal on exit alike; its input thread meanwhile spins a core on the terminal's
 end-of-file. Such an app would hold the journal's lock until someone killed it. So the app
-watches its terminal (``HangUpWatch``) and leaves as on a SIGHUP the moment it hangs up, and
-asks once more (``gone``) before leaving through Textual.
+watches its terminal (``HangUpWatch``) and leaves as on a SIGHUP the moment it hangs up.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import TextIO
 
 _GONE = select.POLLHUP | select.POLLERR
 """A hung-up terminal (or a pipe nobody reads any more). Not POLLNVAL: macOS's poll() does not
-support devices and answers it for a live terminal, whose restoring a wrong "gone" would skip."""
+support devices and answers it for a live terminal, which the app must not leave."""
 
 
 def _fileno(stream: TextIO | None) -> int | None:
@@ -30,21 +29,6 @@ def _fileno(stream: TextIO | None) -> int | None:
     except (OSError, ValueError):  # closed, or not a real file
         return None
     return fd if fd >= 0 else None
-
-
-def _hung_up(events: list[tuple[int, int]], fd: int) -> bool:
-    return any(polled == fd and mask & _GONE for polled, mask in events)
-
-
-def gone(stream: TextIO | None) -> bool:
-    """Whether ``stream`` (the terminal Textual draws on) can no longer be written: poll()
-    says so at once, without writing to it or waiting."""
-    fd = _fileno(stream)
-    if fd is None:
-        return False
-    poller = select.poll()
-    poller.register(fd, 0)  # a hang-up or an error is reported whatever is asked
-    return _hung_up(poller.poll(0), fd)
 
 
 class HangUpWatch:
@@ -84,7 +68,7 @@ class HangUpWatch:
         poller = select.poll()
         poller.register(self._fd, 0)
         poller.register(self._wake[0], select.POLLIN)
-        events = poller.poll()
+        events = dict(poller.poll())  # a hang-up or an error is reported whatever is asked
         # Anything else (stop() woke it, a device poll() cannot watch) ends the watch.
-        if _hung_up(events, self._fd) and not any(fd == self._wake[0] for fd, _ in events):
+        if events.get(self._fd, 0) & _GONE and self._wake[0] not in events:
             self._on_gone()
