@@ -13,10 +13,12 @@ import pytest
 
 from charlie_inference import ModelSettings, data_dir
 from charlie_inference.settings_file import SETTINGS_FILE_ENV, settings_file_path, write_setting
+from charlie_tui.settings import AppSettings
 from charlie_worker.settings import WorkerSettings, settings_file, settings_help, settings_rows
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS = settings_rows(WorkerSettings) + settings_rows(ModelSettings)
+ROWS = settings_rows(AppSettings) + settings_rows(ModelSettings)
+"""The app's settings are the store's and its own keys; the model's come after."""
 
 
 def _readme_rows() -> list[tuple[str, str, str]]:
@@ -33,7 +35,7 @@ def test_the_readme_table_is_the_settings() -> None:
 def test_every_user_setting_is_documented() -> None:
     """A documented field shows up everywhere; the hand-over fields are the only silent ones."""
     documented = {name for name, _, _ in ROWS}
-    for cls in (WorkerSettings, ModelSettings):
+    for cls in (AppSettings, ModelSettings):
         prefix = cls.model_config["env_prefix"]
         silent = {prefix + n.upper() for n, f in cls.model_fields.items() if not f.description}
         assert not documented & silent
@@ -44,7 +46,7 @@ def test_every_user_setting_is_documented() -> None:
 @pytest.mark.parametrize(
     ("command", "classes"),
     [
-        ("charlie_tui.cli", (WorkerSettings,)),
+        ("charlie_tui.cli", (AppSettings,)),
         ("charlie_worker", (WorkerSettings, ModelSettings)),
     ],
 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import types
 
-from textual.command import CommandPalette
 from textual.widgets import Input, Label, OptionList, SelectionList, Static
 
 from charlie_tui.app import CharlieApp
@@ -21,6 +20,7 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store.corrections import blocked_names
 from charlie_worker.store.entities import known_entities
 from charlie_worker.store.queries import get_entry
+from kit.palette import ask_palette
 from kit.tables import table_rows
 
 SIZE = (120, 30)
@@ -234,14 +234,6 @@ async def test_corrections_are_in_the_command_palette(tui, journal) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
         await sarahs_page(pilot, tui)
-        await pilot.press("ctrl+p")
-        assert CommandPalette.is_open(app)
-        await pilot.press(*"rename")
-        palette = app.screen.query_one(OptionList)
-
-        def first() -> str:
-            return str(palette.get_option_at_index(0).prompt) if palette.option_count else ""
-
-        await tui.wait_for(pilot, lambda: first().startswith("Rename"), what="the command")
+        await ask_palette(pilot, tui.wait_for, "rename", lambda first: first.startswith("Rename"))
         await pilot.press("enter")
         await tui.wait_for(pilot, lambda: isinstance(app.screen, NameScreen), what="the dialog")

@@ -12,7 +12,6 @@ import types
 
 import pytest
 from textual import events
-from textual.command import CommandPalette
 from textual.message import Message
 from textual.widgets import Label, OptionList, Static, TextArea
 
@@ -31,6 +30,7 @@ from charlie_worker.store.connection import is_open
 from charlie_worker.store.episode_state import PENDING, set_episode_failed, set_episode_status
 from charlie_worker.store.queries import get_entry, list_entities, list_entries
 from charlie_worker.store.worker_state import publish
+from kit.palette import ask_palette
 from kit.tables import table_rows
 
 SIZE = (120, 30)
@@ -324,15 +324,7 @@ async def test_command_palette_lists_the_app_commands(tui, journal) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
         await open_list(pilot, tui, 5)
-        await pilot.press("ctrl+p")
-        assert CommandPalette.is_open(app)
-        await pilot.press(*"new entry")
-        palette = app.screen.query_one(OptionList)
-
-        def first() -> str:
-            return str(palette.get_option_at_index(0).prompt) if palette.option_count else ""
-
-        await tui.wait_for(pilot, lambda: first().startswith("New entry"), what="the command")
+        await ask_palette(pilot, tui.wait_for, "new entry", lambda f: f.startswith("New entry"))
         await pilot.press("enter")
         await tui.wait_for(pilot, lambda: isinstance(app.screen, EditorScreen), what="editor")
 

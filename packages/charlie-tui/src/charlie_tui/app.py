@@ -43,6 +43,7 @@ from . import terminal, timer_fix
 from .background import run_blocking
 from .commands import CharlieCommands
 from .formatting import Clock, local_now, plural
+from .keys import key_text, keymap_problems, press
 from .messages import (
     Closed,
     Correct,
@@ -71,6 +72,8 @@ from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from charlie_worker import Curation, Journal, Undo
 
     from .importers.runner import Summary
@@ -116,10 +119,10 @@ class CharlieApp(App[None]):
     TITLE = "Charlie"
     COMMANDS: ClassVar = App.COMMANDS | {CharlieCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "new_entry", "New entry"),
-        Binding("p", "entities", "People & places"),
+        Binding("ctrl+n", "new_entry", "New entry", id="new-entry"),
+        Binding("p", "entities", "People & places", id="entities"),
         Binding("u", "undo", "Undo", id="undo"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", id="quit"),
     ]
 
     status_view: reactive[StatusView] = reactive(StatusView, always_update=False)
@@ -158,6 +161,8 @@ class CharlieApp(App[None]):
         a hang-up's SIGHUP and its watch may both ask."""
         self._hang_up_watch: terminal.HangUpWatch | None = None
         self._asking_to_quit = False
+        self._clashes_told: set[tuple[str, str]] = set()
+        """The keys whose loss to the user's keys was shown (``handle_bindings_clash``)."""
         self._exit_code = 0
         self._previous_sighup = signal.getsignal(signal.SIGHUP)
         self.set_reactive(CharlieApp.status_view, StatusView(manages_worker=start_worker))
@@ -204,7 +209,8 @@ class CharlieApp(App[None]):
         except Exception as exc:
             logger.exception("cannot open the journal")
             return DatabaseFailed(str(exc) or type(exc).__name__)
-        return DatabaseOpened(journal)
+        keymap = self.runtime.keys
+        return DatabaseOpened(journal, keymap_problems(keymap) if keymap else [])
 
     def on_key(self, event: events.Key) -> None:
         """A key that needs the journal is off while it opens: pressed then, it says why."""
@@ -224,6 +230,7 @@ class CharlieApp(App[None]):
             if isinstance(screen, DataScreen):
                 screen.journal = message.journal
         self.status_view = replace(self.status_view, database="open")
+        self._use_keys(self.runtime.keys, message.key_problems)
         # What the app holds by now (Textual, the store's stack: ~140k objects) lives as long
         # as it does: kept out of the collector's full passes, which otherwise walk it all
         # and stall a key press for ~0.1 s now and then (bench ui_latency).
@@ -232,6 +239,35 @@ class CharlieApp(App[None]):
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
         self.refresh_bindings()
         self._reload_screen()
+
+    def _use_keys(self, keymap: dict[str, str], problems: list[str]) -> None:
+        """The user's keys from now on (the settings are read with the journal); those that
+        would do nothing are named, rather than leave a key press doing nothing unexplained."""
+        if keymap:
+            self.set_keymap(keymap)
+        if problems:
+            lines = "\n".join(f"• {problem}" for problem in problems)
+            self.notify(
+                f"These keys in your settings do nothing:\n{lines}",
+                title="Keys",
+                severity="warning",
+                timeout=15,
+            )
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """A key of the user's was another command's key too: the user's wins (Textual's
+        rule), and the command that lost it is named once."""
+        for binding in clashed_bindings:
+            key = key_text(binding)
+            if (key, binding.description) not in self._clashes_told:
+                self._clashes_told.add((key, binding.description))
+                self.notify(
+                    f"{key} now runs the command your settings gave it; "
+                    f"{binding.description} has no {key} any more.",
+                    title="Keys",
+                    severity="warning",
+                    timeout=15,
+                )
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         self.status_view = replace(self.status_view, database="failed")
@@ -530,7 +566,7 @@ class CharlieApp(App[None]):
     def on_corrected(self, message: Corrected) -> None:
         self._undo = message.undo
         self.refresh_bindings()
-        self.notify(f"{message.undo.description} Press u to undo.", timeout=8)
+        self.notify(f"{message.undo.description} {press(self.screen, 'undo', 'undo')}", timeout=8)
         self._reload_screen()
 
     def action_undo(self) -> None:

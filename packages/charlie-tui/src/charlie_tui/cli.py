@@ -14,7 +14,8 @@ Charlie: a journal in your terminal. Write entries; a local model reads each one
 background and files the people, places and organisations in it. Nothing leaves your machine.
 
 Keys: ctrl+n new entry, enter open, e edit, d delete, r retry, / search,
-p people & places, escape back, ctrl+p all commands, q quit.
+p people & places, escape back, ctrl+p all commands, q quit. Other keys for any of
+them: CHARLIE_KEYS below, or a [keys] table in the settings file.
 
 `charlie-tui import --help` brings in Day One, jrnl or a folder of text files;
 `charlie-tui export --help` writes the journal out as JSON or Markdown; `backup` and
@@ -51,16 +52,17 @@ def _run_command(argv: list[str]) -> int:
 
     from pydantic import ValidationError
 
-    from charlie_worker import WorkerSettings, settings_help
+    from charlie_worker import settings_help
 
     from .backup import command as backup_command
     from .exporters import command as export_command
     from .importers import command as import_command
+    from .settings import AppSettings
 
     parser = argparse.ArgumentParser(
         prog="charlie-tui",
         description=DESCRIPTION,
-        epilog=settings_help(WorkerSettings) + "\n\n" + FOOTER,
+        epilog=settings_help(AppSettings) + "\n\n" + FOOTER,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -69,7 +71,7 @@ def _run_command(argv: list[str]) -> int:
     backup_command.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
-        WorkerSettings()
+        AppSettings()
     except ValidationError as exc:
         print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
         return 2

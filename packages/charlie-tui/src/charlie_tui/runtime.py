@@ -86,6 +86,8 @@ class Runtime:
         self._instance: InstanceLock | None = None
         self.data_dir: Path | None = None
         """Known once ``open()`` has read the settings."""
+        self.keys: dict[str, str] = {}
+        """The user's keys by binding id (``AppSettings.keys``), read by ``open()``."""
         self.process: WorkerProcess | None = None
 
     @property
@@ -107,12 +109,15 @@ class Runtime:
         on its server (unless told not to, or the user paused reading)."""
         from pydantic import ValidationError
 
-        from charlie_worker import Journal, JournalClosedError, WorkerSettings
+        from charlie_worker import Journal, JournalClosedError
+
+        from .settings import AppSettings
 
         try:
-            self.data_dir = WorkerSettings().data_dir
+            settings = AppSettings()
         except ValidationError as exc:
             raise StartupError(f"charlie-tui: a setting is invalid:\n{exc}", 2) from None
+        self.data_dir, self.keys = settings.data_dir, settings.keys
         with self._lock:
             if self._closed:
                 raise JournalClosedError("The app closed before the journal opened.")

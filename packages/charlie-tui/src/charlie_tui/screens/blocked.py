@@ -30,7 +30,7 @@ class BlockedScreen(DataScreen):
     AUTO_FOCUS = "#blocked"
     SUB_TITLE = "Blocked names"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("x", "unblock", "Unblock", id="unblock"),
         Binding("a", "block_name", "Block a name", id="block-name"),
     ]

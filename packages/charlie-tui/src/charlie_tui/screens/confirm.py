@@ -22,8 +22,8 @@ class ConfirmScreen(ModalScreen[bool]):
     AUTO_FOCUS = "#confirm-no"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes", id="yes"),
+        Binding("n,escape", "answer(False)", "No", id="no"),
     ]
 
     def __init__(self, question: str, yes: str) -> None:

@@ -36,7 +36,7 @@ class NameScreen(ModalScreen[str | None]):
 
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#dialog-input"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, question: str, value: str = "") -> None:
         super().__init__()
@@ -62,7 +62,7 @@ class TypeScreen(ModalScreen[str | None]):
 
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#dialog-types"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, entity: EntityRef) -> None:
         super().__init__()
@@ -97,8 +97,8 @@ class MergeScreen(ModalScreen[list[str] | None]):
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#merge-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("enter", "merge", "Merge", priority=True, id="merge"),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("enter", "merge", "Merge", priority=True, id="confirm-merge"),
     ]
 
     def __init__(self, journal: Journal, entity: EntityRef) -> None:

@@ -36,8 +36,8 @@ class EditorScreen(Screen[str | None]):
     TITLE = "Charlie"
     AUTO_FOCUS = "#editor"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="save"),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
     def __init__(

@@ -36,7 +36,7 @@ class EntitiesScreen(CorrectingScreen):
     AUTO_FOCUS = "#entities"
     SUB_TITLE = "People, places and things"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("B", "app.blocked", "Blocked names", id="blocked"),
     ]

@@ -31,7 +31,7 @@ class EntityScreen(CorrectingScreen):
     AUTO_FOCUS = "#entity-quotes"
     COMPONENT_CLASSES: ClassVar[set[str]] = {"entity-page--name", "entity-page--day"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("x", "remove_from_entry", "Remove from this entry", id="remove-from-entry"),
     ]
 

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from ..background import run_blocking
 from ..formatting import Clock, plural
+from ..keys import press
 from ..messages import (
     DeleteEntry,
     EditEntry,
@@ -45,11 +46,11 @@ class EntriesScreen(DataScreen):
     styles are read (``SCREENS_CSS``)."""
     AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("r", "retry", "Retry"),
-        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("d", "delete", "Delete", id="delete"),
+        Binding("r", "retry", "Retry", id="retry"),
+        Binding("escape", "clear_search", "Clear search", show=False, id="clear-search"),
     ]
 
     def __init__(self, journal: Journal, clock: Clock) -> None:
@@ -130,7 +131,8 @@ class EntriesScreen(DataScreen):
         else:
             self._total = message.total or count
             self.sub_title = plural(self._total, "entry", "entries")
-            hint.update("" if count else "No entries yet. Press ctrl+n to write your first one.")
+            first = press(self, "new_entry", "write your first one")
+            hint.update("" if count else f"No entries yet. {first}")
         hint.display = not count
         self._refresh_keys()
 

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, STATE_LABELS, Clock, entity_type_label, full_date
+from ..keys import press
 from ..messages import (
     Correct,
     DeleteEntry,
@@ -45,10 +46,10 @@ class EntryScreen(DataScreen):
     AUTO_FOCUS = "#entry-body"
     SUB_TITLE = "Entry"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("r", "retry", "Retry"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("d", "delete", "Delete", id="delete"),
+        Binding("r", "retry", "Retry", id="retry"),
         Binding("x", "remove_entity", "Remove from entry", id="remove-entity"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -102,9 +103,10 @@ class EntryScreen(DataScreen):
         # A long entry whose reading failed in part has what the other parts named filed.
         partly = entry.state == "failed" and bool(entry.entities)
         if partly:
-            note.update(Text(f"Partly read: {entry.error}\nPress r to read that part again."))
+            again = press(self, "retry", "read that part again")
+            note.update(Text(f"Partly read: {entry.error}\n{again}"))
         elif entry.state == "failed":
-            note.update(Text(f"Reading failed: {entry.error}\nPress r to try again."))
+            note.update(Text(f"Reading failed: {entry.error}\n{press(self, 'retry', 'try again')}"))
         else:
             note.update(PENDING_NOTES.get(entry.state, ""))
         note.display = entry.state != "done"

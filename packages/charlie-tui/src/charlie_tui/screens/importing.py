@@ -69,7 +69,7 @@ class ImportScreen(ModalScreen[Summary | None]):
 
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#import-path"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, journal: Journal, kind: str) -> None:
         super().__init__()

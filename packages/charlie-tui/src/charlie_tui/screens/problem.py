@@ -20,7 +20,7 @@ class ProblemScreen(Screen[None]):
     CSS_PATH = SCREENS_CSS
     TITLE = "Charlie"
     SUB_TITLE = "Cannot open the journal"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit", id="quit")]
 
     def __init__(self, title: str, detail: str) -> None:
         super().__init__()

@@ -40,7 +40,7 @@ class WorkerLogScreen(DataScreen):
     TITLE = "Charlie"
     SUB_TITLE = "Worker log"
     AUTO_FOCUS = "#worker-log"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back", id="back")]
 
     def __init__(self, journal: Journal, clock: Clock, path: Path) -> None:
         super().__init__(journal, clock)

@@ -15,7 +15,7 @@ from textual.widgets.data_table import RowKey
 class RowTable(DataTable[Text]):
     """Rows are things to open (entries, entities): enter or a click opens the row."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open", id="open")]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
