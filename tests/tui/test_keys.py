@@ -167,3 +167,15 @@ async def test_a_key_taken_from_one_of_textuals_own_is_named(tui, journal) -> No
         await tui.wait_for(pilot, lambda: warnings(app), what="the warning")
         [warning] = warnings(app)
         assert "↑ now runs the command your settings gave it; Cursor up has no ↑" in warning
+
+
+def test_a_dialogs_keys_meet_only_its_own() -> None:
+    """A dialog (a modal screen) stops the keys at itself: the app's q given to "y" does not
+    clash with its Yes, but two of a screen's own commands on one key do."""
+    assert keymap_problems({"quit": "y"}) == []
+    assert keymap_problems({"no": "y"}) == [
+        "y would be both No and Yes: only one of them can have it"
+    ]
+    assert keymap_problems({"edit": "p"}) == [
+        "p would be both Edit and People & places: only one of them can have it"
+    ]

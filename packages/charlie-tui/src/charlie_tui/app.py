@@ -242,13 +242,14 @@ class CharlieApp(App[None]):
 
     def _use_keys(self, keymap: dict[str, str], problems: list[str]) -> None:
         """The user's keys from now on (the settings are read with the journal); those that
-        would do nothing are named, rather than leave a key press doing nothing unexplained."""
+        would not work as written are named, rather than leave a key press doing nothing, or
+        something else, unexplained."""
         if keymap:
             self.set_keymap(keymap)
         if problems:
             lines = "\n".join(f"• {problem}" for problem in problems)
             self.notify(
-                f"These keys in your settings do nothing:\n{lines}",
+                f"Some keys in your settings will not work as written:\n{lines}",
                 title="Keys",
                 severity="warning",
                 timeout=15,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import REPLACED_KEYS, Keys, format_key, key_to_character
+from textual.screen import ModalScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -53,9 +54,7 @@ def bound_classes() -> Bound:
     return bound
 
 
-def binding_ids(
-    bound: list[tuple[type[DOMNode], list[Binding]]] | None = None,
-) -> dict[str, Binding]:
+def binding_ids(bound: Bound | None = None) -> dict[str, Binding]:
     """Every binding id of the app, its screens and widgets, with its binding (the first, where
     several screens share an id, as "back" does): the ids a keymap may name."""
     ids: dict[str, Binding] = {}
@@ -72,8 +71,8 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
 
     Textual reports a clash only with bindings that have no id (its check takes a binding
     with an id for one being given another key), and all of ours have one: so the clashes
-    between them are found here, in the bindings in reach of each screen and widget (its own
-    and the app's)."""
+    between them are found here, in the bindings in reach of each screen and widget: its own
+    and the app's, or its own alone in a dialog (a modal screen's keys stop there)."""
     import difflib
 
     bound = bound_classes()
@@ -90,9 +89,10 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
                 problems.append(f'"{key}" (for {binding_id}) is not the name of a key')
     app_bindings = next(bindings for node, bindings in bound if node.__name__ == "CharlieApp")
     told: set[tuple[str, frozenset[str]]] = set()
-    for _node, bindings in bound:
+    for node, bindings in bound:
+        reach = bindings if issubclass(node, ModalScreen) else [*bindings, *app_bindings]
         holders: dict[str, dict[str, Binding]] = {}
-        for binding in {*bindings, *app_bindings}:
+        for binding in reach:
             for key in _keys_of(binding, keymap):
                 holders.setdefault(key, {})[binding.id or ""] = binding
         for key, by_id in holders.items():
