@@ -81,22 +81,31 @@ def test_help_describes_the_settings(capsys: pytest.CaptureFixture[str]) -> None
         assert setting in out
 
 
-def test_an_invalid_setting_is_a_message(tmp_path: Path) -> None:
+INVALID = [("CHARLIE_APPENDFSYNC", "sometimes"), ("CHARLIE_KEYS", "ctrl+e")]
+"""A value of the wrong kind, and keys that are not JSON (pydantic-settings' own error)."""
+
+
+@pytest.mark.parametrize(("variable", "value"), INVALID)
+def test_an_invalid_setting_is_a_message(tmp_path: Path, variable: str, value: str) -> None:
     result = subprocess.run(
         [str(CHARLIE_TUI)],
-        env={**os.environ, "CHARLIE_DATA_DIR": str(tmp_path), "CHARLIE_APPENDFSYNC": "sometimes"},
+        env={**os.environ, "CHARLIE_DATA_DIR": str(tmp_path), variable: value},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 2
     said = said_at_exit(result.stderr)
-    assert said.startswith("charlie-tui: a setting is invalid:") and "appendfsync" in said
+    field = variable.removeprefix("CHARLIE_").lower()
+    assert said.startswith("charlie-tui: a setting is invalid:") and field in said
     assert not list(tmp_path.iterdir())  # stopped before the data dir was touched
 
 
-def test_a_command_with_an_invalid_setting_is_a_message(monkeypatch, capsys, tmp_path) -> None:
-    monkeypatch.setenv("CHARLIE_APPENDFSYNC", "sometimes")
+@pytest.mark.parametrize(("variable", "value"), INVALID)
+def test_a_command_with_an_invalid_setting_is_a_message(
+    monkeypatch, capsys, tmp_path, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
     assert main(["export", "--format", "json", str(tmp_path / "out.json")]) == 2
     assert "a setting is invalid" in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()

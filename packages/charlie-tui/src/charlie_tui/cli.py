@@ -50,14 +50,12 @@ def _run_command(argv: list[str]) -> int:
     settings help and the commands' modules load the store, which the bare app defers."""
     import argparse
 
-    from pydantic import ValidationError
-
     from charlie_worker import settings_help
 
     from .backup import command as backup_command
     from .exporters import command as export_command
     from .importers import command as import_command
-    from .settings import AppSettings
+    from .settings import INVALID_SETTING, AppSettings
 
     parser = argparse.ArgumentParser(
         prog="charlie-tui",
@@ -72,7 +70,7 @@ def _run_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         AppSettings()
-    except ValidationError as exc:
+    except INVALID_SETTING as exc:
         print(f"charlie-tui: a setting is invalid:\n{exc}", file=sys.stderr)
         return 2
     if args.command == "import":

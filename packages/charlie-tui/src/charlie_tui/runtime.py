@@ -107,15 +107,13 @@ class Runtime:
     def open(self) -> Journal:
         """Read the settings and claim the data dir, open the database, then start the worker
         on its server (unless told not to, or the user paused reading)."""
-        from pydantic import ValidationError
-
         from charlie_worker import Journal, JournalClosedError
 
-        from .settings import AppSettings
+        from .settings import INVALID_SETTING, AppSettings
 
         try:
             settings = AppSettings()
-        except ValidationError as exc:
+        except INVALID_SETTING as exc:
             raise StartupError(f"charlie-tui: a setting is invalid:\n{exc}", 2) from None
         self.data_dir, self.keys = settings.data_dir, settings.keys
         with self._lock:

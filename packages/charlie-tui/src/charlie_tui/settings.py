@@ -8,9 +8,14 @@ first frame (``runtime``), the command line when it parses.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
+from pydantic_settings import SettingsError
 
 from charlie_worker import WorkerSettings
+
+INVALID_SETTING = (ValidationError, SettingsError)
+"""What reading ``AppSettings`` raises for a setting the user got wrong: a value of the wrong
+kind, or (``SettingsError``) ``CHARLIE_KEYS`` that is not JSON."""
 
 
 class AppSettings(WorkerSettings):
