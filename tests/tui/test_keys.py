@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -132,6 +134,18 @@ def test_every_binding_the_app_offers_has_an_id() -> None:
     free = [f"{modifier}+f{n}" for modifier in ("alt", "ctrl") for n in range(1, 25)]
     assert keymap_problems(dict(zip(ids, free, strict=False))) == []
     assert {"new-entry", "quit", "back", "edit", "merge", "confirm-merge"} <= set(ids)
+
+
+def test_help_lists_every_id() -> None:
+    """An installed app has no README: ``charlie-tui --help`` names the ids."""
+    out = subprocess.run(
+        [sys.executable, "-m", "charlie_tui.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    listed = out.split("key ids for CHARLIE_KEYS and [keys]:", 1)[1].split("\n\n", 1)[0]
+    assert [i.strip() for i in listed.replace("\n", " ").split(",")] == list(binding_ids())
 
 
 def test_the_readme_lists_every_id() -> None:

@@ -55,12 +55,13 @@ def _run_command(argv: list[str]) -> int:
     from .backup import command as backup_command
     from .exporters import command as export_command
     from .importers import command as import_command
+    from .keys import key_ids_help
     from .settings import INVALID_SETTING, AppSettings
 
     parser = argparse.ArgumentParser(
         prog="charlie-tui",
         description=DESCRIPTION,
-        epilog=settings_help(AppSettings) + "\n\n" + FOOTER,
+        epilog="\n\n".join([settings_help(AppSettings), key_ids_help(), FOOTER]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -65,6 +65,15 @@ def binding_ids(bound: Bound | None = None) -> dict[str, Binding]:
     return dict(sorted(ids.items()))
 
 
+def key_ids_help() -> str:
+    """The ids a user's keys may name, for ``--help``: the one place an installed app lists
+    them (the package README has the table)."""
+    import textwrap
+
+    ids = ", ".join(binding_ids())
+    return textwrap.fill(f"key ids for CHARLIE_KEYS and [keys]: {ids}", width=96)
+
+
 def keymap_problems(keymap: dict[str, str]) -> list[str]:
     """What in ``keymap`` would not do what the user meant: ids no binding has, keys Textual
     cannot name, and a key that two commands within reach of one screen would have.

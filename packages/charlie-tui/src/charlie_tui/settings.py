@@ -28,6 +28,6 @@ class AppSettings(WorkerSettings):
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="other keys for the app's commands, by binding id ([keys] in the settings "
-        "file; the ids: packages/charlie-tui/README.md)",
+        "file; the ids: charlie-tui --help)",
         examples=['{"new-entry": "ctrl+e", "quit": "ctrl+x"}'],
     )
