@@ -248,12 +248,7 @@ class CharlieApp(App[None]):
             self.set_keymap(keymap)
         if problems:
             lines = "\n".join(f"• {problem}" for problem in problems)
-            self.notify(
-                f"Some keys in your settings will not work as written:\n{lines}",
-                title="Keys",
-                severity="warning",
-                timeout=15,
-            )
+            self._warn_about_keys(f"Some keys in your settings will not work as written:\n{lines}")
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         """A key of the user's was another command's key too: the user's wins (Textual's
@@ -262,13 +257,14 @@ class CharlieApp(App[None]):
             key = key_text(binding)
             if (key, binding.description) not in self._clashes_told:
                 self._clashes_told.add((key, binding.description))
-                self.notify(
+                self._warn_about_keys(
                     f"{key} now runs the command your settings gave it; "
-                    f"{binding.description} has no {key} any more.",
-                    title="Keys",
-                    severity="warning",
-                    timeout=15,
+                    f"{binding.description} has no {key} any more."
                 )
+
+    def _warn_about_keys(self, text: str) -> None:
+        """A warning about the user's keys, up long enough to read and act on."""
+        self.notify(text, title="Keys", severity="warning", timeout=15)
 
     def on_database_failed(self, message: DatabaseFailed) -> None:
         self.status_view = replace(self.status_view, database="failed")

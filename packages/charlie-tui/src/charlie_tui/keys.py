@@ -3,9 +3,9 @@
 binding is offered (the footer, the palette, the hints in the text follow).
 
 Textual ignores an id it does not know and a key it cannot name, so a typo would leave the
-user pressing a key that does nothing with no idea why: ``keymap_problems`` names both, and
-the app shows them. The ids are read from the bindings themselves (``binding_ids``), so this
-module holds no second list of them.
+user pressing a key that does nothing with no idea why: ``keymap_problems`` names both, and a
+key two commands would share, and the app shows them. The ids are read from the bindings
+themselves (``binding_ids``), so this module holds no second list of them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import REPLACED_KEYS, Keys, format_key, key_to_character
@@ -96,7 +97,7 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
         for key in (k.strip() for k in keys.split(",")):
             if not valid_key(key):
                 problems.append(f'"{key}" (for {binding_id}) is not the name of a key')
-    app_bindings = next(bindings for node, bindings in bound if node.__name__ == "CharlieApp")
+    app_bindings = next(bindings for node, bindings in bound if issubclass(node, App))
     told: set[tuple[str, frozenset[str]]] = set()
     for node, bindings in bound:
         reach = bindings if issubclass(node, ModalScreen) else [*bindings, *app_bindings]

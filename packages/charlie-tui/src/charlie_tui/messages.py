@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 @dataclass(eq=False, repr=False)
 class DatabaseOpened(Message):
     """The database is open and the worker (if any) started: screens can load. The user's
-    keys that would do nothing (``keys.keymap_problems``) come along, to be shown."""
+    keys that would not work as written (``keys.keymap_problems``) come along, to be shown."""
 
     journal: Journal
     key_problems: list[str]
