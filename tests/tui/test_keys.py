@@ -93,13 +93,14 @@ async def test_keys_from_the_environment_as_json(tui, data_dir, monkeypatch) -> 
 
 
 async def test_what_would_do_nothing_is_named(tui, data_dir) -> None:
-    write_keys(new_entri="ctrl+e", entities="ctrl+qq")
+    write_keys(new_entri="ctrl+e", entities="ctrl+qq", save="s")
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, tui, app)
         [warning] = warnings(app)
         assert '"new-entri" is not the id of a key (did you mean "new-entry"?)' in warning
         assert '"ctrl+qq" (for entities) is not the name of a key' in warning
+        assert 's for Save types "s" in the text there' in warning
         await pilot.press("ctrl+n")  # the default key of the mistyped id still works
         await tui.wait_for(pilot, lambda: isinstance(app.screen, EditorScreen), what="editor")
 
@@ -193,3 +194,28 @@ def test_a_dialogs_keys_meet_only_its_own() -> None:
     assert keymap_problems({"edit": "p"}) == [
         "p would be both Edit and People & places: only one of them can have it"
     ]
+
+
+def test_a_key_the_text_box_takes_is_named() -> None:
+    """Where the user types, a command's key must not be one the text box takes: a character
+    (Save goes first, so "s" would save instead of typing), or a key of the box's own (the
+    editor's ctrl+z is its Undo). Keys with ctrl or alt the box leaves alone are fine, and so
+    is a command's own default (Merge's enter is meant to go before the filter's)."""
+    assert keymap_problems({"save": "s"}) == [
+        's for Save types "s" in the text there: give it a key with ctrl or alt'
+    ]
+    assert keymap_problems({"save": "shift+s,space"}) == [
+        'shift+s for Save types "S" in the text there: give it a key with ctrl or alt',
+        "space for Save types a space in the text there: give it a key with ctrl or alt",
+    ]
+    assert keymap_problems({"cancel": "ctrl+z"}) == [
+        "ctrl+z for Cancel is Undo in the text there: give it another key"
+    ]
+    assert keymap_problems({"cancel": "x"}) == [  # named once, for every dialog that has it
+        'x for Cancel types "x" in the text there: give it a key with ctrl or alt'
+    ]
+    assert keymap_problems({"confirm-merge": "m"}) == [
+        'm for Merge types "m" in the text there: give it a key with ctrl or alt'
+    ]
+    for fine in [{"save": "alt+s"}, {"save": "ctrl+s"}, {"confirm-merge": "enter"}, {"edit": "s"}]:
+        assert keymap_problems(fine) == [], fine

@@ -4,7 +4,8 @@ binding is offered (the footer, the palette, the hints in the text follow).
 
 Textual ignores an id it does not know and a key it cannot name, so a typo would leave the
 user pressing a key that does nothing with no idea why: ``keymap_problems`` names both, and a
-key two commands would share, and the app shows them. The ids are read from the bindings
+key two commands would share, or that the text box a command works beside would take, and
+the app shows them. The ids are read from the bindings
 themselves (``binding_ids``), so this module holds no second list of them.
 """
 
@@ -21,6 +22,7 @@ from textual.screen import ModalScreen
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.widget import Widget
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 KEY_NAMES = frozenset(key.value for key in Keys)
@@ -77,7 +79,8 @@ def key_ids_help() -> str:
 
 def keymap_problems(keymap: dict[str, str]) -> list[str]:
     """What in ``keymap`` would not do what the user meant: ids no binding has, keys Textual
-    cannot name, and a key that two commands within reach of one screen would have.
+    cannot name, a key that two commands within reach of one screen would have, and a key of
+    a screen's own command that its text box takes (``text_box_problems``).
 
     Textual reports a clash only with bindings that have no id (its check takes a binding
     with an id for one being given another key), and all of ours have one: so the clashes
@@ -111,7 +114,53 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
                 told.add(clash)
                 names = " and ".join(sorted(b.description for b in by_id.values()))
                 problems.append(f"{key} would be both {names}: only one of them can have it")
-    return problems
+    return problems + text_box_problems(bound, keymap)
+
+
+def text_box_problems(bound: Bound, keymap: dict[str, str]) -> list[str]:
+    """The user's keys for a screen's own commands that the screen's text box takes: a
+    character it types ("s" for Save) or a key of its own (ctrl+z, its Undo). Such a key either
+    never reaches the command, the text box having it first, or, for a command that goes
+    first (Save), takes the key from the text: "s" would save instead of typing an s.
+
+    A screen where the user types names its text box's class as ``TEXT_BOX``."""
+    problems = []
+    for node, bindings in bound:
+        box: type[Widget] | None = getattr(node, "TEXT_BOX", None)
+        if box is None:
+            continue
+        box_keys = {
+            key_text(Binding(key.strip(), b.action)): b.description
+            for cls in reversed(box.__mro__)
+            for b in cls.__dict__.get("BINDINGS", [])
+            if isinstance(b, Binding)
+            for key in b.key.split(",")
+        }
+        for binding in (b for b in bindings if b.id in keymap):
+            defaults = set(_keys_of(binding, {}))  # a default that overrides the box's is meant
+            for key in (k for k in _keys_of(binding, keymap) if k not in defaults):
+                if (char := _typed(key)) is not None:
+                    typed = "a space" if char == " " else f'"{char}"'
+                    problems.append(
+                        f"{key} for {binding.description} types {typed} in the text there: "
+                        "give it a key with ctrl or alt"
+                    )
+                elif key in box_keys:
+                    problems.append(
+                        f"{key} for {binding.description} is {box_keys[key]} in the text "
+                        "there: give it another key"
+                    )
+    return list(dict.fromkeys(problems))  # "cancel" is in several screens with a text box
+
+
+def _typed(key: str) -> str | None:
+    """The character ``key`` types into a text box, if it types one: a printable character
+    with no modifier but shift."""
+    *modifiers, name = key.split("+")
+    char = key_to_character(REPLACED_KEYS.get(name, name)) if len(name) > 1 else name
+    if not (set(modifiers) <= {"shift"} and char and char.isprintable()):
+        return None
+    return char.upper() if modifiers else char
 
 
 def _keys_of(binding: Binding, keymap: dict[str, str]) -> list[str]:

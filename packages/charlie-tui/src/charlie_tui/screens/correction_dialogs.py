@@ -36,6 +36,7 @@ class NameScreen(ModalScreen[str | None]):
 
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#dialog-input"
+    TEXT_BOX: ClassVar[type[Input]] = Input  # where the user types: keys.text_box_problems
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, question: str, value: str = "") -> None:
@@ -96,6 +97,7 @@ class MergeScreen(ModalScreen[list[str] | None]):
 
     CSS_PATH = SCREENS_CSS
     AUTO_FOCUS = "#merge-filter"
+    TEXT_BOX: ClassVar[type[Input]] = Input  # where the user types: keys.text_box_problems
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("enter", "merge", "Merge", priority=True, id="confirm-merge"),

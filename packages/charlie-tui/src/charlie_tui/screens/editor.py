@@ -35,6 +35,7 @@ class EditorScreen(Screen[str | None]):
     CSS_PATH = SCREENS_CSS
     TITLE = "Charlie"
     AUTO_FOCUS = "#editor"
+    TEXT_BOX: ClassVar[type[TextArea]] = TextArea  # where the user types: keys.text_box_problems
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True, id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
