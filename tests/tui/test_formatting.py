@@ -134,7 +134,7 @@ def reading(**progress: Any) -> StatusView:
             ),
             (
                 "Worker running",
-                "Model: SmolLM2 (built-in; a better one: charlie-inference models)",
+                "Model: SmolLM2 (built-in; better: charlie-inference models)",
                 "Nothing waiting",
             ),
         ),

@@ -122,7 +122,7 @@ def _model(snapshot: Snapshot) -> Part:
     if report.model:
         return (f"Model loaded: {name}" if name else "Model loaded"), "ok"
     if report.builtin:
-        return f"Model: {name} (built-in; a better one: charlie-inference models)", "muted"
+        return f"Model: {name} (built-in; better: charlie-inference models)", "muted"
     return (f"Model: {name}" if name else "Model not loaded"), "muted"
 
 
