@@ -84,15 +84,15 @@ def named(case: dict[str, Any]) -> list[str]:
 
 @contextlib.contextmanager
 def model_only() -> Iterator[None]:
-    """The shipped matcher without its rule: every case goes to the model."""
+    """The shipped matcher without its rules: every case goes to the model."""
     from charlie_inference.programs import entity_matcher
 
-    rule = entity_matcher.named_in_full
-    entity_matcher.named_in_full = lambda _entry, _candidates: None
+    rule = entity_matcher.rule_match
+    entity_matcher.rule_match = lambda _name, _entry, _candidates: None
     try:
         yield
     finally:
-        entity_matcher.named_in_full = rule
+        entity_matcher.rule_match = rule
 
 
 def json_request_adapter() -> type:
@@ -257,12 +257,12 @@ def ask_one_call(case: dict[str, Any], predict: Any, rule: bool = True) -> dict[
     import dspy
 
     from charlie_inference.programs.entity_extractor import _answers
-    from charlie_inference.programs.entity_matcher import NO_MATCH, named_in_full
+    from charlie_inference.programs.entity_matcher import NO_MATCH, rule_match
     from charlie_inference.programs.prompt import StablePromptAdapter
 
     names = case.get("names") or [case["name"]]
     chosen = {
-        n: named_in_full(case["entry"], candidates_of(case, n)) if rule else None for n in names
+        n: rule_match(n, case["entry"], candidates_of(case, n)) if rule else None for n in names
     }
     asked = {n: candidates_of(case, n) for n in names if chosen[n] is None}
     if asked:

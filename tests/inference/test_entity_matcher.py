@@ -16,6 +16,7 @@ from charlie_inference.programs.entity_matcher import (
     NO_MATCH,
     WINDOW_CHARS,
     around_mention,
+    first_name_of_one,
     mention_window,
     named_in_full,
 )
@@ -132,7 +133,7 @@ def test_every_question_starts_with_the_same_instructions_and_demos() -> None:
 def test_the_one_candidate_the_entry_names_in_full_is_the_answer_without_a_model() -> None:
     entry = "Sam Ortiz came over for dinner. Later Sam and I watched the match."
     candidates = ["Sam Lee", "Sam Ortiz"]
-    assert not EntityMatcher.needs_model(entry, candidates)
+    assert not EntityMatcher.needs_model("Sam", entry, candidates)
     with dspy.context(lm=None):  # no model to ask
         assert EntityMatcher()(name="Sam", entry=entry, candidates=candidates).match == "Sam Ortiz"
 
@@ -142,7 +143,36 @@ def test_no_candidate_or_several_named_in_full_leave_the_question_to_the_model()
     assert named_in_full("Sam Lee met Sam Ortiz; Sam paid.", ["Sam Lee", "Sam Ortiz"]) is None
     assert named_in_full("Dinner with Sam Leeds.", ["Sam Lee"]) is None  # whole words only
     assert named_in_full("dinner with SAM LEE.", ["Sam Lee"]) == "Sam Lee"
-    assert EntityMatcher.needs_model("Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"])
+    assert EntityMatcher.needs_model(
+        "Sam", "Sam and I watched the match.", ["Sam Lee", "Sam Ortiz"]
+    )
+
+
+def test_a_person_called_by_the_first_name_of_one_known_person_is_that_person() -> None:
+    """ "Amara called later." after "Amara Okafor": the model answered "none" to that short a
+    sentence and a second Amara was filed. A cue that the name is a person's, and one known
+    person with that first name, decide it without the model."""
+    known = ["Amara Okafor"]
+    for entry in ["Jonas came too. Amara called later.", "Lunch with amara today.", "Met Amara."]:
+        assert first_name_of_one("Amara", entry, known) == "Amara Okafor", entry
+        assert not EntityMatcher.needs_model("Amara", entry, known)
+    with dspy.context(lm=None):  # no model to ask
+        answer = EntityMatcher()(name="Amara", entry="Amara called later.", candidates=known)
+    assert answer.match == "Amara Okafor"
+
+
+def test_the_first_name_rule_leaves_the_rest_to_the_model() -> None:
+    ask = [
+        ("Amara", "The dashboard is Amara's now.", ["Amara Okafor"]),  # nothing says a person
+        ("Jordan", "Flew to Jordan for the wedding.", ["Jordan Ellis"]),  # a place's cue
+        ("Amara", "Amara called later.", ["Amara Okafor", "Amara Nwosu"]),  # two of them
+        ("Amara", "Amara called later.", ["Amara Okafor", "Jonas Amara"]),  # the word twice
+        ("Okafor", "Okafor called later.", ["Amara Okafor"]),  # a surname
+        ("Amara O", "Amara O called later.", ["Amara Okafor"]),  # not one word
+    ]
+    for name, entry, candidates in ask:
+        assert first_name_of_one(name, entry, candidates) is None, (name, entry)
+        assert EntityMatcher.needs_model(name, entry, candidates), (name, entry)
 
 
 @pytest.mark.slow

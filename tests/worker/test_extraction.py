@@ -30,7 +30,7 @@ from kit.matcher_cases import matcher_cases
 ANSWERS = by_text(
     {
         "Zorba": types_answer(("Zorba", "Place")),
-        "Priya called": '{"match": "Priya Sharma"}',
+        "Sharma called": '{"match": "Priya Sharma"}',
     }
 )
 
@@ -73,9 +73,10 @@ def test_an_entry_of_known_names_is_read_without_loading_the_model(
 def test_the_model_is_loaded_when_resolution_needs_the_matcher(
     loaded: list[ScriptedLM],
 ) -> None:
-    """Extraction types "Priya" by its cue, but "Priya" / "Priya Sharma" is for the matcher."""
+    """Extraction types "Sharma" by its cue, but "Sharma" / "Priya Sharma" is for the matcher
+    (a surname: the first-name rule leaves it)."""
     read("Coffee with Priya Sharma at Zorba.")
-    assert read("Priya called about the trip.") == [("Priya Sharma", "Person")]
+    assert read("Sharma called about the trip.") == [("Priya Sharma", "Person")]
     assert len(loaded) == 2  # the first entry's model was closed; the matcher needed one
     asked = loaded[1].scripted.requests
     assert len(asked) == 1 and "Priya Sharma" in str(asked[0].messages[-1])
@@ -86,11 +87,20 @@ def test_the_matcher_is_asked_with_the_sentence_that_names_the_person_not_the_en
 ) -> None:
     """Each question evaluates its window again: a paragraph's other sentences stay out."""
     read("Coffee with Priya Sharma at Zorba.")
-    entry = "Priya called about the trip. The boiler broke again, so the flat was cold all day."
+    entry = "Sharma called about the trip. The boiler broke again, so the flat was cold all day."
     assert read(entry) == [("Priya Sharma", "Person")]
     [question] = loaded[-1].scripted.requests
     request = to_chat_messages(question)[-1]["content"]
-    assert "entry: Priya called about the trip.\n" in request and "boiler" not in request
+    assert "entry: Sharma called about the trip.\n" in request and "boiler" not in request
+
+
+def test_a_person_called_by_the_first_name_of_one_known_person_needs_no_model(
+    loaded: list[ScriptedLM],
+) -> None:
+    read("Coffee with Priya Sharma at Zorba.")
+    loads = len(loaded)
+    assert read("Priya called about the trip.") == [("Priya Sharma", "Person")]
+    assert len(loaded) == loads  # "called" says a person; one known Priya: no model asked
 
 
 def test_a_short_form_of_the_one_candidate_the_entry_names_in_full_needs_no_model(

@@ -27,6 +27,8 @@ from typing import Literal
 
 import dspy
 
+from .candidates import Candidate
+from .cues import cue_type
 from .prompt import StablePromptAdapter
 from .sentences import sentences_of
 
@@ -45,7 +47,12 @@ def mention_window(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
 
 def mentions(text: str, name: str) -> bool:
     """Whether ``text`` holds ``name`` as whole words, any case ("Sam", not "same")."""
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE) is not None
+    return _as_words(name).search(text) is not None
+
+
+def _as_words(name: str) -> re.Pattern[str]:
+    """``name`` as whole words, any case."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags=re.IGNORECASE)
 
 
 def around_mention(entry: str, name: str, size: int = WINDOW_CHARS) -> str:
@@ -112,6 +119,36 @@ def named_in_full(entry: str, candidates: list[str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+def first_name_of_one(name: str, entry: str, candidates: list[str]) -> str | None:
+    """The one candidate whose first name ``name`` is, when the entry says ``name`` is a
+    person ("Amara called later", "lunch with Amara": ``cues.cue_type``) and no other candidate
+    has that word in its name.
+
+    The journal's commonest case, a friend met once in full and by first name ever after, is
+    the one the model is worst at when the sentence says little ("Amara called later." was
+    answered "none", a second Amara filed). The cue keeps a place of the same name out
+    ("flew to Jordan", with Jordan Ellis known); a name shared by two known people is left
+    to the model, as is a surname or a name with no cue."""
+    word = name.strip().casefold()
+    if not word or " " in word:
+        return None
+    holders = [c for c in dict.fromkeys(candidates) if word in c.casefold().split()]
+    if len(holders) != 1 or holders[0].casefold().split()[0] != word:
+        return None
+    for found in _as_words(name.strip()).finditer(entry):
+        mention = Candidate(found.group(), found.start(), found.end(), "span")
+        if cue_type(entry, mention) == "Person":
+            return holders[0]
+    return None
+
+
+def rule_match(name: str, entry: str, candidates: list[str]) -> str | None:
+    """The candidate the entry decides without the model, if any: the one it names in full
+    ("Sam Ortiz came over… Sam and I"), else the one whose first name the entry uses for a
+    person. None leaves the question to the model."""
+    return named_in_full(entry, candidates) or first_name_of_one(name, entry, candidates)
+
+
 class EntityMatcher(dspy.Module):
     """``matcher(name=..., entry=..., candidates=[...])`` → ``Prediction(match=str | None)``."""
 
@@ -121,17 +158,17 @@ class EntityMatcher(dspy.Module):
         self.match.demos = [demo.copy() for demo in HAND_DEMOS]
 
     @staticmethod
-    def needs_model(entry: str, candidates: list[str]) -> bool:
-        """Whether answering asks the model (not when the entry names one candidate in full):
-        the worker loads it only then."""
-        return bool(candidates) and named_in_full(entry, candidates) is None
+    def needs_model(name: str, entry: str, candidates: list[str]) -> bool:
+        """Whether answering asks the model (not when a rule decides, ``rule_match``): the
+        worker loads it only then."""
+        return bool(candidates) and rule_match(name, entry, candidates) is None
 
     def forward(self, name: str, entry: str, candidates: list[str]) -> dspy.Prediction:
         choices = tuple(dict.fromkeys(candidates))
         if not choices:
             return dspy.Prediction(match=None)
-        if (named := named_in_full(entry, list(choices))) is not None:
-            return dspy.Prediction(match=named)
+        if (decided := rule_match(name, entry, list(choices))) is not None:
+            return dspy.Prediction(match=decided)
         # The stored predictor carries instructions and demos; each call narrows its answer type
         # (a grammar only), while the system prompt and the demos stay the same.
         signature = self.match.signature.with_updated_fields(

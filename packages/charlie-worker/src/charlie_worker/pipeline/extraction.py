@@ -68,7 +68,7 @@ def extract_nodes(episode_uuid: str, journal: str, attempt: int = 0) -> ExtractR
     entities = [e for e in reading.entities if normalize_name(e.name) not in blocked]
 
     def ask(name: str, candidates: list[str]) -> str | None:
-        needs = lm is None and matcher.needs_model(content, candidates)
+        needs = lm is None and matcher.needs_model(name, content, candidates)
         with dspy.context(lm=_model_for(attempt) if needs else lm):
             return matcher(name=name, entry=content, candidates=candidates).match
 
