@@ -5,8 +5,8 @@ binding is offered (the footer, the palette, the hints in the text follow).
 Textual ignores an id it does not know and a key it cannot name, so a typo would leave the
 user pressing a key that does nothing with no idea why: ``keymap_problems`` names both, and a
 key two commands would share, or that the text box a command works beside would take, and
-the app shows them. The ids are read from the bindings
-themselves (``binding_ids``), so this module holds no second list of them.
+the app shows them. The ids are read from the bindings themselves (``binding_ids``), so this
+module holds no second list of them.
 """
 
 from __future__ import annotations
