@@ -96,8 +96,9 @@ COMMON_WORDS = PRONOUNS | WEEKDAYS | MONTHS | TIME_WORDS | FUNCTION_WORDS | JOUR
 NEVER_NAMES = PRONOUNS | WEEKDAYS | MONTHS | TIME_WORDS
 """Words that are not a name even as part of a longer span's edges."""
 
-CONNECTORS = _words("of the de da del della di du la le van von der den y & and'")
-"""Lower-case words a capitalised span may hold inside ("Bank of America")."""
+CONNECTORS = _words("of the de da del della di du la le van von der den y &")
+"""Lower-case words a capitalised span may hold inside ("Bank of America"). Not "and": it joins
+two people far more often than it sits inside one name ("Amara and Jonas")."""
 
 PERSON_TITLES = _words(
     "dr doctor mr mrs ms miss mx prof professor sir dame lady lord rev reverend fr father "
