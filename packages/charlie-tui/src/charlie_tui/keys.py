@@ -130,11 +130,11 @@ def text_box_problems(bound: Bound, keymap: dict[str, str]) -> list[str]:
         if box is None:
             continue
         box_keys = {
-            key_text(Binding(key.strip(), b.action)): b.description
+            key: b.description
             for cls in reversed(box.__mro__)
             for b in cls.__dict__.get("BINDINGS", [])
             if isinstance(b, Binding)
-            for key in b.key.split(",")
+            for key in _keys_of(b, {})
         }
         for binding in (b for b in bindings if b.id in keymap):
             defaults = set(_keys_of(binding, {}))  # a default that overrides the box's is meant
@@ -157,7 +157,7 @@ def _typed(key: str) -> str | None:
     """The character ``key`` types into a text box, if it types one: a printable character
     with no modifier but shift."""
     *modifiers, name = key.split("+")
-    char = key_to_character(REPLACED_KEYS.get(name, name)) if len(name) > 1 else name
+    char = _character(name)
     if not (set(modifiers) <= {"shift"} and char and char.isprintable()):
         return None
     return char.upper() if modifiers else char
@@ -175,8 +175,13 @@ def valid_key(key: str) -> bool:
     *modifiers, name = key.split("+")
     if not name or not set(modifiers) <= MODIFIERS:
         return False
+    return name in KEY_NAMES or _character(name) is not None
+
+
+def _character(name: str) -> str | None:
+    """The character a key's name stands for ("s", "slash", "space"), if any."""
     # Textual names "/" "slash" but reads that name back only as "solidus" (REPLACED_KEYS)
-    return name in KEY_NAMES or key_to_character(REPLACED_KEYS.get(name, name)) is not None
+    return key_to_character(REPLACED_KEYS.get(name, name))
 
 
 def key_text(binding: Binding) -> str:

@@ -131,8 +131,11 @@ class EntriesScreen(DataScreen):
         else:
             self._total = message.total or count
             self.sub_title = plural(self._total, "entry", "entries")
-            first = "" if count else press(self, "new_entry", "write your first one")
-            hint.update(f"No entries yet. {first}" if first else "")
+            hint.update(
+                ""
+                if count
+                else f"No entries yet. {press(self, 'new_entry', 'write your first one')}"
+            )
         hint.display = not count
         self._refresh_keys()
 
