@@ -9,11 +9,19 @@ from charlie_inference import ENTITY_TYPES, normalize_name
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import corrections
 from charlie_worker.store.corrections import CorrectionError
-from charlie_worker.store.entities import Known, blocked_norms, known_entities
+from charlie_worker.store.entities import (
+    Known,
+    Mention,
+    blocked_norms,
+    file_mentions,
+    known_entities,
+)
+from charlie_worker.store.entity_pages import entity_page
 from charlie_worker.store.entries import delete_entry
 from charlie_worker.store.names import ENTITY_TYPES as STORE_TYPES
 from charlie_worker.store.names import normal_name
 from charlie_worker.store.queries import get_entry
+from charlie_worker.store.quotes import Quote
 from kit.seeds import read_entry_as
 
 
@@ -24,8 +32,11 @@ def journal_state() -> tuple[list[tuple[object, ...]], list[tuple[str, ...]], fr
     mentions = select_graph(J).ro_query(
         "MATCH (e:Episode)-[:MENTIONS]->(n:Entity) RETURN e.uuid, n.uuid ORDER BY e.uuid, n.uuid"
     )
+    written = select_graph(J).ro_query("MATCH (n:Entity) RETURN n.uuid, n.written_as")
+    written_as = {uuid: names or [] for uuid, names in written.result_set}
     entities = sorted(
-        (k.uuid, k.name, k.norm, k.type, k.aliases, k.alias_norms) for k in known_entities(J)
+        (k.uuid, k.name, k.norm, k.type, k.aliases, k.alias_norms, written_as[k.uuid])
+        for k in known_entities(J)
     )
     return entities, [tuple(row) for row in mentions.result_set], blocked_norms(J)
 
@@ -130,6 +141,26 @@ def test_merge_moves_mentions_keeps_names_as_aliases_and_undo_splits_them_again(
     assert undo.description.startswith("Merged ") and undo.description.endswith("into “Sarah”.")
     corrections.undo(J, undo)
     assert journal_state() == before
+
+
+def test_merge_brings_the_ways_entries_wrote_the_others_and_undo_takes_them_back(
+    seeded,
+) -> None:
+    names = by_name()
+    sarah, sara = names["Sarah"], names["Sara"]
+    entry = read_entry_as("Sal called.")
+    file_mentions(entry, J, [Mention("Sal", "Person", sara.uuid, sara.norm, is_new=False)])
+    before = journal_state()
+    undo = corrections.merge(J, sarah.uuid, [sara.uuid])
+    page = entity_page(J, sarah.uuid)
+    assert page is not None
+    assert [q.quote for q in page.quotes if q.entry_uuid == entry] == [
+        Quote("Sal called.", ((0, 3),))
+    ]
+    corrections.undo(J, undo)
+    assert journal_state() == before
+    page = entity_page(J, sarah.uuid)
+    assert page is not None and entry not in {q.entry_uuid for q in page.quotes}
 
 
 def test_merge_needs_another_entity(seeded) -> None:

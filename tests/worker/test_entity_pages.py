@@ -3,15 +3,19 @@ app reaches them through, on the real embedded graph."""
 
 from __future__ import annotations
 
+from functools import partial
 from unittest import mock
 
 import pytest
 
+from charlie_inference import Entity
 from charlie_worker import CorrectionError, Journal, JournalClosedError
+from charlie_worker.pipeline.resolution import resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import entries
-from charlie_worker.store.entities import known_entities
+from charlie_worker.store.entities import candidates_for, file_mentions, known_entities
 from charlie_worker.store.entity_pages import entity_page, find_entities, highlights
+from charlie_worker.store.graphs import select_graph
 from charlie_worker.store.quotes import Quote, name_spans, quotes
 from kit.seeds import read_entry_as
 
@@ -127,6 +131,40 @@ def test_highlights_mark_each_entity_where_the_entry_names_it(seeded) -> None:
         ("Sarah", "Person"),
     ]
     assert highlights(J, "gone") == []
+
+
+def read_with_answers(day: int, text: str, *entities: tuple[str, str]) -> str:
+    """``at``, the model's tier answering each question with the first candidate: a surname
+    or first name resolved to the person named in full."""
+    with mock.patch.object(entries, "time", mock.Mock(time=lambda: 1_700_000_000 + day * 86400)):
+        entry = entries.add_entry(text, J)
+    found = [Entity(name=name, type=kind) for name, kind in entities]
+    ask = lambda name, candidates: candidates[0]  # noqa: E731
+    file_mentions(entry, J, resolve(found, partial(candidates_for, J), ask))
+    return entry
+
+
+def test_a_person_named_another_way_is_quoted_and_marked_where_the_entry_says_it(db) -> None:
+    at(1, "Met Dana Whitfield at the market.", ("Dana Whitfield", "Person"))
+    later = read_with_answers(
+        2, "Long day. Lunch with Whitfield and Dana, who was late.", ("Whitfield", "Person")
+    )
+    read_with_answers(3, "Dana sent the photos.", ("Dana", "Person"))
+    [dana] = known_entities(J)
+    assert (dana.name, dana.aliases) == ("Dana Whitfield", ())  # never matched by: no alias
+    page = entity_page(J, dana.uuid)
+    assert page is not None and page.entries == 3
+    text = "Lunch with Whitfield and Dana, who was late."
+    assert page.quotes[1].quote == Quote(text, ((11, 20), (25, 29)))
+    assert page.quotes[0].quote == Quote("Dana sent the photos.", ((0, 4),))
+    found = highlights(J, later)
+    assert [(h.start, h.end, h.entity.name) for h in found] == [
+        (21, 30, "Dana Whitfield"),
+        (35, 39, "Dana Whitfield"),
+    ]
+    assert select_graph(J).ro_query("MATCH (n:Entity) RETURN n.written_as").result_set == [
+        [["Whitfield", "Dana"]]
+    ]  # each way once, however often read
 
 
 def test_curation_refuses_once_the_journal_is_closed(seeded) -> None:

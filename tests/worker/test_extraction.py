@@ -20,10 +20,12 @@ from charlie_worker.pipeline.manager import ModelManager, manager
 from charlie_worker.pipeline.resolution import resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import worker_state as status
-from charlie_worker.store.entities import Known
+from charlie_worker.store.entities import Known, known_entities
+from charlie_worker.store.entity_pages import entity_page
 from charlie_worker.store.journal import save_entry
 from charlie_worker.store.queries import get_entry
 from charlie_worker.store.queue import bind_queue, read_entry
+from charlie_worker.store.quotes import Quote
 from kit.fake_lm import ScriptedLM, by_text, types_answer
 from kit.matcher_cases import matcher_cases
 
@@ -101,6 +103,10 @@ def test_a_person_called_by_the_first_name_of_one_known_person_needs_no_model(
     loads = len(loaded)
     assert read("Priya called about the trip.") == [("Priya Sharma", "Person")]
     assert len(loaded) == loads  # "called" says a person; one known Priya: no model asked
+    [priya] = [k for k in known_entities(J) if k.name == "Priya Sharma"]
+    page = entity_page(J, priya.uuid)  # the page quotes the sentence, "Priya" marked
+    assert page is not None
+    assert Quote("Priya called about the trip.", ((0, 5),)) in [q.quote for q in page.quotes]
 
 
 def test_a_short_form_of_the_one_candidate_the_entry_names_in_full_needs_no_model(

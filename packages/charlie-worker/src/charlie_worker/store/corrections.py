@@ -40,6 +40,7 @@ class EntitySnapshot:
     aliases: tuple[str, ...]
     alias_norms: tuple[str, ...]
     mentions: tuple[str, ...] | None
+    written_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ class Undo:
 # An entity ``n``'s own fields, as map entries; ``mentions`` is added where a correction
 # changes them.
 _FIELDS = """uuid: n.uuid, name: n.name, norm: n.norm_name, type: n.type,
-             aliases: coalesce(n.aliases, []), alias_norms: coalesce(n.alias_norms, [])"""
+             aliases: coalesce(n.aliases, []), alias_norms: coalesce(n.alias_norms, []),
+             written_as: coalesce(n.written_as, [])"""
 _MENTIONED = "OPTIONAL MATCH (x:Episode)-[:MENTIONS]->(n) WITH n, collect(x.uuid) AS eps"
 
 _BLOCKED = "MATCH (b:Blocked) RETURN b.name, b.norm ORDER BY b.norm"
@@ -104,7 +106,7 @@ CALL {{
   MATCH (ep:Episode)-[:MENTIONS]->(o)
   MERGE (ep)-[:MENTIONS]->(s)
 }}
-SET s.aliases = $aliases, s.alias_norms = $alias_norms
+SET s.aliases = $aliases, s.alias_norms = $alias_norms, s.written_as = $written_as
 FOREACH (o IN gone | DETACH DELETE o)
 RETURN kept, before
 """
@@ -167,7 +169,7 @@ CALL {
   UNWIND $entities AS s
   MERGE (n:Entity {uuid: s.uuid})
   SET n.name = s.name, n.norm_name = s.norm, n.type = s.type, n.aliases = s.aliases,
-      n.alias_norms = s.alias_norms, n.journal = $journal
+      n.alias_norms = s.alias_norms, n.written_as = s.written_as, n.journal = $journal
   WITH n, s WHERE s.mentions IS NOT NULL
   OPTIONAL MATCH (ep:Episode)-[m:MENTIONS]->(n) WHERE NOT ep.uuid IN s.mentions
   DELETE m
@@ -218,7 +220,8 @@ def retype(journal: str, uuid: str, kind: str) -> Undo:
 
 def merge(journal: str, survivor: str, others: Iterable[str]) -> Undo:
     """Fold ``others`` into ``survivor``: their mentions move over and their names become its
-    aliases, so later entries that use them resolve to it. The survivor keeps its type."""
+    aliases, so later entries that use them resolve to it; the other ways entries wrote them
+    (``entities.file_mentions``) come along too. The survivor keeps its type."""
     gone = [uuid for uuid in dict.fromkeys(others) if uuid != survivor]
     if not gone:
         raise CorrectionError("Choose at least one other entity to merge.")
@@ -227,11 +230,18 @@ def merge(journal: str, survivor: str, others: Iterable[str]) -> Undo:
         raise CorrectionError("Those entities no longer exist; the list was out of date.")
     kept = records[survivor]
     names = [*_pairs(kept)]
+    written_as = list(kept.written_as)
     for uuid in gone:
         if other := records.get(uuid):
             names += [(other.name, other.norm), *_pairs(other)]
+            written_as += other.written_as
     aliases = _aliases(names, exclude=kept.norm)
-    params = {"survivor": survivor, "others": gone, **_alias_params(aliases)}
+    params = {
+        "survivor": survivor,
+        "others": gone,
+        "written_as": list(dict.fromkeys(written_as)),
+        **_alias_params(aliases),
+    }
     before_kept, before_gone = _one(journal, _MERGE, params)
     merged = ", ".join(f"“{g['name']}”" for g in before_gone)
     return Undo(
@@ -297,6 +307,7 @@ def undo(journal: str, correction: Undo) -> None:
                 "type": s.type,
                 "aliases": list(s.aliases),
                 "alias_norms": list(s.alias_norms),
+                "written_as": list(s.written_as),
                 "mentions": None if s.mentions is None else list(s.mentions),
             }
             for s in correction.entities
@@ -341,6 +352,7 @@ def _snapshot(row: dict[str, Any]) -> EntitySnapshot:
         aliases=tuple(row["aliases"]),
         alias_norms=tuple(row["alias_norms"]),
         mentions=None if mentions is None else tuple(dict.fromkeys(mentions)),
+        written_as=tuple(row["written_as"]),
     )
 
 

@@ -14,6 +14,7 @@ graph has exactly the shape the worker writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .graphs import select_graph
 from .names import MAX_NAME_CHARS, normal_name
@@ -50,6 +51,8 @@ _OLD = "MATCH (:Episode {uuid: $uuid})-[:MENTIONS]->(n:Entity) RETURN n.uuid"
 # An entity is its normalised name and type: MERGE on those, not on the uuid resolution
 # proposed, so two workers that both met a new "Sarah" at once file one node (FalkorDB runs
 # a graph's write queries one at a time). The proposed uuid is used only when it creates.
+# A known entity named another way ("Whitfield" for Dana Whitfield) keeps that name in
+# ``written_as``, once.
 _WRITE = """
 MATCH (ep:Episode {uuid: $uuid})
 OPTIONAL MATCH (ep)-[old:MENTIONS]->()
@@ -58,6 +61,9 @@ WITH DISTINCT ep
 UNWIND $rows AS row
 MERGE (n:Entity {norm_name: row.norm, type: row.type})
   ON CREATE SET n.uuid = row.uuid, n.name = row.name, n.journal = $journal
+WITH ep, n, [w IN row.written_as WHERE NOT w IN coalesce(n.written_as, [])] AS added
+FOREACH (_ IN CASE WHEN size(added) > 0 THEN [1] ELSE [] END |
+  SET n.written_as = coalesce(n.written_as, []) + added)
 MERGE (ep)-[:MENTIONS]->(n)
 """
 _DROP_ORPHANS = """
@@ -220,10 +226,28 @@ def blocked_norms(journal: str) -> frozenset[str]:
 
 def file_mentions(episode_uuid: str, journal: str, mentions: list[Mention]) -> None:
     """Replace the entry's mentions with ``mentions`` (creating new entities), then drop the
-    entities its previous run filed that nothing mentions any more. Idempotent."""
+    entities its previous run filed that nothing mentions any more. Idempotent.
+
+    An entity the entry names another way than the journal does (a first name, a surname, a
+    typo resolution matched) keeps that name in ``written_as``: the entity's page quotes the
+    sentence that uses it, and the entry marks it, where they would otherwise find no name of
+    the entity in the entry. Never matched by: resolution reads names and the user's aliases
+    only, so a short form is asked about again in the next entry that uses it."""
     graph = select_graph(journal)
     old = [row[0] for row in graph.ro_query(_OLD, {"uuid": episode_uuid}).result_set]
-    rows = [{"uuid": m.uuid, "name": m.name, "norm": m.norm, "type": m.type} for m in mentions]
-    graph.query(_WRITE, {"uuid": episode_uuid, "journal": journal, "rows": rows})
+    graph.query(_WRITE, {"uuid": episode_uuid, "journal": journal, "rows": _rows(mentions)})
     if old:
         graph.query(_DROP_ORPHANS, {"uuids": old})
+
+
+def _rows(mentions: list[Mention]) -> list[dict[str, Any]]:
+    """One row per entity, with the names the entry used for it that are not its own."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in mentions:
+        row = rows.setdefault(
+            (m.norm, m.type),
+            {"uuid": m.uuid, "name": m.name, "norm": m.norm, "type": m.type, "written_as": []},
+        )
+        if normal_name(m.name) != m.norm and m.name not in row["written_as"]:
+            row["written_as"].append(m.name)
+    return list(rows.values())

@@ -77,7 +77,7 @@ class Highlight:
 
 _ENTITY = """
 MATCH (n:Entity {uuid: $uuid})
-RETURN n.name, n.type, coalesce(n.aliases, [])
+RETURN n.name, n.type, coalesce(n.aliases, []), coalesce(n.written_as, [])
 """
 
 _MENTIONS = f"""
@@ -116,7 +116,8 @@ _COUNT = f"{_MATCHING} RETURN count(n)"
 _ENTRY_NAMES = """
 MATCH (e:Episode {uuid: $uuid})
 OPTIONAL MATCH (e)-[:MENTIONS]->(n:Entity)
-RETURN e.content, collect([n.uuid, n.name, n.type, coalesce(n.aliases, [])])
+RETURN e.content,
+       collect([n.uuid, n.name, n.type, coalesce(n.aliases, []) + coalesce(n.written_as, [])])
 """
 
 
@@ -126,9 +127,9 @@ def entity_page(journal: str, uuid: str) -> EntityPage | None:
     found = graph.ro_query(_ENTITY, {"uuid": uuid}).result_set
     if not found:
         return None
-    name, kind, aliases = found[0]
+    name, kind, aliases, written_as = found[0]
     entity = EntityRef(uuid, str(name), str(kind))
-    names = (entity.name, *aliases)
+    names = (entity.name, *aliases, *written_as)
     entries = [
         (str(entry), str(content), entry_date(date, created_at))
         for entry, content, date, created_at, _at in graph.ro_query(
@@ -177,7 +178,8 @@ def find_entities(
 
 
 def highlights(journal: str, entry_uuid: str) -> list[Highlight]:
-    """Where the entry names each of the entities found in it (by any of their names)."""
+    """Where the entry names each of the entities found in it (by any of their names, or as
+    an entry wrote one: ``entities.file_mentions``)."""
     rows = select_graph(journal).ro_query(_ENTRY_NAMES, {"uuid": entry_uuid}).result_set
     if not rows:
         return []
