@@ -3,7 +3,7 @@ a new entry without one is about now, an edit keeps its date unless the field ch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from textual.widgets import Input, Static, TextArea
@@ -22,17 +22,33 @@ SIZE = (120, 30)
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
-        ("2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
+        ("2024-03-05", datetime(2024, 3, 5, 18, 0, tzinfo=UTC)),
         ("2024-03-05 09:12", datetime(2024, 3, 5, 9, 12, tzinfo=UTC)),
+        ("2024-03-05 00:00", datetime(2024, 3, 5, 0, 0, tzinfo=UTC)),
         ("yesterday", NOW - timedelta(days=1)),
-        ("last friday", datetime(2024, 6, 7, tzinfo=UTC)),
+        ("last friday", datetime(2024, 6, 7, 18, 0, tzinfo=UTC)),
         ("3 days ago", NOW - timedelta(days=3)),
+        ("yesterday 9am", datetime(2024, 6, 13, 9, 0, tzinfo=UTC)),
         ("2024-03-05T09:12:00+01:00", datetime(2024, 3, 5, 8, 12, tzinfo=UTC)),
     ],
 )
 def test_typed_dates_are_read_against_the_clock(typed: str, meant: datetime) -> None:
+    """A day without a time of day is at the clock's time of day, not at midnight."""
     parsed = parse_entry_date(typed, NOW)
     assert parsed == meant and parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("last friday", datetime(2024, 6, 7, 7, 45, tzinfo=UTC)),
+        ("2024-03-05", datetime(2024, 3, 5, 7, 45, tzinfo=UTC)),
+        ("2024-03-05 21:30", datetime(2024, 3, 5, 21, 30, tzinfo=UTC)),
+    ],
+)
+def test_an_edited_entry_moved_to_another_day_keeps_its_time(typed: str, meant: datetime) -> None:
+    written = datetime(2024, 6, 12, 9, 45, tzinfo=timezone(timedelta(hours=2)))  # 07:45 UTC
+    assert parse_entry_date(typed, NOW, written) == meant
 
 
 def test_a_blank_field_means_the_default_and_words_are_refused() -> None:
@@ -100,4 +116,9 @@ async def test_an_edit_keeps_its_date_unless_the_field_changes(tui, journal) -> 
         app.screen.query_one("#editor-date", Input).value = "2024-01-02 08:00"
         await pilot.press("ctrl+s")
         await tui.wait_for(pilot, lambda: isinstance(app.screen, EntriesScreen), what="save")
-    assert get_entry(uid).date == datetime(2024, 1, 2, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
+        assert get_entry(uid).date == datetime(2024, 1, 2, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]
+        await pilot.press("e")  # a day alone: the entry keeps its 08:00
+        app.screen.query_one("#editor-date", Input).value = "2024-01-05"
+        await pilot.press("ctrl+s")
+        await tui.wait_for(pilot, lambda: isinstance(app.screen, EntriesScreen), what="save")
+    assert get_entry(uid).date == datetime(2024, 1, 5, 8, 0, tzinfo=UTC)  # type: ignore[union-attr]

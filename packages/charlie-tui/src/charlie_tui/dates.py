@@ -13,23 +13,37 @@ class DateError(ValueError):
     """The text is not a date; the message is meant for the user."""
 
 
-def parse_entry_date(text: str, now: datetime) -> datetime | None:
+def parse_entry_date(
+    text: str, now: datetime, time_of_day: datetime | None = None
+) -> datetime | None:
     """The moment ``text`` names (None when blank: the caller's default). Days named without
-    a year or a direction are the past ones: a journal is about what happened."""
+    a year or a direction are the past ones: a journal is about what happened.
+
+    A day named without a time ("last friday", "2024-03-05") keeps the time of day of
+    ``time_of_day`` (the entry's own, when one is edited), else of ``now``, as "yesterday"
+    always did: dateparser puts such a day at midnight, which the list shows as a time the
+    person chose ("Fri 00:00"), and which ties every entry moved to that day."""
     if not text.strip():
         return None
-    import dateparser  # on first use: it takes ~150 ms to import, the app starts without it
+    # on first use: it takes ~150 ms to import, the app starts without it
+    from dateparser.date import DateDataParser
 
-    parsed = dateparser.parse(
-        text,
+    found = DateDataParser(
         settings={
             "RELATIVE_BASE": now.replace(tzinfo=None),
             "PREFER_DATES_FROM": "past",
-        },
-    )
+            "RETURN_TIME_AS_PERIOD": True,  # the period says whether a time of day was named
+        }
+    ).get_date_data(text)
+    parsed = found.date_obj
     if parsed is None:
         raise DateError(
             f"“{text.strip()}” is not a date: try 2024-03-05, yesterday or last friday."
+        )
+    if found.period != "time":
+        kept = (time_of_day or now).astimezone(now.tzinfo)
+        parsed = parsed.replace(
+            hour=kept.hour, minute=kept.minute, second=kept.second, microsecond=kept.microsecond
         )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=now.tzinfo)
 

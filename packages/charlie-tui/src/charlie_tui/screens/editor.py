@@ -54,6 +54,7 @@ class EditorScreen(Screen[str | None]):
         self.clock = clock
         self.uuid = uuid
         self.original = content
+        self.date = date
         self.original_date = field_text(date, clock()) if date else ""
         self.sub_title = "Edit entry" if uuid else "New entry"
         self._saving = False
@@ -96,8 +97,13 @@ class EditorScreen(Screen[str | None]):
         text = self.query_one("#editor", TextArea).text
         when = self.query_one("#editor-date", Input).value
         try:
-            # Unchanged (or blank) keeps the date: now for a new entry, its own for an edit.
-            date = None if when == self.original_date else parse_entry_date(when, self.clock())
+            # Unchanged (or blank) keeps the date: now for a new entry, its own for an edit; a
+            # day without a time keeps the entry's time of day.
+            date = (
+                None
+                if when == self.original_date
+                else parse_entry_date(when, self.clock(), self.date)
+            )
         except DateError as exc:
             self._show_error(str(exc))
             return
