@@ -94,6 +94,13 @@ class EditorScreen(Screen[str | None]):
         if self._saving:
             return
         self._saving = True
+        # ctrl+s is a priority binding: it runs as soon as its key arrives, while keys typed
+        # just before it in one burst (fast typing, a busy CPU, a slow link) may still wait in
+        # the focused box's queue, where the box inserts them. Read at once, the text lost its
+        # last words ("The quick bro" was saved); queued behind them, the read has them all.
+        (self.focused or self).call_later(self._save_typed)
+
+    def _save_typed(self) -> None:
         text = self.query_one("#editor", TextArea).text
         when = self.query_one("#editor-date", Input).value
         try:
