@@ -17,8 +17,8 @@ answer's fixed text fed with them); it is checked against what the engine report
 answer's tokens. That fixed text is output, not prompt: the summary also gives the prompt
 tokens alone (per call, the engine's prompt - cached), the count the issue's goal names.
 The matcher's prompt shares almost nothing with the extractor's: entries of the backlog name
-earlier people again (as a journal does), so resolution asks the matcher, once or (for "Okafor
-and Becker") twice in one entry; the extraction right after shows whether the extractor's cached
+earlier people again (as a journal does), so resolution asks the matcher, once or (for "Amara
+and Jonas") twice in one entry; the extraction right after shows whether the extractor's cached
 prefix survived them. Per entry, every call's evaluated tokens are summed (extraction and
 matcher calls alike) and compared with entry 1's.
 
@@ -53,17 +53,19 @@ from _common import (
 MODES = ["reuse", "reset"]
 
 FOLLOW_UPS = {
+    1: "Met Amara Nwosu at the conference, then called Jonas Berg.",
     2: "Coffee with Amara Okafor before the review; Jonas Becker from Halcyon Bank joined us.",
-    3: "Lunch with Okafor and Becker today.",
-    6: "Okafor called about the billing dashboard.",
+    3: "Lunch with Amara and Jonas today.",
+    6: "Amara called about the billing dashboard.",
 }
 """Entries (by 0-based position) that name people of earlier entries again, as a real journal
-does: "Okafor" after "Amara Okafor" is ambiguous for resolution, so the worker asks the
-entity matcher; "Okafor and Becker" asks it twice in one entry. (Names the shipped entries
-before them do not use: a name the journal knows is found as it is known.) Surnames, since a
-first name with a word saying it is a person's ("Lunch with Amara", "Amara called") is
-answered by the matcher's rule without the model (``entity_matcher.first_name_of_one``): those
-entries would not ask it at all, and the bench would lose its entry with several calls."""
+does: "Amara" after "Amara Nwosu" and "Amara Okafor" could be either, so the worker asks the
+entity matcher; "Amara and Jonas" asks it twice in one entry. (Names the shipped entries
+before them do not use: a name the journal knows is found as it is known.) Two people of each
+first name, since the first name or surname of the one known person with it is answered by
+the matcher's rule without the model when a word says it is a person's ("Lunch with Amara",
+"Okafor called": ``entity_matcher.first_or_last_name_of_one``): those entries would not ask
+it at all, and the bench would lose its entry with several calls."""
 
 
 def write_demo_state(path: Path, k: int) -> None:

@@ -16,7 +16,7 @@ from charlie_inference.programs.entity_matcher import (
     NO_MATCH,
     WINDOW_CHARS,
     around_mention,
-    first_name_of_one,
+    first_or_last_name_of_one,
     mention_window,
     named_in_full,
 )
@@ -148,30 +148,38 @@ def test_no_candidate_or_several_named_in_full_leave_the_question_to_the_model()
     )
 
 
-def test_a_person_called_by_the_first_name_of_one_known_person_is_that_person() -> None:
+def test_the_first_name_or_surname_of_one_known_person_is_that_person() -> None:
     """ "Amara called later." after "Amara Okafor": the model answered "none" to that short a
-    sentence and a second Amara was filed. A cue that the name is a person's, and one known
-    person with that first name, decide it without the model."""
+    sentence and a second Amara was filed ("Whitfield called about dinner." after "Dana
+    Whitfield" the same). A cue that the name is a person's, and one known person with that
+    first name or surname, decide it without the model."""
     known = ["Amara Okafor"]
-    for entry in ["Jonas came too. Amara called later.", "Lunch with amara today.", "Met Amara."]:
-        assert first_name_of_one("Amara", entry, known) == "Amara Okafor", entry
-        assert not EntityMatcher.needs_model("Amara", entry, known)
+    for name, entry in [
+        ("Amara", "Jonas came too. Amara called later."),
+        ("Amara", "Lunch with amara today."),
+        ("Amara", "Met Amara."),
+        ("Okafor", "Okafor called about the billing dashboard."),
+        ("Okafor", "Lunch with Okafor and Jonas."),
+    ]:
+        assert first_or_last_name_of_one(name, entry, known) == "Amara Okafor", entry
+        assert not EntityMatcher.needs_model(name, entry, known)
     with dspy.context(lm=None):  # no model to ask
         answer = EntityMatcher()(name="Amara", entry="Amara called later.", candidates=known)
     assert answer.match == "Amara Okafor"
 
 
-def test_the_first_name_rule_leaves_the_rest_to_the_model() -> None:
+def test_the_first_or_last_name_rule_leaves_the_rest_to_the_model() -> None:
     ask = [
         ("Amara", "The dashboard is Amara's now.", ["Amara Okafor"]),  # nothing says a person
+        ("Okafor", "Okafor and Becker sent the slides.", ["Amara Okafor"]),  # nor here
         ("Jordan", "Flew to Jordan for the wedding.", ["Jordan Ellis"]),  # a place's cue
         ("Amara", "Amara called later.", ["Amara Okafor", "Amara Nwosu"]),  # two of them
         ("Amara", "Amara called later.", ["Amara Okafor", "Jonas Amara"]),  # the word twice
-        ("Okafor", "Okafor called later.", ["Amara Okafor"]),  # a surname
+        ("Lee", "Lee called later.", ["Anna Lee Park"]),  # a middle name
         ("Amara O", "Amara O called later.", ["Amara Okafor"]),  # not one word
     ]
     for name, entry, candidates in ask:
-        assert first_name_of_one(name, entry, candidates) is None, (name, entry)
+        assert first_or_last_name_of_one(name, entry, candidates) is None, (name, entry)
         assert EntityMatcher.needs_model(name, entry, candidates), (name, entry)
 
 

@@ -28,6 +28,7 @@ from charlie_worker.store.queue import bind_queue, read_entry
 from charlie_worker.store.quotes import Quote
 from kit.fake_lm import ScriptedLM, by_text, types_answer
 from kit.matcher_cases import matcher_cases
+from kit.seeds import read_entry_as
 
 ANSWERS = by_text(
     {
@@ -62,6 +63,15 @@ def read(text: str) -> list[tuple[str, str]]:
     return [(e.name, e.type) for e in entry.entities]
 
 
+def two_sharmas() -> None:
+    """A journal that knows two people called Sharma (filed as read, without a model)."""
+    read_entry_as(
+        "Coffee with Priya Sharma and Ravi Sharma.",
+        ("Priya Sharma", "Person"),
+        ("Ravi Sharma", "Person"),
+    )
+
+
 def test_an_entry_of_known_names_is_read_without_loading_the_model(
     loaded: list[ScriptedLM],
 ) -> None:
@@ -75,20 +85,20 @@ def test_an_entry_of_known_names_is_read_without_loading_the_model(
 def test_the_model_is_loaded_when_resolution_needs_the_matcher(
     loaded: list[ScriptedLM],
 ) -> None:
-    """Extraction types "Sharma" by its cue, but "Sharma" / "Priya Sharma" is for the matcher
-    (a surname: the first-name rule leaves it)."""
-    read("Coffee with Priya Sharma at Zorba.")
+    """Extraction types "Sharma" by its cue, but which of two known Sharmas it is, is for
+    the matcher (one Sharma would be answered by the first-or-last-name rule)."""
+    two_sharmas()
     assert read("Sharma called about the trip.") == [("Priya Sharma", "Person")]
-    assert len(loaded) == 2  # the first entry's model was closed; the matcher needed one
-    asked = loaded[1].scripted.requests
-    assert len(asked) == 1 and "Priya Sharma" in str(asked[0].messages[-1])
+    assert len(loaded) == 1  # no model for the seeded entry; the matcher needed one
+    [asked] = loaded[0].scripted.requests
+    assert "Priya Sharma" in str(asked.messages[-1]) and "Ravi Sharma" in str(asked.messages[-1])
 
 
 def test_the_matcher_is_asked_with_the_sentence_that_names_the_person_not_the_entry(
     loaded: list[ScriptedLM],
 ) -> None:
     """Each question evaluates its window again: a paragraph's other sentences stay out."""
-    read("Coffee with Priya Sharma at Zorba.")
+    two_sharmas()
     entry = "Sharma called about the trip. The boiler broke again, so the flat was cold all day."
     assert read(entry) == [("Priya Sharma", "Person")]
     [question] = loaded[-1].scripted.requests
@@ -96,13 +106,14 @@ def test_the_matcher_is_asked_with_the_sentence_that_names_the_person_not_the_en
     assert "entry: Sharma called about the trip.\n" in request and "boiler" not in request
 
 
-def test_a_person_called_by_the_first_name_of_one_known_person_needs_no_model(
+def test_a_person_called_by_the_first_name_or_surname_of_one_known_person_needs_no_model(
     loaded: list[ScriptedLM],
 ) -> None:
     read("Coffee with Priya Sharma at Zorba.")
     loads = len(loaded)
     assert read("Priya called about the trip.") == [("Priya Sharma", "Person")]
-    assert len(loaded) == loads  # "called" says a person; one known Priya: no model asked
+    assert read("Lunch with Sharma on Friday.") == [("Priya Sharma", "Person")]
+    assert len(loaded) == loads  # "called", "with" say a person; one known: no model asked
     [priya] = [k for k in known_entities(J) if k.name == "Priya Sharma"]
     page = entity_page(J, priya.uuid)  # the page quotes the sentence, "Priya" marked
     assert page is not None

@@ -119,21 +119,23 @@ def named_in_full(entry: str, candidates: list[str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def first_name_of_one(name: str, entry: str, candidates: list[str]) -> str | None:
-    """The one candidate whose first name ``name`` is, when the entry says ``name`` is a
-    person ("Amara called later", "lunch with Amara": ``cues.cue_type``) and no other candidate
-    has that word in its name.
+def first_or_last_name_of_one(name: str, entry: str, candidates: list[str]) -> str | None:
+    """The one candidate whose first name or surname ``name`` is, when the entry says ``name``
+    is a person ("Amara called later", "lunch with Whitfield": ``cues.cue_type``) and no other
+    candidate has that word in its name.
 
     The journal's commonest case, a friend met once in full and by first name ever after, is
     the one the model is worst at when the sentence says little ("Amara called later." was
-    answered "none", a second Amara filed). The cue keeps a place of the same name out
-    ("flew to Jordan", with Jordan Ellis known); a name shared by two known people is left
-    to the model, as is a surname or a name with no cue."""
+    answered "none", a second Amara filed); a colleague called by surname is the same case
+    ("Whitfield called about dinner." filed a second Whitfield beside Dana Whitfield). The cue
+    keeps a place of the same name out ("flew to Jordan", with Jordan Ellis known); a name
+    shared by two known people is left to the model, as is a name with no cue or one inside
+    a longer name ("Lee" of "Anna Lee Park")."""
     word = name.strip().casefold()
     if not word or " " in word:
         return None
     holders = [c for c in dict.fromkeys(candidates) if word in c.casefold().split()]
-    if len(holders) != 1 or holders[0].casefold().split()[0] != word:
+    if len(holders) != 1 or word not in _first_and_last(holders[0]):
         return None
     for found in _as_words(name.strip()).finditer(entry):
         mention = Candidate(found.group(), found.start(), found.end(), "span")
@@ -142,11 +144,16 @@ def first_name_of_one(name: str, entry: str, candidates: list[str]) -> str | Non
     return None
 
 
+def _first_and_last(name: str) -> tuple[str, str]:
+    words = name.casefold().split()
+    return words[0], words[-1]
+
+
 def rule_match(name: str, entry: str, candidates: list[str]) -> str | None:
     """The candidate the entry decides without the model, if any: the one it names in full
-    ("Sam Ortiz came over… Sam and I"), else the one whose first name the entry uses for a
-    person. None leaves the question to the model."""
-    return named_in_full(entry, candidates) or first_name_of_one(name, entry, candidates)
+    ("Sam Ortiz came over… Sam and I"), else the one whose first name or surname the entry
+    uses for a person. None leaves the question to the model."""
+    return named_in_full(entry, candidates) or first_or_last_name_of_one(name, entry, candidates)
 
 
 class EntityMatcher(dspy.Module):
