@@ -3,6 +3,7 @@ app reaches them through, on the real embedded graph."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import partial
 from unittest import mock
 
@@ -20,9 +21,14 @@ from charlie_worker.store.quotes import Quote, name_spans, quotes
 from kit.seeds import read_entry_as
 
 
+def on_day(day: int) -> AbstractContextManager[object]:
+    """Entries saved meanwhile are saved on day ``day`` (a later day is newer)."""
+    return mock.patch.object(entries, "time", mock.Mock(time=lambda: 1_700_000_000 + day * 86400))
+
+
 def at(day: int, text: str, *entities: tuple[str, str]) -> str:
-    """An entry saved on day ``day`` (a later day is newer), read as naming ``entities``."""
-    with mock.patch.object(entries, "time", mock.Mock(time=lambda: 1_700_000_000 + day * 86400)):
+    """An entry saved on day ``day``, read as naming ``entities``."""
+    with on_day(day):
         return read_entry_as(text, *entities)
 
 
@@ -136,7 +142,7 @@ def test_highlights_mark_each_entity_where_the_entry_names_it(seeded) -> None:
 def read_with_answers(day: int, text: str, *entities: tuple[str, str]) -> str:
     """``at``, the model's tier answering each question with the first candidate: a surname
     or first name resolved to the person named in full."""
-    with mock.patch.object(entries, "time", mock.Mock(time=lambda: 1_700_000_000 + day * 86400)):
+    with on_day(day):
         entry = entries.add_entry(text, J)
     found = [Entity(name=name, type=kind) for name, kind in entities]
     ask = lambda name, candidates: candidates[0]  # noqa: E731
@@ -146,25 +152,27 @@ def read_with_answers(day: int, text: str, *entities: tuple[str, str]) -> str:
 
 def test_a_person_named_another_way_is_quoted_and_marked_where_the_entry_says_it(db) -> None:
     at(1, "Met Dana Whitfield at the market.", ("Dana Whitfield", "Person"))
-    later = read_with_answers(
+    lunch = read_with_answers(
         2, "Long day. Lunch with Whitfield and Dana, who was late.", ("Whitfield", "Person")
     )
-    read_with_answers(3, "Dana sent the photos.", ("Dana", "Person"))
+    photos = read_with_answers(3, "Dana sent the photos.", ("Dana", "Person"))
+    read_with_answers(4, "Whitfield again, about the photos.", ("Whitfield", "Person"))
     [dana] = known_entities(J)
     assert (dana.name, dana.aliases) == ("Dana Whitfield", ())  # never matched by: no alias
     page = entity_page(J, dana.uuid)
-    assert page is not None and page.entries == 3
+    assert page is not None and page.entries == 4
+    quoted = {q.entry_uuid: q.quote for q in page.quotes}
     text = "Lunch with Whitfield and Dana, who was late."
-    assert page.quotes[1].quote == Quote(text, ((11, 20), (25, 29)))
-    assert page.quotes[0].quote == Quote("Dana sent the photos.", ((0, 4),))
-    found = highlights(J, later)
+    assert quoted[lunch] == Quote(text, ((11, 20), (25, 29)))
+    assert quoted[photos] == Quote("Dana sent the photos.", ((0, 4),))
+    found = highlights(J, lunch)
     assert [(h.start, h.end, h.entity.name) for h in found] == [
         (21, 30, "Dana Whitfield"),
         (35, 39, "Dana Whitfield"),
     ]
     assert select_graph(J).ro_query("MATCH (n:Entity) RETURN n.written_as").result_set == [
         [["Whitfield", "Dana"]]
-    ]  # each way once, however often read
+    ]  # each way once, however many entries use it
 
 
 def test_curation_refuses_once_the_journal_is_closed(seeded) -> None:
