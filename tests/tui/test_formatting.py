@@ -59,6 +59,8 @@ def test_group_label_reads_the_date_in_the_clocks_zone() -> None:
 def test_full_date_and_text_helpers() -> None:
     assert full_date(NOW, NOW) == "Friday 14 June 2024, 18:00"
     assert first_line("\n  \n  Hello there  \nmore") == "Hello there"
+    assert first_line("## Lisbon, day one\n\nLanded.") == "Lisbon, day one"
+    assert first_line("#grateful for the sun") == "#grateful for the sun"
     assert (plural(1, "entry", "entries"), plural(3, "entry", "entries")) == (
         "1 entry",
         "3 entries",

@@ -6,6 +6,7 @@ Times are shown relative to an injected "now" (``Clock``), so the same entry rea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -113,11 +114,16 @@ def marked(text: str, marks: Iterable[tuple[int, int]], style: Style | str) -> T
     return result
 
 
+_HEADING_MARKS = re.compile(r"^#{1,6}\s+")
+
+
 def first_line(content: str) -> str:
-    """The first non-blank line of an entry, stripped: its title in a list."""
+    """The first non-blank line of an entry, stripped: its title in a list. A Markdown
+    heading's marks go ("# Lisbon, day one", how Day One and Markdown files title an entry);
+    a hashtag stays ("#grateful today": no space after the mark)."""
     for line in content.splitlines():
         if line.strip():
-            return line.strip()
+            return _HEADING_MARKS.sub("", line.strip())
     return ""
 
 
