@@ -14,10 +14,15 @@ from charlie_worker import CorrectionError, Journal, JournalClosedError
 from charlie_worker.pipeline.resolution import resolve
 from charlie_worker.settings import DEFAULT_JOURNAL as J
 from charlie_worker.store import entries
-from charlie_worker.store.entities import candidates_for, file_mentions, known_entities
+from charlie_worker.store.entities import (
+    Mention,
+    candidates_for,
+    file_mentions,
+    known_entities,
+)
 from charlie_worker.store.entity_pages import entity_page, find_entities, highlights
 from charlie_worker.store.graphs import select_graph
-from charlie_worker.store.quotes import Quote, name_spans, quotes
+from charlie_worker.store.quotes import Quote, name_spans, name_words, quotes
 from kit.seeds import read_entry_as
 
 
@@ -173,6 +178,21 @@ def test_a_person_named_another_way_is_quoted_and_marked_where_the_entry_says_it
     assert select_graph(J).ro_query("MATCH (n:Entity) RETURN n.written_as").result_set == [
         [["Whitfield", "Dana"]]
     ]  # each way once, however many entries use it
+
+
+def test_an_entry_read_before_written_as_is_quoted_by_a_word_of_the_name(db) -> None:
+    """Filed as it was before ``written_as``: linked to Dana Whitfield, no other name kept."""
+    at(1, "Met Dana Whitfield at the market.", ("Dana Whitfield", "Person"))
+    [dana] = known_entities(J)
+    old = entries.add_entry("Long day. Whitfield called about dinner.", J)
+    file_mentions(old, J, [Mention(dana.name, dana.type, dana.uuid, dana.norm, is_new=False)])
+    page = entity_page(J, dana.uuid)
+    assert page is not None
+    assert {q.entry_uuid: q.quote for q in page.quotes}[old] == Quote(
+        "Whitfield called about dinner.", ((0, 9),)
+    )
+    assert [(h.start, h.end) for h in highlights(J, old)] == [(10, 19)]
+    assert name_words(["Dr. Ngozi Eze", "Jo"]) == ["Ngozi", "Eze"]
 
 
 def test_curation_refuses_once_the_journal_is_closed(seeded) -> None:

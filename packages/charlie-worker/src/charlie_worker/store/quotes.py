@@ -37,6 +37,13 @@ def name_spans(text: str, names: Iterable[str]) -> list[Span]:
     return [m.span() for m in pattern.finditer(text)]
 
 
+def name_words(names: Iterable[str]) -> list[str]:
+    """The words of ``names`` of three letters or more: what an entry that names none of
+    them in full may call the entity by ("Whitfield" for "Dana Whitfield"). Entries read
+    before ``Entity.written_as`` kept such names are found by them."""
+    return [word for name in names for word in name.split() if sum(map(str.isalpha, word)) >= 3]
+
+
 def quotes(text: str, names: Iterable[str]) -> list[Quote]:
     """Each sentence of ``text`` that names one of ``names``, with the names marked."""
     spans = name_spans(text, names)
