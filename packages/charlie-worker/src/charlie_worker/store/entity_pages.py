@@ -15,7 +15,7 @@ from .dates import entry_date
 from .graphs import select_graph
 from .names import ENTITY_TYPES, normal_name
 from .queries import EntityRef, EntityStat
-from .quotes import MAX_QUOTE_CHARS, Quote, name_spans, name_words, quotes
+from .quotes import MAX_QUOTE_CHARS, Quote, entity_spans, quotes
 
 ENTRY_DATE = "coalesce(e.date_ts, e.created_at)"
 """The instant an entry is filed under, as a Cypher expression on the entry ``e``."""
@@ -139,9 +139,7 @@ def entity_page(journal: str, uuid: str) -> EntityPage | None:
     found_quotes = [
         EntityQuote(entry, date, quote)
         for entry, content, date in entries
-        for quote in quotes(content, names)
-        or quotes(content, name_words(names))
-        or [_first_line(content)]
+        for quote in quotes(content, names) or [_first_line(content)]
     ]
     params = {"uuid": uuid, "types": list(RELATED_TYPES), "limit": MAX_RELATED}
     related = [
@@ -182,7 +180,7 @@ def find_entities(
 def highlights(journal: str, entry_uuid: str) -> list[Highlight]:
     """Where the entry names each of the entities found in it: by any of their names, or as
     an entry wrote one (``entities.file_mentions``); failing those, by a word of one
-    (``quotes.name_words``), as the page quotes it."""
+    (``quotes.entity_spans``, as the page quotes it)."""
     rows = select_graph(journal).ro_query(_ENTRY_NAMES, {"uuid": entry_uuid}).result_set
     if not rows:
         return []
@@ -191,8 +189,7 @@ def highlights(journal: str, entry_uuid: str) -> list[Highlight]:
         Highlight(start, end, EntityRef(str(u), str(n), str(t)))
         for u, n, t, aliases in entities
         if u is not None
-        for start, end in name_spans(content, (n, *aliases))
-        or name_spans(content, name_words((n, *aliases)))
+        for start, end in entity_spans(content, (n, *aliases))
     ]
     return _without_overlaps(found)
 

@@ -44,9 +44,18 @@ def name_words(names: Iterable[str]) -> list[str]:
     return [word for name in names for word in name.split() if sum(map(str.isalpha, word)) >= 3]
 
 
+def entity_spans(text: str, names: Iterable[str]) -> list[Span]:
+    """Where ``text`` names an entity called ``names``: ``name_spans``, or, when it names it
+    by none of them, the spans of their words (``name_words``). The page's quotes and the
+    entry's marks both find an entity this way."""
+    names = tuple(names)
+    return name_spans(text, names) or name_spans(text, name_words(names))
+
+
 def quotes(text: str, names: Iterable[str]) -> list[Quote]:
-    """Each sentence of ``text`` that names one of ``names``, with the names marked."""
-    spans = name_spans(text, names)
+    """Each sentence of ``text`` that names one of ``names`` (``entity_spans``), with the
+    names marked."""
+    spans = entity_spans(text, names)
     found: list[Quote] = []
     for sentence in _SENTENCE.finditer(text):
         start, end = _strip(text, *sentence.span())
