@@ -20,6 +20,7 @@ from charlie_worker.settings import DEFAULT_JOURNAL
 from charlie_worker.store.corrections import blocked_names
 from charlie_worker.store.entities import known_entities
 from charlie_worker.store.queries import get_entry
+from kit.bursts import burst
 from kit.palette import ask_palette
 from kit.tables import table_rows
 
@@ -138,6 +139,28 @@ async def test_merge_several_into_one_from_the_page(tui, journal) -> None:
         await pilot.press("u")
         await tui.wait_for(pilot, lambda: "Lisbon" in entities(), what="the undo")
         assert set(entities()) == {"Sarah", "Acme Corp", "Elm Street", "Lisbon"}
+
+
+async def test_merge_keys_read_at_once_merge_the_marked_choice(tui, journal) -> None:
+    """Down, space and enter in one read of the terminal: enter merges what space marked, not
+    the choice highlighted before the keys ahead of it were handled."""
+    app = make_app(tui)
+    async with app.run_test(size=SIZE) as pilot:
+        await sarahs_page(pilot, tui)
+        await pilot.press("m")
+        dialog = app.screen
+        assert isinstance(dialog, MergeScreen)
+        assert str(dialog.query_one("#merge-help", Label).render()) == (
+            "space marks · ⏎ merges · esc cancels"
+        )
+        choices = dialog.query_one(SelectionList)
+        await tui.wait_for(pilot, lambda: choices.option_count == 3, what="the choices")
+        await pilot.press("tab")
+        first, second = (str(choices.get_option_at_index(i).prompt).split("  ")[0] for i in (0, 1))
+        burst(app, "down", "space", "enter")
+        await tui.wait_for(pilot, lambda: second not in entities(), what="the merge")
+        assert second in entities()["Sarah"][1]
+        assert first in entities()
 
 
 async def test_remove_from_one_entry_on_the_page_and_on_the_entry(tui, journal) -> None:

@@ -51,7 +51,13 @@ def bound_classes() -> Bound:
         for node in vars(module).values():
             if not (isinstance(node, type) and issubclass(node, DOMNode)):
                 continue
-            own = [b for b in node.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+            # A binding taken over from a base (``MergeChoices`` keeps its list's) is the base's.
+            based = {id(b) for base in node.__mro__[1:] for b in base.__dict__.get("BINDINGS", [])}
+            own = [
+                b
+                for b in node.__dict__.get("BINDINGS", [])
+                if isinstance(b, Binding) and id(b) not in based
+            ]
             if own and node.__module__ == module.__name__:
                 bound.append((node, own))
     return bound

@@ -20,11 +20,14 @@ from textual.widgets.option_list import Option
 
 from ..background import run_blocking
 from ..formatting import ENTITY_TYPE_ORDER, entity_type_label
+from ..keys import keys_by_action
 from ..messages import EntityListLoaded
 from ..widgets.footer import Footer
 from .base import SCREENS_CSS
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from charlie_worker import EntityList, EntityRef, Journal
 
 FILTER_DELAY_S = 0.2
@@ -91,6 +94,28 @@ class TypeScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def _bindings_but(widget: type[Widget], key: str) -> list[BindingType]:
+    """``widget``'s bindings as its class hierarchy merges them (a subclass's key replaces its
+    base's), but ``key``'s: for a subclass that leaves ``key`` to its screen
+    (``inherit_bindings=False``)."""
+    merged: dict[str, Binding] = {}
+    for cls in reversed(widget.__mro__):
+        merged |= {b.key: b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)}
+    return [binding for bound, binding in merged.items() if bound != key]
+
+
+class MergeChoices(SelectionList[str], inherit_bindings=False):
+    """The merge dialog's choices: a ``SelectionList`` whose enter is the dialog's Merge, not
+    its own toggle (space toggles).
+
+    Merge is an ordinary binding of the dialog, not a priority one: a priority binding runs as
+    soon as its key arrives, ahead of the keys before it still on their way to the list, so
+    "down, space, enter" read from the terminal at once merged the choice highlighted first.
+    As an ordinary binding, enter reaches the dialog after the list has handled those keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = _bindings_but(SelectionList, "enter")
+
+
 class MergeScreen(ModalScreen[list[str] | None]):
     """Picks the entities to merge into ``entity``: type to filter, space to mark, enter to
     merge the marked ones (or the highlighted one when none is marked)."""
@@ -100,7 +125,7 @@ class MergeScreen(ModalScreen[list[str] | None]):
     TEXT_BOX: ClassVar[type[Input]] = Input  # where the user types: keys.text_box_problems
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("enter", "merge", "Merge", priority=True, id="confirm-merge"),
+        Binding("enter", "merge", "Merge", id="confirm-merge"),
     ]
 
     def __init__(self, journal: Journal, entity: EntityRef) -> None:
@@ -116,11 +141,14 @@ class MergeScreen(ModalScreen[list[str] | None]):
                 Text(f"Merge into “{self.entity.name}”: its name stays, theirs become aliases.")
             )
             yield Input(placeholder="Type to find", id="merge-filter")
-            yield SelectionList[str](id="merge-choices")
-            yield Label("space marks · enter merges · escape cancels", id="merge-help")
+            yield MergeChoices(id="merge-choices")
+            yield Label(id="merge-help")
         yield Footer()
 
     def on_mount(self) -> None:
+        keys = keys_by_action(self)  # the user's keys, where they chose others
+        help_text = f"space marks · {keys['merge']} merges · {keys['cancel']} cancels"
+        self.query_one("#merge-help", Label).update(help_text)
         self._load()
 
     @on(Input.Changed, "#merge-filter")
@@ -130,8 +158,10 @@ class MergeScreen(ModalScreen[list[str] | None]):
         self._timer = self.set_timer(FILTER_DELAY_S, self._load)
 
     @on(Input.Submitted, "#merge-filter")
-    def _to_choices(self) -> None:
-        self.query_one(SelectionList).focus()
+    def _from_filter(self) -> None:
+        """Enter in the filter is the text box's: it merges what is marked, or goes to the
+        choices."""
+        self.action_merge()
 
     def _load(self) -> None:
         text = self.query_one("#merge-filter", Input).value
