@@ -351,6 +351,7 @@ async def measure(args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
         if args.old_way:
             old_session_group(worker.pid)
             gc.unfreeze()  # the app froze what it held once the journal opened
+            app._collector.stop()  # and left full passes to the pauses: CPython's own again
         print(f"worker {worker.pid}: {Path(f'/proc/{worker.pid}/autogroup').read_text().strip()}")
         tracer = OffCpu(meter.loop_tid) if args.off_cpu else None
         if tracer:
@@ -481,7 +482,8 @@ def the_old_way() -> None:
     """The UI as it was before the h-typ change: Textual's own footer, which keeps every key
     it replaced alive (Textualize/textual#6666), and built again on every cursor move. (The
     worker's side of the old way is ``old_session_group``; the objects the app froze once
-    the journal opened are unfrozen in ``measure``.)"""
+    the journal opened are unfrozen in ``measure``, where CPython gets its own trigger of
+    full collections back.)"""
     from textual.widgets import Footer as TextualFooter
 
     from charlie_tui.screens.entries import EntriesScreen

@@ -41,6 +41,7 @@ from textual.worker import Worker
 
 from . import terminal, timer_fix
 from .background import run_blocking
+from .collector import IdleCollector
 from .commands import CharlieCommands
 from .formatting import Clock, local_now, plural
 from .keys import key_text, keymap_problems, press
@@ -165,6 +166,7 @@ class CharlieApp(App[None]):
         """The keys whose loss to the user's keys was shown (``handle_bindings_clash``)."""
         self._exit_code = 0
         self._previous_sighup = signal.getsignal(signal.SIGHUP)
+        self._collector = IdleCollector()
         self.set_reactive(CharlieApp.status_view, StatusView(manages_worker=start_worker))
 
     # ------------------------------------------------------------------ lifecycle
@@ -212,6 +214,11 @@ class CharlieApp(App[None]):
         keymap = self.runtime.keys
         return DatabaseOpened(journal, keymap_problems(keymap) if keymap else [])
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._collector.input_seen()  # every key and mouse event comes here first
+        await super().on_event(event)
+
     def on_key(self, event: events.Key) -> None:
         """A key that needs the journal is off while it opens: pressed then, it says why."""
         if self.status_view.database != "opening":
@@ -235,6 +242,7 @@ class CharlieApp(App[None]):
         # as it does: kept out of the collector's full passes, which otherwise walk it all
         # and stall a key press for ~0.1 s now and then (bench ui_latency).
         gc.freeze()
+        self._collector.start()  # and the full passes of what comes later wait for a pause
         self._poll()
         self._poll_timer = self.set_interval(self.poll_interval, self._poll)
         self.refresh_bindings()
@@ -327,6 +335,7 @@ class CharlieApp(App[None]):
         signal.signal(signal.SIGHUP, self._previous_sighup)
         if self._hang_up_watch is not None:
             self._hang_up_watch.stop()
+        self._collector.stop()
         gc.unfreeze()  # an app run inside a longer process (tests) gives its objects back
         self.runtime.close()
 
@@ -360,6 +369,7 @@ class CharlieApp(App[None]):
         """Start a poll unless one is still running: a new one would cancel it, and polls
         slower than the interval (a database busy with the worker's writes) would then never
         report at all."""
+        self._collector.tick()
         running = self._poll_worker is not None and not self._poll_worker.is_finished
         if not self._quitting and not running:
             self._poll_worker = run_blocking(self, self._poll_once, group="poll")
