@@ -66,8 +66,13 @@ def test_known_names_match_whole_words_case_insensitively() -> None:
     assert list(found) == ["Jess", "Ben Okoro", "Jessica", "Lagos"]
     assert found["Jess"].source == "known" and found["Jess"].type == "Person"
     assert found["Lagos"].source == "known" and found["Lagos"].type is None
-    # a known name wins over the span that holds it
+    # a known name wins over the span that holds it, but for a person named more fully
     assert names("Lunch with Uncle Femi.", {"Femi": "Person"}) == ["Femi"]
+    assert names("Walked to London Bridge.", {"London": "Place"}) == ["London"]
+    fuller = by_name("Dinner with Oskar Berg; Oskar's review.", {"Oskar": "Person"})
+    assert list(fuller) == ["Oskar Berg", "Oskar"]
+    assert (fuller["Oskar Berg"].source, fuller["Oskar Berg"].type) == ("span", "Person")
+    assert names("Met Oskar Berg.", {"Berg": "Person"}) == ["Oskar Berg"]
 
 
 @pytest.mark.parametrize("text", ["I", "A", "OK. Fine.", "Got a B."])

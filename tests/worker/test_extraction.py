@@ -34,6 +34,7 @@ ANSWERS = by_text(
     {
         "Zorba": types_answer(("Zorba", "Place")),
         "Sharma called": '{"match": "Priya Sharma"}',
+        "Oskar Berg": '{"match": "Oskar"}',
     }
 )
 
@@ -129,6 +130,26 @@ def test_a_short_form_of_the_one_candidate_the_entry_names_in_full_needs_no_mode
     found = read("Dinner with Priya Nair. Later Priya called about the trip.")
     assert found == [("Priya Nair", "Person")]  # both mentions, one entity
     assert len(loaded) == loads  # "Priya" is Priya Nair, named in full: no model asked
+
+
+def test_a_person_named_in_full_takes_the_full_name_and_keeps_the_old_as_an_alias(
+    loaded: list[ScriptedLM],
+) -> None:
+    """ "Oskar" first, "Oskar Berg" later (the matcher says it is him): from then on he is
+    Oskar Berg, "Oskar" still names him without the model, and the first entry is his."""
+    first = save_entry("Lunch with Oskar today.", J)
+    huey = bind_queue()
+    huey.storage.flush_queue()
+    huey.execute(read_entry.s(first, J))
+    assert read("Dinner with Oskar Berg, back from sick leave.") == [("Oskar Berg", "Person")]
+    [oskar] = known_entities(J)
+    assert (oskar.name, oskar.norm, oskar.aliases) == ("Oskar Berg", "oskar berg", ("Oskar",))
+    loads = len(loaded)
+    assert read("Oskar called about the migration.") == [("Oskar Berg", "Person")]
+    assert len(loaded) == loads  # an alias: no model
+    first_entry = get_entry(first)
+    assert first_entry is not None
+    assert [(e.name, e.uuid) for e in first_entry.entities] == [("Oskar Berg", oskar.uuid)]
 
 
 def test_a_missing_model_does_not_hold_up_an_entry_that_needs_none(

@@ -114,3 +114,34 @@ def test_the_quick_similarity_decides_every_tier_as_the_full_comparison_would() 
                 assert quick < FUZZY_ASK
                 sides["below"] += 1
     assert min(sides.values()) > 100  # both sides of the threshold were exercised
+
+
+def test_a_person_named_more_fully_than_the_journal_does_is_marked_fuller() -> None:
+    """ "Oskar Berg" matched to "Oskar" (by the model) is Oskar's fuller name; a place or an
+    organisation named with more words is a part or a neighbour, never a fuller name."""
+    oskar = Known("u-oskar", "Oskar", "oskar", "Person")
+    brighton = Known("u-brighton", "Brighton", "brighton", "Place")
+
+    def yes(name: str, candidates: list[str]) -> str | None:
+        return candidates[0]
+
+    [berg] = resolve([Entity(name="Oskar Berg", type="Person")], journal(oskar), yes)
+    [pier] = resolve([Entity(name="Brighton Pier", type="Place")], journal(brighton), yes)
+    assert (berg.uuid, berg.name, berg.norm, berg.fuller) == (
+        "u-oskar",
+        "Oskar Berg",
+        "oskar",
+        True,
+    )
+    assert pier.uuid == "u-brighton" and not pier.fuller
+
+
+def test_a_name_the_person_already_has_is_never_fuller() -> None:
+    """The user renamed "Oskar Berg" to "Oskar": "Oskar Berg" is an alias, and names him
+    without taking his name back; nor is a short form or a typo fuller."""
+    renamed = Known("u-oskar", "Oskar", "oskar", "Person", ("Oskar Berg",), ("oskar berg",))
+    [alias] = resolve([Entity(name="Oskar Berg", type="Person")], journal(renamed), _never)
+    [typo] = resolve([Entity(name="Priya Sharmma", type="Person")], journal(PRIYA), _never)
+    [short] = resolve([Entity(name="Priya", type="Person")], journal(PRIYA), lambda n, c: c[0])
+    assert alias.uuid == "u-oskar" and typo.uuid == short.uuid == "u-priya"
+    assert not (alias.fuller or typo.fuller or short.fuller)

@@ -319,11 +319,12 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
 
     ``known`` maps names the journal already has to their type (or None): they are matched
     first, keep the name as the journal spells it and their type, and a span overlapping
-    one is not proposed again.
+    one is not proposed again. But for a known person named more fully ("Oskar Berg" where
+    the journal knows "Oskar"): the span is the name then, a person still, and resolution
+    asks whether it is the same one (``_fuller``).
     """
     known = dict(known or {})
     out = find_known(text, known) if known else []
-    taken = [(c.start, c.end) for c in out]
     lowercase = _lowercase_words(text)
     tokens = [] if _shouting(text) else _tokens(text)
     for span in _spans(text, tokens):
@@ -331,10 +332,13 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
         if not span:
             continue
         start, end = span[0].start, span[-1].end
-        if any(start < e and s < end for s, e in taken):
-            continue
         name = _strip_possessive(text[start:end].strip())
         end = start + len(name)
+        overlapped = [c for c in out if start < c.end and c.start < end]
+        if overlapped:
+            if (fuller := _fuller(name, start, end, overlapped)) is not None:
+                out[out.index(overlapped[0])] = fuller
+            continue
         words = name.split()
         if len(words) == 1 and (_base(name) in COMMON_WORDS and _base(name) not in KINSHIP):
             continue
@@ -352,6 +356,22 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
             seen.add(key)
             unique.append(candidate)
     return unique
+
+
+def _fuller(name: str, start: int, end: int, overlapped: list[Candidate]) -> Candidate | None:
+    """The span ``name`` in place of the one known person it names more fully: a span of more
+    words that holds the known name whole ("Oskar Berg" over "Oskar", "Oskar Berg" over
+    "Berg"), typed a person as the journal knows him. None for anything else: a known place
+    or organisation inside a longer name, or a title or kinship word before the known name
+    ("Uncle Femi" for "Femi"), stays what the journal knows."""
+    if len(overlapped) != 1:
+        return None
+    [known] = overlapped
+    if known.source != "known" or known.type != "Person" or _shape_type(name.split())[1]:
+        return None
+    if known.start < start or known.end > end or len(name.split()) <= len(known.name.split()):
+        return None
+    return Candidate(name, start, end, "span", "Person")
 
 
 def _title_case(text: str) -> bool:

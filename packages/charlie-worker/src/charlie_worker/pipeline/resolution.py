@@ -1,10 +1,11 @@
 """Entity resolution: does an extracted name mean an entity the journal already has?
 
-Cheapest first: normalised exact name (or an alias the user left on an entity by merging or
-renaming it), then a fuzzy match that only typos pass, then the model, for the ambiguous
-leftovers only (a shared first name, a near miss), with its answer validated against the
-candidates it was given. Names told apart by a word ("Halcyon Books", "Halcyon Bank") are
-different without asking, however alike they are spelt as a whole.
+Cheapest first: normalised exact name (or an alias: a name the entity had before the user
+merged or renamed it, or before an entry named the person in full), then a fuzzy match that
+only typos pass, then the model, for the ambiguous leftovers only (a shared first name, a near
+miss), with its answer validated against the candidates it was given. Names told apart by a
+word ("Halcyon Books", "Halcyon Bank") are different without asking, however alike they are
+spelt as a whole.
 
 The tiers look only at the name's candidates (``Candidates``: the journal's index answers
 which entities a name may mean), never at every entity of the journal.
@@ -128,5 +129,17 @@ def resolve(
             new.append(match)
             resolved.append(Mention(entity.name, entity.type, match.uuid, norm, True))
         else:
-            resolved.append(Mention(entity.name, match.type, match.uuid, match.norm, False))
+            fuller = _names_more_fully(norm, match)
+            resolved.append(Mention(entity.name, match.type, match.uuid, match.norm, False, fuller))
     return resolved
+
+
+def _names_more_fully(norm: str, match: Known) -> bool:
+    """Whether a name the tiers matched to a person holds every word of the person's name and
+    more ("oskar berg" for "oskar"): the person's fuller name. Never a place or an
+    organisation: "Brighton Pier" is not a fuller name of Brighton, nor "BBC Scotland" of the
+    BBC. A name that is already one of the entity's (its own, or an alias the user left by a
+    correction) never renames it."""
+    if match.type != "Person" or norm == match.norm or norm in match.alias_norms:
+        return False
+    return set(match.norm.split()) < set(norm.split())

@@ -61,9 +61,14 @@ WITH DISTINCT ep
 UNWIND $rows AS row
 MERGE (n:Entity {norm_name: row.norm, type: row.type})
   ON CREATE SET n.uuid = row.uuid, n.name = row.name, n.journal = $journal
-WITH ep, n, [w IN row.written_as WHERE NOT w IN coalesce(n.written_as, [])] AS added
+WITH ep, n, row, [w IN row.written_as WHERE NOT w IN coalesce(n.written_as, [])] AS added
 FOREACH (_ IN CASE WHEN size(added) > 0 THEN [1] ELSE [] END |
   SET n.written_as = coalesce(n.written_as, []) + added)
+WITH ep, n, row, n.name AS was, n.norm_name AS was_norm
+FOREACH (_ IN CASE WHEN row.fuller IS NULL THEN [] ELSE [1] END |
+  SET n.name = row.fuller, n.norm_name = row.fuller_norm,
+      n.aliases = coalesce(n.aliases, []) + [was],
+      n.alias_norms = coalesce(n.alias_norms, []) + [was_norm])
 MERGE (ep)-[:MENTIONS]->(n)
 """
 _DROP_ORPHANS = """
@@ -75,8 +80,9 @@ DELETE n
 @dataclass(frozen=True)
 class Known:
     """An entity the journal already has. ``aliases`` are the names it was known by before
-    the user merged or renamed it, and ``alias_norms`` their normalised forms: an entry that
-    uses one of them means this entity."""
+    the user merged or renamed it, or before an entry named the person in full
+    (``Mention.fuller``), and ``alias_norms`` their normalised forms: an entry that uses one
+    of them means this entity."""
 
     uuid: str
     name: str
@@ -99,6 +105,9 @@ class Mention:
     uuid: str
     norm: str
     is_new: bool
+    fuller: bool = False
+    """The entry names a known person more fully than the journal does ("Oskar Berg" for
+    "Oskar"): the entity takes ``name``, and its old name becomes an alias."""
 
 
 def entry_content(episode_uuid: str, journal: str) -> str | None:
@@ -231,8 +240,13 @@ def file_mentions(episode_uuid: str, journal: str, mentions: list[Mention]) -> N
     An entity the entry names another way than the journal does (a first name, a surname, a
     typo resolution matched) keeps that name in ``written_as``: the entity's page quotes the
     sentence that uses it, and the entry marks it, where they would otherwise find no name of
-    the entity in the entry. Never matched by: resolution reads names and the user's aliases
-    only, so a short form is asked about again in the next entry that uses it."""
+    the entity in the entry. Never matched by: resolution reads names and aliases only, so a
+    short form is asked about again in the next entry that uses it.
+
+    A person the entry names more fully (``Mention.fuller``: "Oskar Berg" for "Oskar") is
+    called that from now on, and the old name becomes an alias: the entries that said "Oskar"
+    still mean this Oskar, and a later "Oskar Lund" is told apart from "Oskar Berg" by his
+    surname, where "Oskar" alone would have been a question to the model."""
     graph = select_graph(journal)
     old = [row[0] for row in graph.ro_query(_OLD, {"uuid": episode_uuid}).result_set]
     graph.query(_WRITE, {"uuid": episode_uuid, "journal": journal, "rows": _rows(mentions)})
@@ -246,8 +260,18 @@ def _rows(mentions: list[Mention]) -> list[dict[str, Any]]:
     for m in mentions:
         row = rows.setdefault(
             (m.norm, m.type),
-            {"uuid": m.uuid, "name": m.name, "norm": m.norm, "type": m.type, "written_as": []},
+            {
+                "uuid": m.uuid,
+                "name": m.name,
+                "norm": m.norm,
+                "type": m.type,
+                "written_as": [],
+                "fuller": None,
+                "fuller_norm": None,
+            },
         )
-        if normal_name(m.name) != m.norm and m.name not in row["written_as"]:
+        if m.fuller and row["fuller"] is None:
+            row["fuller"], row["fuller_norm"] = m.name, normal_name(m.name)
+        elif normal_name(m.name) != m.norm and m.name not in row["written_as"]:
             row["written_as"].append(m.name)
     return list(rows.values())

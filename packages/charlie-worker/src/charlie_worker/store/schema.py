@@ -5,7 +5,8 @@ one journal entry: ``created_at`` is when it was saved, ``date`` the moment it i
 with its UTC offset; ``date_ts`` the same instant in epoch seconds, the list's order) and
 ``source_id`` where an importer found it (``dayone:<uuid>``; absent for entries written here);
 ``(:Entity {uuid, name, norm_name, type, journal, aliases, alias_norms})`` is a person, place,
-... extracted from entries (``aliases``: its names before the user merged or renamed it);
+... extracted from entries (``aliases``: its names before the user merged or renamed it, or
+before an entry named the person in full);
 ``(:Episode)-[:MENTIONS]->(:Entity)`` links them. Each journal is its own graph.
 """
 
