@@ -88,6 +88,11 @@ def test_delete_confirmation(snap_compare, tui, journal) -> None:
     assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=ready(tui, "down", "d"))
 
 
+def test_block_confirmation(snap_compare, tui, journal) -> None:
+    """A question longer than its dialog is wide wraps: no word of it is cut off."""
+    assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=ready(tui, "p", "b"))
+
+
 def test_entity_browser(snap_compare, tui, journal) -> None:
     assert snap_compare(make_app(tui), terminal_size=SIZE, run_before=ready(tui, "p", rows=4))
 
