@@ -17,8 +17,10 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
+from charlie_tui.widgets.entry_table import EntryTable
 from charlie_worker.store import entries
 from charlie_worker.store.episode_state import mark_episode_processing, set_episode_failed
 from kit.processes import redis_servers_under, wait_until, workers_of
@@ -99,11 +101,25 @@ def seed_journal() -> dict[str, str]:
 async def wait_for(
     pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0, what: str = "it"
 ) -> None:
-    """Let the app run (no key presses) until ``condition`` holds."""
+    """Let the app run (no key presses) until ``condition`` holds; a widget it asks for that
+    is not there yet (the entry list comes after the first frame) is "not yet"."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not _holds(condition):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.05)
+
+
+async def entry_list(pilot: Pilot) -> EntryTable:
+    """The entry list, once the app has shown it (right after its first frame)."""
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query_one(EntryTable)), what="the list")
+    return pilot.app.screen.query_one(EntryTable)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except NoMatches:
+        return False
 
 
 async def settle(pilot: Pilot) -> None:
@@ -129,6 +145,7 @@ def tui() -> types.SimpleNamespace:
         seed=seed,
         read_as=read_as,
         wait_for=wait_for,
+        entry_list=entry_list,
         settle=settle,
         redis_servers_under=redis_servers_under,
         workers_of=workers_of,

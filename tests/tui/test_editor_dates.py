@@ -12,7 +12,6 @@ from charlie_tui.app import CharlieApp
 from charlie_tui.dates import DateError, field_text, parse_entry_date
 from charlie_tui.screens.editor import EditorScreen
 from charlie_tui.screens.entries import EntriesScreen
-from charlie_tui.widgets.entry_table import EntryTable
 from charlie_worker.store.queries import get_entry, list_entries
 
 NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)  # a Friday evening, as in conftest
@@ -101,7 +100,7 @@ async def test_a_date_that_is_not_one_keeps_the_editor_open(tui, data_dir) -> No
 async def test_an_edit_keeps_its_date_unless_the_field_changes(tui, journal) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(EntryTable)
+        table = await tui.entry_list(pilot)
         await tui.wait_for(pilot, lambda: table.highlighted, what="the list")
         uid = table.highlighted.entry.uuid  # type: ignore[union-attr]
         before = get_entry(uid).date  # type: ignore[union-attr]

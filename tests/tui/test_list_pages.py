@@ -9,7 +9,6 @@ import pytest
 
 from charlie_tui.app import CharlieApp
 from charlie_tui.screens import entries as entries_screen
-from charlie_tui.widgets.entry_table import EntryTable
 from charlie_worker.store import journal as store_journal
 from charlie_worker.store.entries import NewEntry, add_entries
 
@@ -28,7 +27,7 @@ def long_journal(data_dir, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_scrolling_down_reads_the_rest_of_the_journal(tui, long_journal) -> None:
     app = CharlieApp(start_worker=False, clock=tui.clock, poll_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(EntryTable)
+        table = await tui.entry_list(pilot)
         # A first page that does not fill the view may be followed by the next at once (the
         # view is at its end): a poll on a busy machine can miss the first alone.
         await tui.wait_for(pilot, lambda: len(table.entries) >= PAGE, what="the first page")

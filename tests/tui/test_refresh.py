@@ -44,7 +44,7 @@ async def shown(pilot: Any, tui: Any, app: CharlieApp) -> EntryTable:
     """Wait for the list, the first poll, and the end of every load the start-up began (the
     screen may be loaded twice as it opens: a second load must not count as a refresh);
     returns the list."""
-    table = app.screen.query_one(EntryTable)
+    table = await tui.entry_list(pilot)
     await tui.wait_for(pilot, lambda: len(table.entries) == 5, what="the list")
     await tui.wait_for(pilot, lambda: app._version is not None, what="the first poll")
     await tui.wait_for(

@@ -76,6 +76,7 @@ async def test_list_shows_entries_newest_first_with_their_state(tui, journal) ->
 async def test_empty_journal_says_how_to_start(tui, data_dir) -> None:
     app = make_app(tui)
     async with app.run_test(size=SIZE) as pilot:
+        await tui.entry_list(pilot)
         hint = app.screen.query_one("#hint", Static)
         await tui.wait_for(pilot, lambda: hint.display, what="the hint")
         assert "Press ctrl+n" in str(hint.render())

@@ -191,8 +191,15 @@ class CharlieApp(App[None]):
     async def _open_when_drawn(self) -> None:
         await _settled()
         if not self._quitting:
+            self._show_list()
             self._read_screens_css()
             run_blocking(self, self._open, group="open")
+
+    def _show_list(self) -> None:
+        """The entry list under the first frame's header (``EntriesScreen.show_body``)."""
+        first = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(first, EntriesScreen):
+            first.show_body()
 
     def _read_screens_css(self) -> None:
         """Read the other screens' styles (``SCREENS_CSS``), as Textual would when one of
