@@ -83,8 +83,8 @@ class EntriesScreen(DataScreen):
 
     def show_body(self) -> None:
         """Mount the search box, the list (loading until the journal's entries come) and
-        its hint between the header and the status line; once. The app calls this once its
-        first frame is drawn, a key that needs the search box sooner."""
+        its hint between the header and the status line, once: when the app's first frame is
+        drawn, or sooner if the search key is pressed before."""
         if self._table is not None:
             return
         from ..widgets.entry_table import EntryTable
