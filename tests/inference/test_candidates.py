@@ -119,3 +119,15 @@ def test_context_cues_type_without_the_model() -> None:
         "Wanjiru": "Person",
         "Sam": None,
     }
+
+
+def test_organisations_a_journal_names_often_are_typed_by_name() -> None:
+    """Wherever they stand, and in any case; a name merely starting like one is not."""
+    from charlie_inference.programs.entity_extractor import typed_candidates
+
+    text = (
+        "Hannah starts at Google next month. Paid the NHS and British Gas, then watched Gogglebox."
+    )
+    typed = {c.name: c.type for c in typed_candidates(text)}
+    assert typed["Google"] == typed["NHS"] == typed["British Gas"] == "Organization"
+    assert typed["Gogglebox"] is None  # the model's call

@@ -1,9 +1,9 @@
 """Context cues: the words around a candidate that say its type without asking the model.
 
 "in Lagos", "flew to Osaka" → Place; "with Priya", "Priya said", "Kenji, who" → Person;
-"the Stripe office" → Organization. Only high-precision patterns: a
-candidate without a cue is typed by the model. Measured on the train splits (journal and
-WNUT-17 train), never on a validation split.
+"the Stripe office", and a few organisations by name ("Google", "the NHS") → Organization.
+Only high-precision patterns: a candidate without a cue is typed by the model. Measured on the
+train splits (journal and WNUT-17 train), never on a validation split.
 """
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ ORG_AFTER = _words(
     "customer service subscription website site branch staff employees ceo"
 )
 
+KNOWN_ORGANIZATIONS = frozenset(
+    name.replace("_", " ")
+    for name in _words(
+        "google microsoft facebook twitter youtube instagram whatsapp tiktok snapchat linkedin "
+        "reddit tumblr netflix spotify airbnb uber deliveroo ebay paypal craigslist etsy ikea "
+        "tesla nintendo starbucks mcdonald's mcdonalds costa pret tesco sainsbury's asda "
+        "waitrose lidl aldi walmart monzo revolut barclays hsbc natwest lloyds santander "
+        "deloitte accenture kpmg nhs bbc hmrc dvla itv cnn nasa unicef oxfam fedex ups dhl "
+        "british_gas john_lewis marks_&_spencer virgin_media"
+    )
+)
+"""Organisations a journal names often (platforms, shops, banks, employers, public bodies),
+typed without the model, which types a lone capitalised word by where it stands ("She starts
+at Google next month" gave a person, "my Monzo savings pot" a thing). Only names that are
+rarely anything else: no Apple, Amazon, Shell, Boots, Next or Visa."""
+
 _WORD = re.compile(r"[\w'\u2019]+")
 
 
@@ -57,6 +73,8 @@ def _after(text: str, end: int) -> tuple[str, str]:
 
 def cue_type(text: str, candidate: Candidate) -> str | None:
     """Person, Place or Organization when the candidate's context says so, else None."""
+    if " ".join(candidate.name.lower().replace("\u2019", "'").split()) in KNOWN_ORGANIZATIONS:
+        return "Organization"
     before = _before(text, candidate.start)
     prev = before[-1] if before else ""
     prev2 = before[-2] if len(before) > 1 else ""
