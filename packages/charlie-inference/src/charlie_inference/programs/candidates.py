@@ -82,7 +82,7 @@ JOURNAL_WORDS = _words(
     "huge best worst happy sad tired exhausted glad grateful proud sorry done back home off "
     "out up down away dear note reminder update anyway also plus lunch dinner breakfast "
     "brunch coffee tea call chat meeting meetings interview walk run hike trip team work "
-    "sprint shift nap gym class lesson date party day night morning evening weekend "
+    "sprint standup retro shift nap gym class lesson date party day night morning evening weekend "
     "apparently honestly seriously definitely probably hopefully basically literally mostly "
     "totally exactly fine sure cool awesome amazing cried lay worth sat stood one two three "
     "four five six seven eight nine ten twenty hundred see look go get make take come give "
