@@ -123,7 +123,7 @@ def test_context_cues_type_without_the_model() -> None:
 
 
 def test_organisations_a_journal_names_often_are_typed_by_name() -> None:
-    """Wherever they stand, and in any case; a name merely starting like one is not."""
+    """Wherever they stand and whatever the words around them; other names are the model's."""
     from charlie_inference.programs.entity_extractor import typed_candidates
 
     text = (
