@@ -8,6 +8,7 @@ each seeded entry saved at its own ``created_at``) so snapshots are stable.
 
 from __future__ import annotations
 
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,7 @@ import pytest
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
+from charlie_tui.runtime import Runtime
 from charlie_tui.widgets.entry_table import EntryTable
 from charlie_worker.store import entries
 from charlie_worker.store.episode_state import mark_episode_processing, set_episode_failed
@@ -151,3 +153,17 @@ def tui() -> types.SimpleNamespace:
         workers_of=workers_of,
         wait_until=wait_until,
     )
+
+
+@pytest.fixture
+def opening(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """The app's journal opens only once the test sets this."""
+    opening = threading.Event()
+    real_open = Runtime.open
+
+    def held_open(runtime: Runtime):
+        assert opening.wait(30), "the test never let the journal open"
+        return real_open(runtime)
+
+    monkeypatch.setattr(Runtime, "open", held_open)
+    return opening

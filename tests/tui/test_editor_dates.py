@@ -89,7 +89,7 @@ async def test_a_date_that_is_not_one_keeps_the_editor_open(tui, data_dir) -> No
     async with app.run_test(size=SIZE) as pilot:
         await tui.settle(pilot)
         await write(pilot, tui, "the day after never", "Kept on screen.")
-        error = app.screen.query_one("#editor-error", Static)
+        error = app.screen.query_one("#editor-message", Static)
         await tui.wait_for(pilot, lambda: error.display, what="the error")
         assert "is not a date" in str(error.render())
         assert isinstance(app.screen, EditorScreen)

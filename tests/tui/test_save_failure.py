@@ -40,7 +40,7 @@ async def test_a_failed_save_keeps_the_text_and_says_why(
         await tui.settle(pilot)
         assert app.screen is editor
         assert editor.query_one(TextArea).text == TEXT
-        error = editor.query_one("#editor-error", Static)
+        error = editor.query_one("#editor-message", Static)
         assert error.display
         assert str(error.render()) == f"Not saved: {FULL}"
     assert list_entries() == []

@@ -125,7 +125,7 @@ async def test_an_empty_entry_is_refused_and_the_editor_stays(tui, data_dir) -> 
     async with app.run_test(size=SIZE) as pilot:
         await tui.settle(pilot)
         await pilot.press("ctrl+n", "space", "enter", "ctrl+s")
-        error = app.screen.query_one("#editor-error", Static)
+        error = app.screen.query_one("#editor-message", Static)
         await tui.wait_for(pilot, lambda: error.display, what="the error")
         assert str(error.render()) == "The entry is empty."
         assert isinstance(app.screen, EditorScreen)

@@ -1,7 +1,8 @@
 """The journal app. It owns the database and runs the worker beside it.
 
-Startup draws first: the entry list, its keys (off until the journal opens) and "Opening the
-journal…" are on screen before anything of the store is imported. After the first frame a
+Startup draws first: the entry list, its keys (off until the journal opens, but for a new
+entry, which can be written at once and is saved once it has) and "Opening the journal…" are
+on screen before anything of the store is imported. After the first frame a
 thread reads the settings, takes the data dir (instance lock, log file; ``claim``), imports
 the store and opens the database, then starts the worker subprocess on the database's
 server. While running: a timer polls the worker's report, the queue's counts and the
@@ -67,7 +68,7 @@ from .messages import (
     Undone,
 )
 from .runtime import JournalOpening, Runtime, StartupError
-from .screens.base import SCREENS_CSS, DataScreen
+from .screens.base import SCREENS_CSS, DataScreen, JournalScreen
 from .screens.entries import EntriesScreen
 from .widgets.status_bar import StatusView
 from .worker_process import GRACEFUL_TIMEOUT_S
@@ -90,7 +91,10 @@ SETTLE_TIMEOUT_S = 1.0
 JOURNAL_ACTIONS = frozenset(
     {"new_entry", "search", "entities", "home", "import", "blocked", "undo", "worker_log"}
 )
-"""The app's actions that need the open journal (and a journal screen in front)."""
+"""The app's actions that need a journal screen in front."""
+READING_ACTIONS = JOURNAL_ACTIONS - {"new_entry"}
+"""Of those, the ones off until the journal is open. Writing a new entry is not: the user
+can start at once, and the editor saves once the journal is open (``EditorScreen``)."""
 
 
 async def _settled(timeout: float = SETTLE_TIMEOUT_S) -> None:
@@ -147,6 +151,9 @@ class CharlieApp(App[None]):
         )
         self.startup_error = ""
         """Why the app could not start on its data dir (for the command line to print)."""
+        self.unsaved = ""
+        """An entry written while the journal was opening, when it never opened: it could not
+        be saved, so the command line prints it rather than lose it."""
         self.clock = clock
         self.poll_interval = poll_interval
         self._poll_timer: Timer | None = None
@@ -231,18 +238,19 @@ class CharlieApp(App[None]):
         if self.status_view.database != "opening":
             return
         active = self.screen.active_bindings.get(event.key)
-        if active is not None and active.binding.action in JOURNAL_ACTIONS:
+        if active is not None and active.binding.action in READING_ACTIONS:
             self.notify("One moment: Charlie is opening your journal.", timeout=3)
 
     def on_startup_failed(self, message: StartupFailed) -> None:
         self.startup_error = message.error
+        self.unsaved = self._draft()
         self.exit(return_code=message.exit_code)
 
     def on_database_opened(self, message: DatabaseOpened) -> None:
         self.journal = message.journal
-        for screen in self.screen_stack:  # the first screen came before the journal
-            if isinstance(screen, DataScreen):
-                screen.journal = message.journal
+        for screen in self.screen_stack:  # the first screens came before the journal
+            if isinstance(screen, JournalScreen):
+                screen.use_journal(message.journal)
         self.status_view = replace(self.status_view, database="open")
         self._use_keys(self.runtime.keys, message.key_problems)
         # What the app holds by now (Textual, the store's stack: ~140k objects) lives as long
@@ -291,15 +299,19 @@ class CharlieApp(App[None]):
                 "Charlie could not open your journal.",
                 f"{message.error}\n\nData dir: {self.runtime.data_dir}\n"
                 "Check that the disk is not full and that the folder is yours, then start "
-                "Charlie again. Details are in logs/charlie-tui.log in the data dir.",
+                "Charlie again. Details are in logs/charlie-tui.log in the data dir."
+                + (
+                    "\n\nThe entry you were writing is printed in the terminal when you quit."
+                    if self._draft()
+                    else ""
+                ),
             )
         )
 
     async def action_quit(self) -> None:
         """Quit (q, ctrl+q, the palette), after asking if a draft would be lost."""
-        from .screens.editor import EditorScreen  # loaded already if an editor is open
-
-        if not any(isinstance(s, EditorScreen) and s.has_changes for s in self.screen_stack):
+        # A journal that is not open cannot take the draft: it is handed back on the way out.
+        if not self.journal.is_open or not self._draft():
             self.shut_down()
             return
         if self._asking_to_quit:
@@ -321,10 +333,19 @@ class CharlieApp(App[None]):
         if self._quitting:
             return
         self._quitting = True
+        if not self.journal.is_open:
+            self.unsaved = self._draft()
         if self._poll_timer is not None:
             self._poll_timer.stop()
         self.status_view = replace(self.status_view, database="closing")
         run_blocking(self, self._close, group="close")
+
+    def _draft(self) -> str:
+        """The text of an entry being written and not saved, if any."""
+        from .screens.editor import EditorScreen  # loaded already if an editor is open
+
+        drafts = (s for s in self.screen_stack if isinstance(s, EditorScreen) and s.has_changes)
+        return next((editor.typed for editor in drafts), "")
 
     def _close(self) -> Closed:
         try:
@@ -434,7 +455,7 @@ class CharlieApp(App[None]):
                 return False
             if action == "undo" and self._undo is None:
                 return False
-            if not self.journal.is_open:
+            if action in READING_ACTIONS and not self.journal.is_open:
                 return None  # shown but off: the journal is opening (the status bar says so)
         if action in ("pause_reading", "resume_reading", "retry_failed"):
             snapshot = self.status_view.snapshot

@@ -42,6 +42,12 @@ def _run_app() -> int:
     app.run()
     if app.startup_error:
         print(app.startup_error, file=sys.stderr)
+    if app.unsaved:
+        print(
+            "The entry you were writing could not be saved: the journal did not open. "
+            f"Here it is:\n\n{app.unsaved}",
+            file=sys.stderr,
+        )
     return app.return_code or 0
 
 

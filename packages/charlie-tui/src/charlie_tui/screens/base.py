@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.message import Message
 from textual.screen import Screen
@@ -23,7 +23,25 @@ those screens names the file as its ``CSS_PATH`` too, so that one opened earlier
 future path) is styled all the same: Textual reads a screen's file when it is first shown."""
 
 
-class DataScreen(Screen[None]):
+Result = TypeVar("Result")
+
+
+class JournalScreen(Screen[Result]):
+    """A screen on the journal. It may come before the journal is open (the entry list does,
+    and an entry written meanwhile), holding a stand-in that says so; the app hands each
+    screen the journal once it is open (``use_journal``)."""
+
+    def __init__(self, journal: Journal, clock: Clock) -> None:
+        super().__init__()
+        self.journal = journal
+        self.clock = clock
+
+    def use_journal(self, journal: Journal) -> None:
+        """The journal is open: use it from now on."""
+        self.journal = journal
+
+
+class DataScreen(JournalScreen[None]):
     """A screen showing journal data. It reloads when it comes to the front and when the app
     notices a change (an entry saved, queued, read, failed or deleted, a correction), never on
     a key press."""
@@ -32,11 +50,6 @@ class DataScreen(Screen[None]):
     OPENED_BY: ClassVar[str] = ""
     """The app's action that opens this screen, off while it is in front. Named on the screen
     so that the app can tell without importing every screen (it imports each where opened)."""
-
-    def __init__(self, journal: Journal, clock: Clock) -> None:
-        super().__init__()
-        self.journal = journal
-        self.clock = clock
 
     def reload(self, focus: str | None = None) -> None:
         """Read this screen's data again; ``focus`` names an entry to put the cursor on."""

@@ -1,6 +1,10 @@
 """Write a new entry or edit one, and say when it happened. The save happens here, off the
 loop: a rejected entry (empty, too long, a NUL character, a date that is not one) keeps its
-text on screen with the reason."""
+text on screen with the reason.
+
+A new entry can be written from the first frame on, while the journal is still opening (a
+couple of seconds on a new data dir): a save asked for then waits for it, and saves what is
+in the editor once it has opened (``use_journal``)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TextArea
 
 from ..background import run_blocking
@@ -19,7 +22,7 @@ from ..formatting import Clock
 from ..messages import EntrySaved, OperationFailed, SaveFailed
 from ..widgets.footer import Footer
 from ..widgets.status_bar import StatusBar
-from .base import SCREENS_CSS
+from .base import SCREENS_CSS, JournalScreen
 from .confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -27,9 +30,10 @@ if TYPE_CHECKING:
 
 HOLD_RENEW_S = 1.0
 """Keystrokes renew the worker's hold at most this often (one small redis write)."""
+WAITING_FOR_JOURNAL = "Saving as soon as your journal is open (a moment)…"
 
 
-class EditorScreen(Screen[str | None]):
+class EditorScreen(JournalScreen[str | None]):
     """Dismisses with the saved entry's uuid, or None when cancelled."""
 
     CSS_PATH = SCREENS_CSS
@@ -49,15 +53,15 @@ class EditorScreen(Screen[str | None]):
         content: str = "",
         date: datetime | None = None,
     ) -> None:
-        super().__init__()
-        self.journal = journal
-        self.clock = clock
+        super().__init__(journal, clock)
         self.uuid = uuid
         self.original = content
         self.date = date
         self.original_date = field_text(date, clock()) if date else ""
         self.sub_title = "Edit entry" if uuid else "New entry"
         self._saving = False
+        self._waiting = False
+        """A save was asked for before the journal was open: it runs once it is."""
         self._held_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -68,7 +72,7 @@ class EditorScreen(Screen[str | None]):
             id="editor-date",
         )
         yield TextArea(self.original, id="editor", soft_wrap=True, tab_behavior="focus")
-        yield Static(id="editor-error")
+        yield Static(id="editor-message")
         yield StatusBar()
         yield Footer()
 
@@ -78,7 +82,10 @@ class EditorScreen(Screen[str | None]):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Typing holds reading: the worker starts no new entry until the typing pauses. The
-        hold expires by itself; it is renewed at most every ``HOLD_RENEW_S``."""
+        hold expires by itself; it is renewed at most every ``HOLD_RENEW_S``. (No worker reads
+        before the journal is open.)"""
+        if not self.journal.is_open:
+            return
         now = time.monotonic()
         if now - self._held_at >= HOLD_RENEW_S:
             self._held_at = now
@@ -101,7 +108,7 @@ class EditorScreen(Screen[str | None]):
         (self.focused or self).call_later(self._save_typed)
 
     def _save_typed(self) -> None:
-        text = self.query_one("#editor", TextArea).text
+        text = self.typed
         when = self.query_one("#editor-date", Input).value
         try:
             # Unchanged (or blank) keeps the date: now for a new entry, its own for an edit; a
@@ -114,7 +121,19 @@ class EditorScreen(Screen[str | None]):
         except DateError as exc:
             self._show_error(str(exc))
             return
+        if not self.journal.is_open:
+            self._waiting = True
+            self._show_message(WAITING_FOR_JOURNAL, error=False)
+            return
         run_blocking(self, lambda: self._save(text, date), group="save")
+
+    def use_journal(self, journal: Journal) -> None:
+        """The journal has opened: a save that waited for it reads the editor again (the
+        user may have typed on) and saves."""
+        super().use_journal(journal)
+        if self._waiting:
+            self._waiting = False
+            self._save_typed()
 
     def _save(self, text: str, date: datetime | None) -> EntrySaved | SaveFailed:
         from charlie_worker import EntryError, EntryNotFoundError
@@ -144,14 +163,24 @@ class EditorScreen(Screen[str | None]):
 
     def _show_error(self, error: str) -> None:
         self._saving = False
-        self.query_one("#editor-error", Static).update(error)
-        self.query_one("#editor-error").display = True
+        self._show_message(error, error=True)
+
+    def _show_message(self, text: str, *, error: bool) -> None:
+        message = self.query_one("#editor-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+        message.display = True
+
+    @property
+    def typed(self) -> str:
+        """The entry's text as it is in the editor."""
+        return self.query_one("#editor", TextArea).text
 
     @property
     def has_changes(self) -> bool:
         """Whether leaving now would lose typed text (or a changed date)."""
         changed_date = self.query_one("#editor-date", Input).value != self.original_date
-        return changed_date or self.query_one("#editor", TextArea).text != self.original
+        return changed_date or self.typed != self.original
 
     def action_cancel(self) -> None:
         if not self.has_changes:
