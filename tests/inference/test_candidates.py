@@ -132,3 +132,23 @@ def test_organisations_a_journal_names_often_are_typed_by_name() -> None:
     typed = {c.name: c.type for c in typed_candidates(text)}
     assert typed["Google"] == typed["NHS"] == typed["British Gas"] == "Organization"
     assert typed["Gogglebox"] is None  # the model's call
+
+
+def test_an_organisations_apostrophe_or_ampersand_is_part_of_its_name() -> None:
+    """ "Sainsbury's" is a shop and "Marks & Spencer" one organisation; "Tom's" is Tom and
+    "Tom & Priya" two people, as before."""
+    from charlie_inference.programs.entity_extractor import typed_candidates
+
+    text = (
+        "Milk from Sainsbury's, then lunch at McDonald\u2019s with Tom. Socks at Marks & Spencer, "
+        "shirts at Marks and Spencer. Tom's car broke down. Tom & Priya came over."
+    )
+    typed = {c.name: c.type for c in typed_candidates(text)}
+    assert typed == {
+        "Sainsbury's": "Organization",
+        "McDonald\u2019s": "Organization",
+        "Tom": "Person",
+        "Marks & Spencer": "Organization",
+        "Marks and Spencer": "Organization",
+        "Priya": "Person",
+    }

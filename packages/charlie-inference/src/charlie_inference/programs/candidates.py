@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .names import normalize_name
+from .organizations import is_known_organization
 
 
 def _words(text: str) -> frozenset[str]:
@@ -206,6 +207,10 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
         j = i + 1
         while j < len(tokens) and len(span) < MAX_CANDIDATE_WORDS:
             gap = text[span[-1].end : tokens[j].start]
+            if gap.strip() == "&" and (joined := _organization_joined(text, span, tokens, j)):
+                span.extend(tokens[j:joined])
+                j = joined
+                continue
             if gap.strip() or "\n" in gap:
                 break
             # "Dad's 70th", "Nan's recipe": a possessive ends a name unless a capitalised
@@ -216,6 +221,12 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
             if tokens[j].capitalised:
                 span.append(tokens[j])
                 j += 1
+                continue
+            # "&" or "and" joins two names only inside an organisation's: "Marks & Spencer",
+            # not "Tom & Priya" (two people)
+            if (joined := _organization_joined(text, span, tokens, j)) is not None:
+                span.extend(tokens[j:joined])
+                j = joined
                 continue
             # a connector joins two capitalised words: "Bank of America", "Rio de Janeiro"
             if (
@@ -232,6 +243,19 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
         spans.append(span)
         i = j
     return spans
+
+
+def _organization_joined(text: str, span: list[_Token], tokens: list[_Token], j: int) -> int | None:
+    """Where the span ends when ``tokens[j]`` (after an "&") or ``tokens[j + 1]`` (after an
+    "and" at ``j``) ends a known organisation's name begun in ``span``: "Marks & Spencer",
+    "Marks and Spencer". None when it does not ("Tom & Priya" are two people)."""
+    last = j + 1 if tokens[j].text == "and" else j
+    if last >= len(tokens) or not tokens[last].capitalised:
+        return None
+    end = tokens[last].end
+    if any(is_known_organization(text[token.start : end]) for token in span):
+        return last + 1
+    return None
 
 
 VERB_FOLLOWERS = _words(
@@ -332,7 +356,9 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
         if not span:
             continue
         start, end = span[0].start, span[-1].end
-        name = _strip_possessive(text[start:end].strip())
+        name = text[start:end].strip()
+        if not is_known_organization(name):  # "Sainsbury's" is a name; "Tom's" is Tom
+            name = _strip_possessive(name)
         end = start + len(name)
         overlapped = [c for c in out if start < c.end and c.start < end]
         if overlapped:

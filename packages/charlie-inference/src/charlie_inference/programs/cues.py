@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .candidates import Candidate
-from .names import normalize_name
+from .organizations import is_known_organization
 
 
 def _words(text: str) -> frozenset[str]:
@@ -43,24 +43,6 @@ ORG_AFTER = _words(
     "customer service subscription website site branch staff employees ceo"
 )
 
-KNOWN_ORGANIZATIONS = frozenset(
-    normalize_name(name.replace("_", " "))
-    for name in _words(
-        "google microsoft facebook twitter youtube instagram whatsapp tiktok snapchat linkedin "
-        "reddit tumblr netflix spotify airbnb uber deliveroo ebay paypal craigslist etsy ikea "
-        "tesla nintendo starbucks mcdonalds costa pret tesco asda "
-        "waitrose lidl aldi walmart monzo revolut barclays hsbc natwest lloyds santander "
-        "deloitte accenture kpmg nhs bbc hmrc dvla itv cnn nasa unicef oxfam fedex ups dhl "
-        "british_gas john_lewis virgin_media"
-    )
-)
-"""Organisations a journal names often (platforms, shops, banks, employers, public bodies),
-typed without the model, which types a lone capitalised word by where it stands ("She starts
-at Google next month" gave a person, "my Monzo savings pot" a thing). Only names that are
-rarely anything else: no Apple, Amazon, Shell, Boots, Next or Visa. Held normalised
-(``normalize_name``), as a candidate's name is looked up. None with a possessive or "&":
-candidates cut the first ("McDonald's" is "McDonald") and split at the second."""
-
 _WORD = re.compile(r"[\w'\u2019]+")
 
 
@@ -76,8 +58,8 @@ def _after(text: str, end: int) -> tuple[str, str]:
 
 def cue_type(text: str, candidate: Candidate) -> str | None:
     """Person, Place or Organization when the candidate's context says so, or its name is one
-    of ``KNOWN_ORGANIZATIONS``; else None."""
-    if normalize_name(candidate.name) in KNOWN_ORGANIZATIONS:
+    of ``organizations.KNOWN_ORGANIZATIONS``; else None."""
+    if is_known_organization(candidate.name):
         return "Organization"
     before = _before(text, candidate.start)
     prev = before[-1] if before else ""
