@@ -1,5 +1,5 @@
-"""Real import sources built on disk: a Day One export zip, a jrnl JSON export, a folder of
-Markdown and text files. Tests and the import benchmark share them."""
+"""Real import sources built on disk: a Day One export zip, a jrnl journal file and JSON
+export, a folder of Markdown and text files. Tests and the import benchmark share them."""
 
 from __future__ import annotations
 
@@ -71,6 +71,22 @@ def jrnl_entry(
         "tags": list(tags),
         "starred": False,
     }
+
+
+def jrnl_journal(
+    path: Path,
+    entries: Sequence[tuple[datetime, str, str, bool]],
+    timeformat: str = "%Y-%m-%d %I:%M:%S %p",
+) -> Path:
+    """The journal file jrnl keeps, of ``(date, title, body, starred)`` entries, written as
+    jrnl writes one (``jrnl/journals/Entry.py``, ``__str__``: ``[date] title *``, the body
+    on the next lines; entries a line apart) in ``timeformat`` (jrnl's default ``%F %r``)."""
+    written = []
+    for date, title, body, starred in entries:
+        head = f"[{date.strftime(timeformat)}] {title}" + (" *" if starred else "")
+        written.append(head + (f"\n{body}" if body else "") + "\n")
+    path.write_text("\n".join(written), encoding="utf-8")
+    return path
 
 
 def text_file(path: Path, content: str | bytes, mtime: datetime | None = None) -> Path:

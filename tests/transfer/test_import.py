@@ -25,6 +25,7 @@ from kit.sources import (
     dayone_zip,
     generated_dayone,
     jrnl_entry,
+    jrnl_journal,
     jrnl_json,
     text_file,
 )
@@ -68,12 +69,16 @@ def test_reimporting_adds_nothing_in_any_format(
     journal = jrnl_json(
         tmp_path / "jrnl.json", [jrnl_entry("2024-03-05", "09:12", "Met Sarah.", "Coffee.")]
     )
-    for kind, source, count in (("dayone", zipped, 3), ("files", folder, 2), ("jrnl", journal, 1)):
+    kept = jrnl_journal(
+        tmp_path / "journal.txt", [(datetime(2024, 3, 6, 8, 0), "Ran by the canal.", "", True)]
+    )
+    sources = (("dayone", zipped, 3), ("files", folder, 2), ("jrnl", journal, 1), ("jrnl", kept, 1))
+    for kind, source, count in sources:
         assert run(capsys, kind, source)[0] == 0
         code, out = run(capsys, kind, source)
         assert code == 0  # nothing new is not a failure
         assert summary(out) == f"imported 0 · already there {count} · skipped 0"
-    assert len(list_entries()) == 6
+    assert len(list_entries()) == 7
 
 
 def test_dry_run_lists_and_writes_nothing(
@@ -113,7 +118,8 @@ def test_bad_items_are_reported_and_the_rest_imported(
         ("dayone", "corrupt.zip", b"PK\x03\x04 cut short", "not a readable zip file"),
         ("dayone", "wrong.json", b'{"items": []}', 'not a Day One export: no "entries" list'),
         ("jrnl", "wrong.json", b'{"entries": {"a": 1}}', 'not a jrnl export: no "entries" list'),
-        ("jrnl", "binary.json", b"\x89PNG\x00\x00", "not jrnl JSON"),
+        ("jrnl", "binary.json", b"\x89PNG\x00\x00", "not a jrnl journal (not text)"),
+        ("jrnl", "notes.txt", b"Just some notes.\n", "not a jrnl journal: no line starts"),
     ],
 )
 def test_nothing_importable_exits_non_zero_with_the_reason(

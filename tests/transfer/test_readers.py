@@ -11,7 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from charlie_tui.importers import Found, Skipped, dayone, files, jrnl
-from kit.sources import dayone_entry, dayone_zip, jrnl_entry, jrnl_json, text_file
+from kit.sources import (
+    dayone_entry,
+    dayone_zip,
+    jrnl_entry,
+    jrnl_journal,
+    jrnl_json,
+    text_file,
+)
 
 MOMENT = datetime(2024, 3, 5, 9, 12, tzinfo=UTC)
 UUID = "5A1E9C7B2D3F4E5A6B7C8D9E0F1A2B3C"
@@ -176,6 +183,73 @@ def test_jrnl_wrong_shape_and_binary_files_say_why(tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.json"
     wrong.write_text('[{"date": "2024-01-01"}]')
     assert skipped(list(jrnl.read(wrong))) == [(str(wrong), 'not a jrnl export: no "entries" list')]
-    binary = text_file(tmp_path / "binary.json", b"\x00\x01\x02\xff")
-    ((_, reason),) = skipped(list(jrnl.read(binary)))
+    cut = text_file(tmp_path / "cut.json", '{"entries": [{"date": ')
+    ((_, reason),) = skipped(list(jrnl.read(cut)))
     assert reason.startswith("not jrnl JSON: ")
+
+
+def test_a_jrnl_journal_file_is_read_as_jrnl_writes_it(tmp_path: Path) -> None:
+    """Title and body, the star dropped, a bracket that is no date kept as text; jrnl's
+    default time format (``%F %r``)."""
+    source = jrnl_journal(
+        tmp_path / "journal.txt",
+        [
+            (
+                datetime(2024, 3, 5, 9, 12),
+                "Met Sarah.",
+                "We talked about @work.\n[x] call Mum",
+                False,
+            ),
+            (datetime(2024, 3, 6, 21, 0), "A good day.", "", True),
+            (
+                datetime(2024, 3, 7, 13, 5),
+                "Lunch.",
+                "[1] Priya came too.\n[March 2023] was harder. Then home.",
+                False,
+            ),
+        ],
+    )
+    items = list(jrnl.read(source))
+    assert skipped(items) == []
+    assert [(e.where, e.text, e.date) for e in found(items)] == [
+        (
+            "journal.txt entry 1",
+            "Met Sarah.\nWe talked about @work.\n[x] call Mum",
+            datetime(2024, 3, 5, 9, 12).astimezone(),
+        ),
+        ("journal.txt entry 2", "A good day.", datetime(2024, 3, 6, 21, 0).astimezone()),
+        (
+            "journal.txt entry 3",
+            "Lunch.\n[1] Priya came too.\n[March 2023] was harder. Then home.",
+            datetime(2024, 3, 7, 13, 5).astimezone(),
+        ),
+    ]
+
+
+def test_a_jrnl_journal_in_an_older_or_own_time_format(tmp_path: Path) -> None:
+    entries = [(datetime(2012, 3, 29, 9, 0), "Called in sick.", "Cleaned the house.", False)]
+    for timeformat in ("%Y-%m-%d %H:%M", "%d %B %Y, %H:%M"):
+        source = jrnl_journal(tmp_path / "journal.txt", entries, timeformat)
+        (entry,) = found(list(jrnl.read(source)))
+        assert entry.date == datetime(2012, 3, 29, 9, 0).astimezone(), timeformat
+        assert entry.text == "Called in sick.\nCleaned the house."
+
+
+def test_what_is_no_jrnl_journal_says_why(tmp_path: Path) -> None:
+    """Text without entries, an encrypted journal (jrnl's own export reads it), and text
+    before the first entry: each named, nothing dropped unsaid."""
+    notes = text_file(tmp_path / "notes.txt", "Just some notes.\n[draft] not a date\n")
+    assert skipped(list(jrnl.read(notes))) == [
+        (
+            str(notes),
+            "not a jrnl journal: no line starts with a [date]; if it is encrypted, run "
+            "`jrnl --export json > journal.json` and import that",
+        )
+    ]
+    encrypted = text_file(tmp_path / "secret.txt", b"\x8f\x02\xa9 AES bytes \xff")
+    ((_, reason),) = skipped(list(jrnl.read(encrypted)))
+    assert reason.startswith("not a jrnl journal (not text): if it is encrypted")
+    preamble = text_file(tmp_path / "journal.txt", "My journal\n[2024-03-05 09:12] Met Sarah.\n")
+    items = list(jrnl.read(preamble))
+    assert skipped(items) == [("journal.txt before its first entry", "text without a [date] line")]
+    assert [e.text for e in found(items)] == ["Met Sarah."]

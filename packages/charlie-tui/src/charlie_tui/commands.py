@@ -17,7 +17,7 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("All entries", "Back to the list of entries", "home"),
     ("Import from Day One", "A Day One export: the .zip or the .json in it", "import('dayone')"),
     ("Import a folder of text files", ".md and .txt files, recursively", "import('files')"),
-    ("Import from jrnl", "The file `jrnl --export json` writes", "import('jrnl')"),
+    ("Import from jrnl", "Its journal.txt, or what `jrnl --export json` writes", "import('jrnl')"),
     ("Blocked names", "Names Charlie never files; unblock them here", "blocked"),
     ("Undo the last correction", "Put back what the last correction changed", "undo"),
     ("Pause reading", "Charlie reads no entry until you resume (remembered)", "pause_reading"),

@@ -1,4 +1,5 @@
-"""Importers: a Day One export, a folder of text files, a jrnl JSON export, into a journal.
+"""Importers: a Day One export, a folder of text files, a jrnl journal (its file or its JSON
+export), into a journal.
 
 Each format is one module with one reader, ``read(path)``, that yields what it found: a
 ``Found`` entry or a ``Skipped`` item with the reason, never raising for bad input. The shared

@@ -33,7 +33,7 @@ HELP = {
     "dayone": "a Day One JSON export: the .zip Day One writes, or the .json inside it",
     "files": "a folder of .md and .txt files (recursive; date from front matter, file name, "
     "or modification time)",
-    "jrnl": "the JSON file `jrnl --export json` writes",
+    "jrnl": "a jrnl journal: its file (journal.txt) or what `jrnl --export json` writes",
 }
 
 
