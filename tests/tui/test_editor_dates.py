@@ -60,6 +60,9 @@ def test_the_field_shows_a_date_in_the_clocks_zone_and_reads_it_back() -> None:
     date = datetime(2024, 3, 5, 9, 12, tzinfo=UTC)
     assert field_text(date, NOW) == "2024-03-05 09:12"
     assert parse_entry_date(field_text(date, NOW), NOW) == date
+    day_only = datetime(2024, 3, 5, tzinfo=UTC)  # imported from a source with no time
+    assert field_text(day_only, NOW) == "2024-03-05"
+    assert parse_entry_date(field_text(day_only, NOW), NOW, day_only) == day_only
 
 
 def make_app(tui) -> CharlieApp:

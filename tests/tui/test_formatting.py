@@ -20,10 +20,12 @@ NOW = datetime(2024, 6, 14, 18, 0, tzinfo=UTC)
     ("before", "shown"),
     [
         (timedelta(hours=1), "Today 17:00"),
-        (timedelta(hours=18), "Today 00:00"),
+        (timedelta(hours=18), "Today"),  # midnight to the microsecond: a day without a time
+        (timedelta(hours=18, microseconds=-1), "Today 00:00"),
         (timedelta(hours=19), "Yesterday 23:00"),
         (timedelta(days=3), "Tue 18:00"),
         (timedelta(days=30), "15 May 18:00"),
+        (timedelta(days=30, hours=18), "15 May"),
         (timedelta(days=400), "11 May 2023"),
     ],
 )
@@ -58,6 +60,7 @@ def test_group_label_reads_the_date_in_the_clocks_zone() -> None:
 
 def test_full_date_and_text_helpers() -> None:
     assert full_date(NOW, NOW) == "Friday 14 June 2024, 18:00"
+    assert full_date(NOW - timedelta(hours=18), NOW) == "Friday 14 June 2024"
     assert first_line("\n  \n  Hello there  \nmore") == "Hello there"
     assert first_line("## Lisbon, day one\n\nLanded.") == "Lisbon, day one"
     assert first_line("#grateful for the sun") == "#grateful for the sun"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .formatting import time_of_day
+
 FIELD_FORMAT = "%Y-%m-%d %H:%M"
 """How an entry's date is shown in the field, and read back unchanged."""
 
@@ -49,5 +51,7 @@ def parse_entry_date(
 
 
 def field_text(date: datetime, now: datetime) -> str:
-    """An entry's date as the field shows it, in the app's time zone."""
-    return f"{date.astimezone(now.tzinfo):{FIELD_FORMAT}}"
+    """An entry's date as the field shows it, in the app's time zone; the day alone for an
+    entry without a time of day (``formatting.time_of_day``)."""
+    moment = date.astimezone(now.tzinfo)
+    return f"{moment:{FIELD_FORMAT}}" if time_of_day(moment) else f"{moment:%Y-%m-%d}"

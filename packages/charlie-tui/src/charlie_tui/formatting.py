@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -57,20 +57,30 @@ def entity_type_sort_key(kind: str) -> int:
         return len(ENTITY_TYPE_ORDER)
 
 
+def time_of_day(moment: datetime) -> str:
+    """ "09:30", or "" for an entry that has only a day. A source that gives only the date (a
+    file named 2024-03-05.md, front matter ``date: 2024-03-05``, a jrnl entry without a time)
+    puts the entry at midnight to the microsecond, which an entry written here never is (it
+    carries the moment it was saved); shown, "00:00" read as a time the person wrote at."""
+    return "" if moment.time() == time(0) else f"{moment:%H:%M}"
+
+
 def when(date: datetime, now: datetime) -> str:
-    """A short time for lists: "Today 09:30", "Yesterday 21:05", "Mon 08:00", "3 Jun 10:15"."""
+    """A short time for lists: "Today 09:30", "Yesterday 21:05", "Mon 08:00", "3 Jun 10:15";
+    the day alone for an entry without a time of day."""
     moment = date.astimezone(now.tzinfo)
     days = (now.date() - moment.date()).days
-    clock = f"{moment:%H:%M}"
+    if moment.year != now.year and not 0 <= days < 7:
+        return f"{moment.day} {moment:%b %Y}"
     if days == 0:
-        return f"Today {clock}"
-    if days == 1:
-        return f"Yesterday {clock}"
-    if 1 < days < 7:
-        return f"{moment:%a} {clock}"
-    if moment.year == now.year:
-        return f"{moment.day} {moment:%b} {clock}"
-    return f"{moment.day} {moment:%b %Y}"
+        named = "Today"
+    elif days == 1:
+        named = "Yesterday"
+    elif 1 < days < 7:
+        named = f"{moment:%a}"
+    else:
+        named = f"{moment.day} {moment:%b}"
+    return f"{named} {time_of_day(moment)}".rstrip()
 
 
 def group_label(date: datetime, now: datetime) -> str:
@@ -90,9 +100,11 @@ def group_label(date: datetime, now: datetime) -> str:
 
 
 def full_date(date: datetime, now: datetime) -> str:
-    """A full date for one entry: "Monday 3 June 2024, 09:30"."""
+    """A full date for one entry: "Monday 3 June 2024, 09:30" ("Monday 3 June 2024" without a
+    time of day)."""
     moment = date.astimezone(now.tzinfo)
-    return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
+    clock = time_of_day(moment)
+    return f"{moment:%A} {moment.day} {moment:%B %Y}" + (f", {clock}" if clock else "")
 
 
 def day(date: datetime, now: datetime) -> str:
