@@ -9,7 +9,7 @@ A 135M model asked to *write* names invents sentences and misses the obvious; as
   names ("Mom", "Dad", "Grandma"): these are people, no model needed;
 - every name the journal already knows, matched as a whole word, case-insensitively.
 
-Never candidates: pronouns, weekdays, months, all-lowercase words, and the common words a
+Never candidates: pronouns, weekdays, months, holidays, all-lowercase words, and the common words a
 sentence starts with. Those come from ``COMMON_WORDS``, a small curated lexicon (function
 words, pronouns, auxiliaries, and verbs, adverbs and adjectives that open journal sentences:
 "Read", "Texted", "Quiet", "Long"); a span that starts with one loses it ("Read Piranesi" →
@@ -96,6 +96,16 @@ COMMON_WORDS = PRONOUNS | WEEKDAYS | MONTHS | TIME_WORDS | FUNCTION_WORDS | JOUR
 
 NEVER_NAMES = PRONOUNS | WEEKDAYS | MONTHS | TIME_WORDS
 """Words that are not a name even as part of a longer span's edges."""
+
+HOLIDAYS = _words(
+    "christmas xmas easter diwali eid hanukkah chanukah thanksgiving halloween ramadan passover "
+    "hogmanay pentecost boxing valentine valentines"
+)
+HOLIDAY_WORDS = HOLIDAYS | NEVER_NAMES | _words("eve new good")
+"""A span of these alone, holding a holiday or of two words or more, is a day of the year,
+not a person, place or organisation: "Christmas" ("home for Christmas" was filed as a
+person), "Christmas Eve", "New Year's Eve", "Good Friday", "Boxing Day". Not "Christmas
+Market" or "Easter Island", nor "Eve" alone (a name)."""
 
 CONNECTORS = _words("of the de da del della di du la le van von der den y &")
 """Lower-case words a capitalised span may hold inside ("Bank of America"). Not "and": it joins
@@ -308,6 +318,12 @@ def _trim(text: str, span: list[_Token], lowercase: set[str]) -> list[_Token]:
     return span
 
 
+def _holiday(words: list[str]) -> bool:
+    """Whether the span is a day of the year (``HOLIDAY_WORDS``)."""
+    keys = [_base(word) for word in words]
+    return all(key in HOLIDAY_WORDS for key in keys) and (len(keys) > 1 or keys[0] in HOLIDAYS)
+
+
 def _shape_type(words: list[str]) -> tuple[Source, str | None]:
     keys = [_base(w) for w in words]
     if len(keys) > 1 and keys[0] in PERSON_TITLES:
@@ -367,6 +383,8 @@ def find_candidates(text: str, known: Mapping[str, str | None] | None = None) ->
             continue
         words = name.split()
         if len(words) == 1 and (_base(name) in COMMON_WORDS and _base(name) not in KINSHIP):
+            continue
+        if _holiday(words):
             continue
         if sum(c.isalpha() for c in name) < 1 or len(name) < 2:
             continue
