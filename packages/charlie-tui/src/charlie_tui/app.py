@@ -344,8 +344,8 @@ class CharlieApp(App[None]):
         """The text of an entry being written and not saved, if any."""
         from .screens.editor import EditorScreen  # loaded already if an editor is open
 
-        drafts = (s for s in self.screen_stack if isinstance(s, EditorScreen) and s.has_changes)
-        return next((editor.typed for editor in drafts), "")
+        editors = (s for s in self.screen_stack if isinstance(s, EditorScreen) and s.is_mounted)
+        return next((editor.typed for editor in editors if editor.has_changes), "")
 
     def _close(self) -> Closed:
         try:
