@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +62,19 @@ def _journal_file(path: Path, raw: bytes) -> Iterator[Found | Skipped]:
         return
     matches = list(ENTRY_START.finditer(text))
     when = _date_reader([match.group(1) for match in matches])
-    starts = [(match, moment) for match in matches if (moment := when(match.group(1)))]
-    if not starts:
+    # Read as they are yielded: a date dateparser reads takes ~3 ms, and the import's progress
+    # counts entries yielded (10,000 entries in a format of the user's own: ~30 s).
+    starts = ((match, moment) for match in matches if (moment := when(match.group(1))))
+    first = next(starts, None)
+    if first is None:
         yield Skipped(str(path), f"not a jrnl journal: no line starts with a [date]; {EXPORT_IT}")
         return
-    if text[: starts[0][0].start()].strip():
+    if text[: first[0].start()].strip():
         yield Skipped(f"{path.name} before its first entry", "text without a [date] line")
-    ends = [match.start() for match, _ in starts[1:]] + [len(text)]
-    for number, ((match, when), end) in enumerate(zip(starts, ends, strict=True), start=1):
-        yield _written(text[match.end() : end], when, f"{path.name} entry {number}")
+    bounded = pairwise(chain([first], starts, [None]))
+    for number, ((match, moment), following) in enumerate(bounded, start=1):
+        end = following[0].start() if following else len(text)
+        yield _written(text[match.end() : end], moment, f"{path.name} entry {number}")
 
 
 def _date_reader(blobs: list[str]) -> Callable[[str], datetime | None]:
