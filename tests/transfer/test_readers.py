@@ -226,6 +226,20 @@ def test_a_jrnl_journal_file_is_read_as_jrnl_writes_it(tmp_path: Path) -> None:
     ]
 
 
+def test_a_jrnl_journal_written_on_windows_reads_the_same(tmp_path: Path) -> None:
+    source = jrnl_journal(
+        tmp_path / "journal.txt", [(datetime(2024, 3, 5, 9, 12), "Met Sarah.", "Coffee.", False)]
+    )
+    windows = text_file(
+        tmp_path / "windows.txt", b"\xef\xbb\xbf" + source.read_bytes().replace(b"\n", b"\r\n")
+    )
+    (entry,) = found(list(jrnl.read(windows)))
+    assert (entry.text, entry.date) == (
+        "Met Sarah.\nCoffee.",
+        datetime(2024, 3, 5, 9, 12).astimezone(),
+    )
+
+
 def test_a_jrnl_journal_in_an_older_or_own_time_format(tmp_path: Path) -> None:
     entries = [(datetime(2012, 3, 29, 9, 0), "Called in sick.", "Cleaned the house.", False)]
     for timeformat in ("%Y-%m-%d %H:%M", "%d %B %Y, %H:%M"):

@@ -55,8 +55,8 @@ def read(path: Path) -> Iterator[Found | Skipped]:
 
 
 def _journal_file(path: Path, raw: bytes) -> Iterator[Found | Skipped]:
-    try:
-        text = raw.decode("utf-8")
+    try:  # as jrnl reads it on any system: a byte-order mark and Windows line ends are no text
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError:
         yield Skipped(str(path), f"not a jrnl journal (not text): {EXPORT_IT}")
         return
