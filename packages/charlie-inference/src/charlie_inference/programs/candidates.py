@@ -9,8 +9,8 @@ A 135M model asked to *write* names invents sentences and misses the obvious; as
   names ("Mom", "Dad", "Grandma"): these are people, no model needed;
 - every name the journal already knows, matched as a whole word, case-insensitively.
 
-Never candidates: pronouns, weekdays, months, holidays, all-lowercase words, and the common words a
-sentence starts with. Those come from ``COMMON_WORDS``, a small curated lexicon (function
+Never candidates: pronouns, weekdays, months, holidays, all-lowercase words, and the common
+words a sentence starts with. Those come from ``COMMON_WORDS``, a small curated lexicon (function
 words, pronouns, auxiliaries, and verbs, adverbs and adjectives that open journal sentences:
 "Read", "Texted", "Quiet", "Long"); a span that starts with one loses it ("Read Piranesi" →
 "Piranesi"), wherever it stands. A sentence-initial word the text also uses in lower case
@@ -217,7 +217,9 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
         j = i + 1
         while j < len(tokens) and len(span) < MAX_CANDIDATE_WORDS:
             gap = text[span[-1].end : tokens[j].start]
-            if gap.strip() == "&" and (joined := _organization_joined(text, span, tokens, j)):
+            # "&" or "and" joins two names only inside an organisation's: "Marks & Spencer",
+            # not "Tom & Priya" (two people)
+            if (joined := _organization_joined(text, gap, span, tokens, j)) is not None:
                 span.extend(tokens[j:joined])
                 j = joined
                 continue
@@ -231,12 +233,6 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
             if tokens[j].capitalised:
                 span.append(tokens[j])
                 j += 1
-                continue
-            # "&" or "and" joins two names only inside an organisation's: "Marks & Spencer",
-            # not "Tom & Priya" (two people)
-            if (joined := _organization_joined(text, span, tokens, j)) is not None:
-                span.extend(tokens[j:joined])
-                j = joined
                 continue
             # a connector joins two capitalised words: "Bank of America", "Rio de Janeiro"
             if (
@@ -255,11 +251,19 @@ def _spans(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return spans
 
 
-def _organization_joined(text: str, span: list[_Token], tokens: list[_Token], j: int) -> int | None:
-    """Where the span ends when ``tokens[j]`` (after an "&") or ``tokens[j + 1]`` (after an
-    "and" at ``j``) ends a known organisation's name begun in ``span``: "Marks & Spencer",
-    "Marks and Spencer". None when it does not ("Tom & Priya" are two people)."""
-    last = j + 1 if tokens[j].text == "and" else j
+def _organization_joined(
+    text: str, gap: str, span: list[_Token], tokens: list[_Token], j: int
+) -> int | None:
+    """Where the span ends when ``tokens[j]`` (after an "&" in ``gap``, the text before it)
+    or ``tokens[j + 1]`` (after an "and" at ``j``, on the same line) ends a known
+    organisation's name begun in ``span``: "Marks & Spencer", "Marks and Spencer". None
+    when it does not ("Tom & Priya" are two people)."""
+    if gap.strip() == "&":
+        last = j
+    elif not gap.strip() and "\n" not in gap and tokens[j].text == "and":
+        last = j + 1
+    else:
+        return None
     if last >= len(tokens) or not tokens[last].capitalised:
         return None
     end = tokens[last].end
