@@ -143,7 +143,9 @@ async def test_keys_wait_for_the_journal_and_a_search_typed_meanwhile_is_kept(
         await tui.wait_for(pilot, lambda: len(table.entries) == 3, what="the search's results")
         assert app.screen.sub_title == "3 matches for “sarah”"
         await pilot.press("escape", "p")
-        await tui.wait_for(pilot, lambda: not isinstance(app.screen, EntriesScreen), what="list")
+        await tui.wait_for(
+            pilot, lambda: not isinstance(app.screen, EntriesScreen), what="people and places"
+        )
 
 
 async def test_keys_pressed_before_the_list_is_shown(
